@@ -1,0 +1,33 @@
+"""The answer a reader gets: text with [n] markers, and the paragraphs those markers cite."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source: an article paragraph that was really retrieved, and the sentence(s) quoted."""
+
+    number: int
+    document: str
+    title: str
+    paragraph: int
+    text: str
+    quote: str
+    score: float = 0.0
+    lang: str = ""
+    kind: str = "paragraph"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `ask()` returns."""
+
+    question: str
+    text: str
+    found: bool
+    citations: list[Citation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    backend: str = "offline"
+    seconds: float = 0.0
