@@ -31,3 +31,15 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     backend: str = "offline"
     seconds: float = 0.0
+
+
+NOT_FOUND = {
+    "en": "The articles do not say.",
+    "zh": "文章中没有提到。",
+}
+"""The one refusal phrase per language: the extractive answerer writes it, the LLM is told to, tests look for it."""
+
+
+def not_found(question: str, lang: str, note: str | None = None, backend: str = "offline") -> Answer:
+    """An answer that says the articles do not say (with an optional plain-words note instead)."""
+    return Answer(question=question, text=note or NOT_FOUND.get(lang, NOT_FOUND["en"]), found=False, backend=backend)

@@ -1,0 +1,348 @@
+"""Files → articles → paragraphs → sentences, with the paragraphs a printed page meant rebuilt."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+SUFFIXES = (".txt", ".md")
+KINDS = ("paragraph", "heading", "caption", "byline")
+
+
+class ArticleError(ValueError):
+    """An article file that cannot be read; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence, verbatim, with its offsets in the paragraph text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph as the page meant it (or a heading, caption or byline), numbered in reading order."""
+
+    id: str
+    document: str
+    number: int
+    kind: str
+    text: str
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article: metadata from its front matter, and its paragraphs."""
+
+    id: str
+    title: str
+    lang: str
+    source: str
+    byline: str
+    path: Path
+    digest: str
+    paragraphs: tuple[Paragraph, ...]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not ingested, and why."""
+
+    path: Path
+    reason: str
+
+
+def read_folder(folder: Path, max_bytes: int = 2_000_000) -> tuple[list[Article], list[Skipped]]:
+    """Read every .txt/.md article under `folder`; anything unreadable is skipped with a reason."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Articles folder not found: {folder}")
+    root = folder.resolve()
+    articles: list[Article] = []
+    skipped: list[Skipped] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir() or any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        try:
+            if not path.resolve().is_relative_to(root):
+                raise ArticleError("it is a link to a file outside the articles folder")
+            if path.suffix.lower() not in SUFFIXES:
+                raise ArticleError(f"only {' and '.join(SUFFIXES)} files are read")
+            article = read_article(path, max_bytes=max_bytes)
+            if article.id in seen:
+                raise ArticleError(f"another file already has the id {article.id!r} ({seen[article.id].name})")
+        except (ArticleError, OSError) as error:
+            skipped.append(Skipped(path, str(error)))
+            continue
+        seen[article.id] = path
+        articles.append(article)
+    return articles, skipped
+
+
+def read_article(path: Path, max_bytes: int = 2_000_000) -> Article:
+    """Read one article file; raises ArticleError naming what is wrong with it."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ArticleError(f"it is {size:,} bytes, over the {max_bytes:,}-byte limit")
+    raw = path.read_bytes()
+    return parse_article(decode(raw), article_id(path), path=path)
+
+
+def decode(raw: bytes) -> str:
+    """Decode article bytes: UTF-8 (with or without BOM) or UTF-16 with a BOM; anything else is refused."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise ArticleError("it has a UTF-16 mark but is not valid UTF-16") from error
+    if b"\x00" in raw:
+        raise ArticleError("it is a binary file, not text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ArticleError(
+            f"it is not UTF-8 text (byte {error.start}); save it as UTF-8 and add it again"
+        ) from error
+
+
+def article_id(path: Path) -> str:
+    """A stable document id from the file name: lower-case, dashes for anything but letters and digits."""
+    stem = unicodedata.normalize("NFKC", path.stem).lower()
+    return re.sub(r"[^\w]+", "-", stem).strip("-") or "article"
+
+
+def parse_article(text: str, doc_id: str, path: Path | None = None) -> Article:
+    """Build an Article from its text: front matter (optional) then the body."""
+    meta, body = split_front_matter(text)
+    body = normalize(body)
+    if not body.strip():
+        raise ArticleError("it has no text")
+    lang = str(meta.get("lang") or detect_lang(body))
+    blocks = rebuild_paragraphs(body, lang, markdown=path is not None and path.suffix.lower() == ".md")
+    if not any(kind == "paragraph" for kind, _ in blocks):
+        raise ArticleError("it has no paragraph of running text")
+    paragraphs = tuple(
+        Paragraph(
+            id=f"{doc_id}:p{number}:{digest(text)[:8]}",
+            document=doc_id,
+            number=number,
+            kind=kind,
+            text=text,
+            sentences=tuple(split_sentences(text)),
+        )
+        for number, (kind, text) in enumerate(blocks, start=1)
+    )
+    title = str(meta.get("title") or next((p.text for p in paragraphs if p.kind == "heading"), doc_id))
+    return Article(
+        id=doc_id,
+        title=title,
+        lang=lang,
+        source=str(meta.get("source") or ""),
+        byline=str(meta.get("byline") or ""),
+        path=path or Path(doc_id),
+        digest=digest(repr(sorted(meta.items())) + body)[:16],
+        paragraphs=paragraphs,
+    )
+
+
+def paragraph_text(sentences: list[tuple[int, str]]) -> str:
+    """Rebuild a paragraph from its (start offset, text) sentences: the gaps between them are single spaces."""
+    text = ""
+    for start, sentence in sorted(sentences):
+        text += " " * (start - len(text)) + sentence
+    return text
+
+
+def digest(text: str) -> str:
+    """Content hash used in ids, so ids change exactly when the text changes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def split_front_matter(text: str) -> tuple[dict[str, object], str]:
+    """Split a leading `---` YAML block from the body; a file without one has empty metadata."""
+    match = re.match(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", text, re.DOTALL)
+    if not match:
+        return {}, text
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as error:
+        raise ArticleError(f"its front matter is not valid YAML ({error.__class__.__name__})") from error
+    if not isinstance(meta, dict):
+        raise ArticleError("its front matter is not a list of 'key: value' lines")
+    return {str(k): v for k, v in meta.items()}, text[match.end() :]
+
+
+def normalize(text: str) -> str:
+    """Unify line ends and odd spaces, and drop control characters that are not line breaks or tabs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u3000", " ")
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+
+
+def detect_lang(text: str) -> str:
+    """'zh' when Chinese characters make up a good share of the letters, else 'en'."""
+    cjk = len(CJK.findall(text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return "zh" if cjk and cjk >= 0.3 * (cjk + latin) else "en"
+
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A text is finished when it ends in one of these, perhaps followed by closing quotes or brackets.
+FINISHED = re.compile(r"[。！？!?.…；;]['\"”’」』）)\]】]*$")
+CLOSERS = "\"'”’」』）)]】"
+BYLINE = re.compile(
+    r"^(本报记者|记者|特约通讯员|通讯员|本版图片来源|图片来源|摄影|By\s+[A-Z])|^[(（].*(reporter|记者|correspondent).*[)）]$",
+    re.IGNORECASE,
+)
+PHOTO_MARK = re.compile(r"[(（](左|中|右|前排|后排|左一|右一)[)）]|图为|^Photo[: ]", re.IGNORECASE)
+
+
+@dataclass
+class _Block:
+    text: str
+    gap: int  # newlines before the block: a wide gap marks layout furniture (captions, headings)
+
+
+def _blocks(body: str) -> Iterator[_Block]:
+    """Blank-line separated blocks; a body with no blank lines has one block per line."""
+    if not re.search(r"\S[^\S\n]*\n[^\S\n]*\n", body.strip()):
+        for match in re.finditer(r"(\n*)([^\n]+)", body):
+            if match.group(2).strip():
+                yield _Block(match.group(2).strip(), len(match.group(1)))
+        return
+    for match in re.finditer(r"(\n*)((?:[^\n]*\S[^\n]*(?:\n|$))+)", body):
+        lines = [line.strip() for line in match.group(2).splitlines() if line.strip()]
+        if lines:
+            yield _Block(_join(lines), len(match.group(1)) + (1 if match.start() else 0))
+
+
+def _join(parts: list[str]) -> str:
+    """Join wrapped pieces: no space between Chinese characters, one space elsewhere."""
+    text = parts[0]
+    for part in parts[1:]:
+        glue = "" if CJK.match(text[-1:]) or CJK.match(part[:1]) or text.endswith("-") else " "
+        text = text.rstrip("-") + glue + part if text.endswith("-") and part[:1].islower() else text + glue + part
+    return text
+
+
+def _finished(text: str) -> bool:
+    return bool(FINISHED.search(text))
+
+
+def _heading_like(text: str, lang: str) -> bool:
+    """Short, unfinished, and with no sentence punctuation inside: a heading or a caption line."""
+    if _finished(text) or text.endswith((",", "，", "、", ":", "：")) and lang == "zh":
+        return False
+    if lang == "zh" or CJK.search(text):
+        return len(text) <= 100 and not re.search(r"[。！？；，,]", text)
+    return len(text) <= 220
+
+
+def rebuild_paragraphs(body: str, lang: str, markdown: bool = False) -> list[tuple[str, str]]:
+    """Rebuild the paragraphs of a printed page as (kind, text), in reading order.
+
+    Lines broken mid-sentence are joined; headings, captions and bylines that interrupt a paragraph are
+    kept as their own blocks and the paragraph resumes after them.
+    """
+    blocks = list(_blocks(body))
+    out: list[list[str]] = []  # [kind, text]
+    open_at: int | None = None  # index in `out` of a paragraph still waiting for its end
+    texts = [block.text for block in blocks]
+    repeated = {text for text in texts if len(text) <= 100 and texts.count(text) > 1}
+    for i, block in enumerate(blocks):
+        text = block.text
+        following = blocks[i + 1].text if i + 1 < len(blocks) else ""
+        kind = _kind(text, block.gap, following, lang, markdown, repeated)
+        if markdown and kind == "heading":
+            text = text.lstrip("#").strip()
+        if kind == "paragraph" and open_at is not None and _continues(out[open_at][1], text, lang):
+            out[open_at][1] = _join([out[open_at][1], text])
+        else:
+            out.append([kind, text])
+            if kind == "paragraph":
+                open_at = len(out) - 1
+        if open_at is not None and (_finished(out[open_at][1]) or len(out) - 1 - open_at > 3):
+            open_at = None
+    # One space between words everywhere, so a paragraph can be rebuilt exactly from its sentences.
+    return [(kind, re.sub(r"\s+", " ", text).strip()) for kind, text in out]
+
+
+def _kind(text: str, gap: int, following: str, lang: str, markdown: bool, repeated: set[str]) -> str:
+    if BYLINE.search(text):
+        return "byline"
+    if markdown and text.startswith("#"):
+        return "heading"
+    if re.fullmatch(r"[\[【].*[\]】]", text):
+        return "heading"
+    if text in repeated:
+        return "caption"  # a short block printed twice is page furniture, not a paragraph
+    if _heading_like(text, lang):
+        # An unfinished English line followed by a lower-case line is a sentence broken across lines.
+        if not (following[:1].islower() and not CJK.search(text)):
+            return "heading"
+    if _finished(text) and len(text) <= 60 and len(split_sentences(text)) == 1:
+        if PHOTO_MARK.search(text) or (gap >= 3 and CJK.search(text)):
+            return "caption"
+    return "paragraph"
+
+
+def _continues(previous: str, text: str, lang: str) -> bool:
+    """Does `text` carry on the unfinished paragraph `previous`?"""
+    if CJK.search(previous[-1:]) or CJK.search(text[:1]) or re.match(r"\d", text):
+        return True
+    return text[:1].islower()
+
+
+# Sentence ends: Chinese 。！？； (and ! ?), English . ! ? followed by space or a capital, never inside 3.43.
+_ZH_END = re.compile(r"[。！？；!?]+[" + re.escape(CLOSERS) + r"]*")
+_EN_END = re.compile(r"(?<!\d)[.!?]+[" + re.escape(CLOSERS) + r"]*(?=\s+|[A-Z■]|$)|(?<=\d)[.!?]+(?=\s|$)")
+ABBREVIATIONS = frozenset(
+    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "co", "ltd", "inc", "corp", "no", "nos", "vs", "etc", "e.g", "i.e", "u.s", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig", "approx", "dept", "gov", "rep", "sen", "gen", "col", "lt", "sgt"]
+)
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split a paragraph into verbatim sentences, Chinese and English alike."""
+    cuts: list[int] = []
+    for match in re.finditer(_ZH_END.pattern + "|" + _EN_END.pattern, text):
+        end = match.end()
+        mark = match.group()
+        if mark[0] == "." and _abbreviation(text, match.start()):
+            continue
+        cuts.append(end)
+    sentences: list[Sentence] = []
+    start = 0
+    for end in [*cuts, len(text)]:
+        piece = text[start:end]
+        stripped = piece.strip()
+        if stripped:
+            offset = start + piece.index(stripped)
+            sentences.append(Sentence(stripped, offset, offset + len(stripped)))
+        start = end
+    return sentences
+
+
+def _abbreviation(text: str, dot: int) -> bool:
+    """Is the period at `dot` the end of an abbreviation or an initial rather than of a sentence?"""
+    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:dot])
+    if not word:
+        return False
+    token = word.group(1).lower()
+    after = text[dot + 1 : dot + 3]
+    if token in ABBREVIATIONS or token.rstrip(".") in ABBREVIATIONS:
+        return True
+    if len(token) == 1 and token.isalpha():
+        return True  # an initial such as "J." or the "S" in "U.S."
+    # "word.Next" with no space is a typo'd sentence end only after a real lower-case word.
+    return not after[:1].isspace() and after[:1] != "" and not word.group(1)[-1:].islower()

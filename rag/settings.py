@@ -1,0 +1,53 @@
+"""One settings object for the whole project, read from RAG_* environment variables (and .env)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Every knob of the pipeline; built at the entry points (CLI, UI, evals) and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Folder of articles ingested when the store is empty.")
+    data_dir: Path = Field(
+        PROJECT_ROOT / ".rag-data", description="Where Chroma and the keyword index live (never inside seeds/)."
+    )
+    embedder: Literal["e5", "openai"] = Field(
+        "e5", description="'e5': bundled multilingual-e5-small (offline); 'openai': OpenAI-compatible embeddings API."
+    )
+    embedding_model: str = Field(
+        "text-embedding-3-small", description="Embedding model name when embedder is 'openai'."
+    )
+    embed_batch_size: int = Field(64, ge=1, description="Texts per embedding call at ingest.")
+    chroma_url: str | None = Field(
+        None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset = embedded store in data_dir."
+    )
+    chroma_token: SecretStr | None = Field(None, description="Bearer token sent to the Chroma server, if it needs one.")
+    top_k: int = Field(3, ge=1, le=20, description="Most paragraphs an answer may cite.")
+    candidates: int = Field(20, ge=1, le=200, description="Sentences each retriever (dense, keyword) returns for fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    max_file_bytes: int = Field(2_000_000, ge=1, description="Larger article files are skipped at ingest.")
+    max_question_chars: int = Field(2_000, ge=1, description="Longer questions are refused with a message.")
+    llm: Literal["offline", "openai"] = Field(
+        "offline", description="'offline': extractive answers; 'openai': an OpenAI-compatible chat model writes them."
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name for the 'openai' backend.")
+    openai_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp, Ollama); unset = api.openai.com."
+    )
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature of the chat model.")
+    max_tokens: int = Field(512, ge=16, description="Most tokens the chat model may write per answer.")
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM request is abandoned.")
+    llm_retries: int = Field(2, ge=0, le=10, description="Retries on timeout, 429 and 5xx before falling back offline.")
+    host: str = Field("127.0.0.1", description="Address the chat UI binds to.")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the chat UI.")
+    ui_auth: str | None = Field(None, description="'user:password' to require a login for the chat UI and its API.")
+    max_upload_bytes: int = Field(2_000_000, ge=1, description="Largest article file the chat UI accepts.")
