@@ -1,8 +1,8 @@
 """Cited question answering over news articles, offline by default.
 
-    from rag import ask
-    answer = ask("How many talents does Suzhou have?")
-    print(answer.text, answer.citations[0].quote)
+from rag import ask
+answer = ask("How many talents does Suzhou have?")
+print(answer.text, answer.citations[0].quote)
 """
 
 from __future__ import annotations

@@ -112,9 +112,7 @@ def decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ArticleError(
-            f"it is not UTF-8 text (byte {error.start}); save it as UTF-8 and add it again"
-        ) from error
+        raise ArticleError(f"it is not UTF-8 text (byte {error.start}); save it as UTF-8 and add it again") from error
 
 
 def article_id(path: Path) -> str:
@@ -287,13 +285,13 @@ def _kind(text: str, gap: int, following: str, lang: str, markdown: bool, repeat
         return "heading"
     if text in repeated:
         return "caption"  # a short block printed twice is page furniture, not a paragraph
-    if _heading_like(text, lang):
-        # An unfinished English line followed by a lower-case line is a sentence broken across lines.
-        if not (following[:1].islower() and not CJK.search(text)):
-            return "heading"
-    if _finished(text) and len(text) <= 60 and len(split_sentences(text)) == 1:
-        if PHOTO_MARK.search(text) or (gap >= 3 and CJK.search(text)):
-            return "caption"
+    # An unfinished English line followed by a lower-case line is a sentence broken across lines, not a heading.
+    broken = following[:1].islower() and not CJK.search(text)
+    if _heading_like(text, lang) and not broken:
+        return "heading"
+    short = _finished(text) and len(text) <= 60 and len(split_sentences(text)) == 1
+    if short and (PHOTO_MARK.search(text) or (gap >= 3 and CJK.search(text))):
+        return "caption"
     return "paragraph"
 
 
@@ -308,7 +306,8 @@ def _continues(previous: str, text: str, lang: str) -> bool:
 _ZH_END = re.compile(r"[。！？；!?]+[" + re.escape(CLOSERS) + r"]*")
 _EN_END = re.compile(r"(?<!\d)[.!?]+[" + re.escape(CLOSERS) + r"]*(?=\s+|[A-Z■]|$)|(?<=\d)[.!?]+(?=\s|$)")
 ABBREVIATIONS = frozenset(
-    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "co", "ltd", "inc", "corp", "no", "nos", "vs", "etc", "e.g", "i.e", "u.s", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig", "approx", "dept", "gov", "rep", "sen", "gen", "col", "lt", "sgt"]
+    """mr mrs ms dr prof sr jr st co ltd inc corp no nos vs etc e.g i.e u.s u.k jan feb mar apr jun jul aug
+    sep sept oct nov dec fig approx dept gov rep sen gen col lt sgt""".split()
 )
 
 

@@ -13,8 +13,10 @@ from rag.question import Question
 from rag.retrieve import Hit, Index
 
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十两]+[十百千万亿]|[十百千万亿]余?[人家项个名]")
-_DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\b(?:19|20)\d{2}\b|\b(?:January|February|March|April|May|June|July|"
-                   r"August|September|October|November|December)\b")
+_DATE = re.compile(
+    r"\d{4}\s*年|\d{1,2}\s*月|\b(?:19|20)\d{2}\b|\b(?:January|February|March|April|May|June|July|"
+    r"August|September|October|November|December)\b"
+)
 _PERCENT = re.compile(r"%|％|\bper ?cent\b|百分之")
 _FIGURE = {"count": _NUMBER, "amount": _NUMBER, "date": _DATE, "percent": _PERCENT, "any": None}
 

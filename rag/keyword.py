@@ -12,10 +12,16 @@ import numpy as np
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 LATIN_WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]|\d+(?:[.,]\d+)*")
 EN_STOP = frozenset(
-    ["a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "being", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "many", "much", "does", "did", "total", "number", "whose", "s"]
+    """a about above after again all also am an and any are as at be been being both but by can could did
+    do does doing during each few for from further had has have having he her here hers him his how i if
+    in into is it its itself just me more most my no nor not now of off on once only or other our out
+    over own same she should so some such than that the their them then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with
+    would you your yours many much does did total number whose s""".split()
 )
 ZH_STOP = frozenset(
-    ["的", "了", "是", "在", "和", "与", "及", "等", "有", "为", "对", "以", "将", "把", "被", "也", "都", "而", "并", "或", "其", "之", "于", "中", "上", "下", "个", "这", "那", "什么", "多少", "几", "哪", "哪些", "哪一年", "何时", "如何", "怎样", "怎么", "吗", "呢", "啊", "吧", "人", "年", "共", "已", "各", "据", "目前", "截至", "累计", "一共", "总共", "还", "又", "从", "到", "由", "向", "给", "让"]
+    """的 了 是 在 和 与 及 等 有 为 对 以 将 把 被 也 都 而 并 或 其 之 于 中 上 下 个 这 那 什么 多少 几 哪 哪些 哪一年 何时 如何 怎样 怎么 吗 呢 啊 吧 人 年 共
+    已 各 据 目前 截至 累计 一共 总共 还 又 从 到 由 向 给 让""".split()
 )
 
 
@@ -36,8 +42,17 @@ def _cutter():  # type: ignore[no-untyped-def]
 
 def stem(word: str) -> str:
     """A light English stemmer: enough to meet 'talents' with 'talent' and 'trained' with 'train'."""
-    rules = (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"), ("xes", "x"), ("ings", ""), ("ing", ""),
-             ("ed", ""), ("s", ""))
+    rules = (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("ches", "ch"),
+        ("shes", "sh"),
+        ("xes", "x"),
+        ("ings", ""),
+        ("ing", ""),
+        ("ed", ""),
+        ("s", ""),
+    )
     for suffix, repl in rules:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith(("ss", "us", "is")):
             return word[: -len(suffix)] + repl

@@ -11,11 +11,28 @@ from rag.keyword import tokenize
 WANTS = ("count", "amount", "date", "percent", "any")
 
 _PATTERNS = [
-    ("percent", re.compile(r"\b(what|which) (share|proportion|percentage|fraction)\b|\bpercent|比例|比重|百分之|占比|占.*多少", re.I)),
-    ("date", re.compile(r"\bwhen\b|\bwhat (year|month|date|day)\b|\bwhich (year|month|date|day)\b|\bin what year\b|"
-                        r"何时|什么时候|哪一年|哪年|哪个月|几月|几号|哪一天|日期", re.I)),
-    ("amount", re.compile(r"\bhow much\b|\bvalue\b|\bworth\b|\bamount\b|\bscale\b|\bsize of\b|\bcapital\b|\bfund|\byuan\b|"
-                          r"多少钱|金额|规模|资金|资本|产值|多少亿|多少万元|投资", re.I)),
+    (
+        "percent",
+        re.compile(
+            r"\b(what|which) (share|proportion|percentage|fraction)\b|\bpercent|比例|比重|百分之|占比|占.*多少", re.I
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"\bwhen\b|\bwhat (year|month|date|day)\b|\bwhich (year|month|date|day)\b|\bin what year\b|"
+            r"何时|什么时候|哪一年|哪年|哪个月|几月|几号|哪一天|日期",
+            re.I,
+        ),
+    ),
+    (
+        "amount",
+        re.compile(
+            r"\bhow much\b|\bvalue\b|\bworth\b|\bamount\b|\bscale\b|\bsize of\b|\bcapital\b|\bfund|\byuan\b|"
+            r"多少钱|金额|规模|资金|资本|产值|多少亿|多少万元|投资",
+            re.I,
+        ),
+    ),
     ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|多少|几个|几家|几项|几名|几次|几条|几场|几", re.I)),
 ]
 

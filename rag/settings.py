@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     )
     chroma_token: SecretStr | None = Field(None, description="Bearer token sent to the Chroma server, if it needs one.")
     top_k: int = Field(3, ge=1, le=20, description="Most paragraphs an answer may cite.")
-    candidates: int = Field(20, ge=1, le=200, description="Sentences each retriever (dense, keyword) returns for fusion.")
+    candidates: int = Field(
+        20, ge=1, le=200, description="Sentences each retriever (dense, keyword) returns for fusion."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     max_file_bytes: int = Field(2_000_000, ge=1, description="Larger article files are skipped at ingest.")
     max_question_chars: int = Field(2_000, ge=1, description="Longer questions are refused with a message.")

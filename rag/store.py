@@ -181,7 +181,10 @@ class Store:
         query = VectorStoreQuery(query_embedding=list(vector), similarity_top_k=k)
         result = self.vectors.query(query, where=where) if where else self.vectors.query(query)
         # ChromaVectorStore reports exp(-distance); cosine distance is 1 - similarity.
-        return [(id_, 1.0 + math.log(max(s, 1e-12))) for id_, s in zip(result.ids or [], result.similarities or [])]
+        return [
+            (id_, 1.0 + math.log(max(s, 1e-12)))
+            for id_, s in zip(result.ids or [], result.similarities or [], strict=True)
+        ]
 
 
 def _batches(items: list[str], size: int) -> Iterable[list[str]]:
