@@ -97,6 +97,14 @@ class Engine:
                 self._index = self._load()
         return replace(report, sentences_embedded=embedded, seconds=time.perf_counter() - started)
 
+    def rebuild(self) -> None:
+        """Forget every stored article, so the next ingest embeds all of them again."""
+        with self._lock:
+            for document in self.store.manifest():
+                self.store.remove(document)
+            self.store.clear()
+            self._index = None
+
     def add(self, path: Path) -> IngestReport:
         """Ingest one more article folder without removing what is already there (the UI's upload)."""
         return self.ingest(path, prune=False)

@@ -97,9 +97,7 @@ def test_document_language_fits_the_kind() -> None:
             assert DOCUMENT_LANG[row["document"]] != row["lang"], row["id"]
 
 
-@pytest.mark.parametrize(
-    "row", [r for r in QUESTION_ROWS if r["kind"] != "unanswerable"], ids=lambda r: r["id"]
-)
+@pytest.mark.parametrize("row", [r for r in QUESTION_ROWS if r["kind"] != "unanswerable"], ids=lambda r: r["id"])
 def test_evidence_is_verbatim_in_its_article_and_holds_the_figure(row: dict[str, Any]) -> None:
     evidence = row["evidence"]
     assert evidence in seed_text(row["document"])
