@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from rag.answer import Answer, not_found
 from rag.citations import cite, marker
 from rag.corpus import CJK
+from rag.figures import Figure, find_figures, states_figure
 from rag.keyword import tokenize
 from rag.question import Question
 from rag.retrieve import Hit, Index
 
-_NUMBER = re.compile(r"\d|[一二三四五六七八九十两]+[十百千万亿]|[十百千万亿]余?[人家项个名]")
-_DATE = re.compile(
-    r"\d{4}\s*年|\d{1,2}\s*月|\b(?:19|20)\d{2}\b|\b(?:January|February|March|April|May|June|July|"
-    r"August|September|October|November|December)\b"
-)
-_PERCENT = re.compile(r"%|％|\bper ?cent\b|百分之")
-# What follows a number and still belongs to it: "3.43 million", "26万", "175亿元".
-_figure_tail = re.compile(r"^[\d.,]*\s*(?:million|billion|thousand|hundred|percent|%|[万亿千百]+元?|余|多)?")
-_FIGURE = {"count": _NUMBER, "amount": _NUMBER, "date": _DATE, "percent": _PERCENT, "any": None}
+# The figure kinds that answer each kind of question.
+WANTED = {
+    "count": ("number",),
+    "amount": ("number",),
+    "date": ("date", "year"),
+    "percent": ("percent",),
+    "any": ("number", "percent", "date", "year"),
+}
+# Words that may stand between a figure and the noun it counts without being a noun themselves.
+_FILLER = frozenset("个 家 项 名 人 人次 元 亿元 万元 余 多 超 近 约 of".split())
 
 
 @dataclass(frozen=True)
@@ -39,20 +40,42 @@ class ExtractiveAnswerer:
 
     name = "offline"
 
-    def __init__(self, index: Index, min_coverage: float = 0.5, top_k: int = 3) -> None:
+    def __init__(self, index: Index, min_coverage: float = 0.2, top_k: int = 3) -> None:
         self.index = index
         self.min_coverage = min_coverage
         self.top_k = top_k
 
     def answer(self, question: Question, hits: list[Hit]) -> Answer:
         """The answer to `question` from the retrieved `hits`."""
+        if question.measure and not any(self._known(term, question) for term in question.measure):
+            return not_found(question.text, question.lang)  # the articles never mention the thing asked about
         evidence = sorted((self.weigh(question, hit) for hit in hits), key=lambda e: -e.support)
-        best = next((e for e in evidence if e.coverage >= self.min_coverage and e.has_figure), None)
+        best = next((e for e in evidence if self.answers(question, e)), None)
         if best is None:
             return not_found(question.text, question.lang)
         citation = cite(1, [best.hit], self.index)
         text = f"{best.hit.record.text} {marker(1)}"
         return Answer(question=question.text, text=text, found=True, citations=[citation], backend=self.name)
+
+    def answers(self, question: Question, evidence: Evidence) -> bool:
+        """Can this sentence answer the question? It must carry the kind of figure asked for, cover enough of the
+        question, name the thing counted, and agree with every figure the question states ("in 2019")."""
+        if not evidence.has_figure or evidence.coverage < self.min_coverage:
+            return False
+        record = evidence.hit.record
+        if question.measure and question.wants in ("count", "amount"):
+            words = set(tokenize(record.text))
+            if not any(self._expanded(term, question) & words for term in question.measure):
+                return False
+        paragraph = self.index.paragraphs[record.paragraph_id]
+        return all(states_figure(paragraph, figure) for figure in question.figures)
+
+    def _expanded(self, term: str, question: Question) -> set[str]:
+        return {term, *question.expansions.get(term, ())}
+
+    def _known(self, term: str, question: Question) -> bool:
+        frequency = self.index.keyword.document_frequency
+        return any(word in frequency for word in self._expanded(term, question))
 
     def weigh(self, question: Question, hit: Hit) -> Evidence:
         """Score a sentence as evidence for the question.
@@ -78,22 +101,27 @@ class ExtractiveAnswerer:
             elif term in context:
                 covered += 0.5 * rarity
         coverage = covered / total if total else 0.0
-        pattern = _FIGURE[question.wants]
-        has_figure = pattern is None or bool(pattern.search(record.text))
-        near = self._closeness(record.text, pattern, question) if has_figure and pattern is not None else 0.0
+        figures = [f for f in find_figures(record.text) if f.kind in WANTED[question.wants]]
+        if question.wants == "amount":
+            # "How much" prefers money; counts of people or projects stay possible but rank lower.
+            figures.sort(key=lambda f: f.unit == "")
+        has_figure = bool(figures) or question.wants == "any"
+        near = self._closeness(record.text, figures, question)
         support = coverage + (0.3 if has_figure else 0.0) + 0.4 * near + 0.5 * max(hit.dense, 0.0)
+        if question.wants == "amount" and figures and figures[0].unit:
+            support += 0.2
         return Evidence(hit, coverage, has_figure, support + 5.0 * hit.score)
 
     @staticmethod
-    def _closeness(text: str, pattern: re.Pattern[str], question: Question) -> float:
+    def _closeness(text: str, figures: list[Figure], question: Question) -> float:
         """1.0 when a figure stands right by a question word ("3.43 million talents", "人才26万人"), less with
         words in between ("60,000 industrial innovation talents"), 0 when none is near."""
         best = 0.0
-        for match in pattern.finditer(text):
+        for figure in figures:
             # English counts its noun after the figure; Chinese puts it either side ("人才26万人", "44个优质项目").
-            chinese = bool(CJK.search(text[max(0, match.start() - 2) : match.end() + 2]))
-            before = tokenize(text[max(0, match.start() - 30) : match.start()]) if chinese else []
-            after = tokenize(_figure_tail.sub("", text[match.end() : match.end() + 60], count=1))
+            chinese = bool(CJK.search(text[max(0, figure.start - 2) : figure.end + 2]))
+            before = tokenize(text[max(0, figure.start - 30) : figure.start]) if chinese else []
+            after = [w for w in tokenize(text[figure.end : figure.end + 60]) if w not in _FILLER]
             for gap, word in [*enumerate(reversed(before[-4:])), *enumerate(after[:4])]:
                 if word in question.terms:
                     best = max(best, 1.0 / (1 + gap))
