@@ -14,10 +14,11 @@ from rag.answer import Answer, not_found
 from rag.corpus import Skipped, read_folder
 from rag.embeddings import build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
-from rag.question import analyse, clean, problem
+from rag.question import analyse, clean, cross_lingual, problem
 from rag.retrieve import Index, Retriever
 from rag.settings import Settings
 from rag.store import Progress, Store, open_client
+from rag.translate import Translator
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Engine:
         self._store: Store | None = None
         self._index: Index | None = None
         self._lock = threading.RLock()
+        self.translator = Translator(cache_dir=settings.data_dir / "cache")
 
     @property
     def store(self) -> Store:
@@ -117,7 +119,7 @@ class Engine:
         if issue:
             return not_found(question, "en", note=issue)
         index = self.index
-        parsed = analyse(text)
+        parsed = cross_lingual(analyse(text), self.translator, index.vocabularies)
         retriever = Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
         hits = retriever.search(parsed.text, parsed.terms)
         answer = ExtractiveAnswerer(index, top_k=self.settings.top_k).answer(parsed, hits)

@@ -92,13 +92,13 @@ class ExtractiveAnswerer:
         for term, weight in question.terms.items():
             if weight < 1.0:
                 continue  # translations and expansions count through the word they came from
-            rarity = self._rarity(term)
+            rarity = self._rarity(term, question)
             total += rarity
-            if term in words:
+            if self._expanded(term, question) & words:
                 covered += rarity
-            elif term in topics:
+            elif self._expanded(term, question) & topics:
                 covered += 0.8 * rarity
-            elif term in context:
+            elif self._expanded(term, question) & context:
                 covered += 0.5 * rarity
         coverage = covered / total if total else 0.0
         figures = [f for f in find_figures(record.text) if f.kind in WANTED[question.wants]]
@@ -127,7 +127,8 @@ class ExtractiveAnswerer:
                     best = max(best, 1.0 / (1 + gap))
         return best
 
-    def _rarity(self, term: str) -> float:
+    def _rarity(self, term: str, question: Question) -> float:
         """Inverse document frequency; a word the articles never use weighs most (the question is off-topic)."""
-        frequency = self.index.keyword.document_frequency.get(term, 0)
+        frequencies = self.index.keyword.document_frequency
+        frequency = max(frequencies.get(word, 0) for word in self._expanded(term, question))
         return math.log(1.0 + (len(self.index) + 1) / (frequency + 0.5))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
-from rag.corpus import detect_lang
+from rag.corpus import CJK, detect_lang
 from rag.figures import Figure, find_figures
 from rag.keyword import tokenize
+from rag.translate import Translator
 
 WANTS = ("count", "amount", "date", "percent", "any")
 
@@ -79,6 +81,30 @@ def analyse(text: str) -> Question:
         measure=_measure(text),
         figures=tuple(find_figures(text)),
     )
+
+
+def cross_lingual(question: Question, translator: Translator, vocabularies: Mapping[str, Mapping[str, int]]) -> Question:
+    """The question with its words translated into the other article language (CC-CEDICT, offline).
+
+    Translations become extra search terms, weighted below the question's own words, and count as the word
+    they came from when evidence is weighed.
+    """
+    other = "zh" if question.lang == "en" else "en"
+    vocabulary = vocabularies.get(other)
+    if not vocabulary:
+        return question
+    if question.lang == "en":
+        tokens = re.findall(r"[a-z][a-z'-]*", question.text.lower())
+    else:
+        tokens = [t for t in tokenize(question.text) if CJK.search(t)]
+    terms = dict(question.terms)
+    expansions: dict[str, list[str]] = {}
+    for term in translator.translate(tokens, question.lang, vocabulary):
+        terms[term.text] = max(terms.get(term.text, 0.0), round(0.9 * term.weight, 3))
+        for word in tokenize(term.source) or [term.source]:
+            if word in question.terms:
+                expansions.setdefault(word, []).append(term.text)
+    return replace(question, terms=terms, expansions={k: tuple(v) for k, v in expansions.items()})
 
 
 def _measure(text: str) -> tuple[str, ...]:

@@ -36,6 +36,10 @@ class Index:
         tokens = [tokenize(record.text) for record in records]
         self.keyword = KeywordIndex([record.text for record in records], tokens=tokens)
         self.topics = _topics(records, tokens)
+        # Per article language, each word's document frequency: what a translated question word may become.
+        self.vocabularies: dict[str, Counter[str]] = defaultdict(Counter)
+        for record, words in zip(records, tokens, strict=True):
+            self.vocabularies[record.lang].update(set(words))
 
     def __len__(self) -> int:
         return len(self.records)
