@@ -14,8 +14,8 @@ from rag.answer import Answer, not_found
 from rag.corpus import Skipped, read_folder
 from rag.embeddings import build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
-from rag.question import analyse, clean, cross_lingual, problem
-from rag.retrieve import Index, Retriever
+from rag.question import Question, analyse, clean, cross_lingual, problem
+from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
 from rag.store import Progress, Store, open_client
 from rag.translate import Translator
@@ -111,16 +111,19 @@ class Engine:
         """Ingest one more article folder without removing what is already there (the UI's upload)."""
         return self.ingest(path, prune=False)
 
+    def search(self, question: str) -> tuple[Question, list[Hit]]:
+        """The question as understood (language, figure wanted, translations) and the sentences retrieved for it."""
+        index = self.index
+        parsed = cross_lingual(analyse(clean(question)), self.translator, index.vocabularies)
+        retriever = Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
+        return parsed, retriever.search(parsed.text, parsed.terms)
+
     def ask(self, question: str) -> Answer:
         """Answer a question from the articles, with citations; never raises for a bad question."""
         started = time.perf_counter()
-        text = clean(question)
-        issue = problem(text, self.settings.max_question_chars)
+        issue = problem(clean(question), self.settings.max_question_chars)
         if issue:
             return not_found(question, "en", note=issue)
-        index = self.index
-        parsed = cross_lingual(analyse(text), self.translator, index.vocabularies)
-        retriever = Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
-        hits = retriever.search(parsed.text, parsed.terms)
-        answer = ExtractiveAnswerer(index, top_k=self.settings.top_k).answer(parsed, hits)
+        parsed, hits = self.search(question)
+        answer = ExtractiveAnswerer(self.index).answer(parsed, hits)
         return replace(answer, question=question, seconds=time.perf_counter() - started)
