@@ -23,9 +23,9 @@ class Check:
 
 
 def scores(summary: Summary) -> dict[str, Any]:
-    """A summary as baseline numbers: shares rounded to 4 places, latency left out."""
+    """A summary as baseline numbers: shares rounded to 6 places, latency left out."""
     return {
-        key: round(value, 4) if isinstance(value, float) else value
+        key: round(value, 6) if isinstance(value, float) else value
         for key, value in asdict(summary).items()
         if key not in _NOISY
     }
