@@ -17,7 +17,6 @@ from evals.metrics import Verdict, evidence_rank, failure, judge, summarize_by_k
 
 if TYPE_CHECKING:
     from rag.engine import Engine
-    from rag.retrieve import Retriever
 
 RESULTS = Path(__file__).resolve().parent / "results"
 EPILOG = """\
@@ -59,20 +58,17 @@ def build_parser(prog: str = "python -m evals") -> argparse.ArgumentParser:
     return parser
 
 
-def evaluate(engine: Engine, retriever: Retriever, cases: Sequence[Case], progress: bool = True) -> list[Verdict]:
+def evaluate(engine: Engine, cases: Sequence[Case], progress: bool = True) -> list[Verdict]:
     """Ask every question and judge the answer; an ask() that raises is a wrong answer, and the run goes on."""
     from tqdm import tqdm
-
-    from rag.question import analyse, clean
 
     verdicts = []
     bar = tqdm(cases, desc="evaluating", unit="q", disable=not progress, file=sys.stderr)
     for case in bar:
         rank = None
         if case.answerable:
-            parsed = analyse(clean(case.question))
             try:
-                rank = evidence_rank(case, retriever.search(parsed.text, parsed.terms), retriever.index.paragraphs)
+                rank = evidence_rank(case, engine.search(case.question)[1], engine.index.paragraphs)
             except Exception as error:  # a retrieval bug must not hide the other questions' scores
                 bar.write(f"{case.id}: retrieval raised {type(error).__name__}: {error}")
         started = time.perf_counter()
@@ -151,7 +147,6 @@ def main(argv: list[str] | None = None, engine: Engine | None = None, prog: str 
             return 2
 
     from rag.engine import Engine
-    from rag.retrieve import Retriever
     from rag.settings import Settings
 
     if engine is None:
@@ -163,8 +158,7 @@ def main(argv: list[str] | None = None, engine: Engine | None = None, prog: str 
     started = time.perf_counter()
     print(f"Loading the index from {settings.chroma_url or settings.data_dir} …", file=sys.stderr)
     about = describe(engine)
-    retriever = Retriever(engine.store, engine.embedder, engine.index, settings.candidates, settings.rrf_k)
-    verdicts = evaluate(engine, retriever, cases, progress=not args.no_progress)
+    verdicts = evaluate(engine, cases, progress=not args.no_progress)
     summaries = summarize_by_kind(verdicts)
 
     now = datetime.now().astimezone()
