@@ -107,9 +107,9 @@ class Engine:
             self.store.clear()
             self._index = None
 
-    def add(self, path: Path) -> IngestReport:
+    def add(self, path: Path, progress: Progress | None = None) -> IngestReport:
         """Ingest one more article folder without removing what is already there (the UI's upload)."""
-        return self.ingest(path, prune=False)
+        return self.ingest(path, progress=progress, prune=False)
 
     def search(self, question: str) -> tuple[Question, list[Hit]]:
         """The question as understood (language, figure wanted, translations) and the sentences retrieved for it."""
@@ -118,12 +118,13 @@ class Engine:
         retriever = Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
         return parsed, retriever.search(parsed.text, parsed.terms)
 
-    def ask(self, question: str) -> Answer:
-        """Answer a question from the articles, with citations; never raises for a bad question."""
+    def ask(self, question: str, top_k: int | None = None) -> Answer:
+        """Answer a question from the articles, citing at most `top_k` paragraphs (default: settings.top_k);
+        never raises for a bad question."""
         started = time.perf_counter()
         issue = problem(clean(question), self.settings.max_question_chars)
         if issue:
             return not_found(question, "en", note=issue)
         parsed, hits = self.search(question)
-        answer = ExtractiveAnswerer(self.index).answer(parsed, hits)
+        answer = ExtractiveAnswerer(self.index, top_k=top_k or self.settings.top_k).answer(parsed, hits)
         return replace(answer, question=question, seconds=time.perf_counter() - started)

@@ -20,7 +20,7 @@ from pathlib import Path
 from rag.answer import Answer, not_found
 from rag.citations import cite, marker
 from rag.corpus import CJK
-from rag.figures import Figure, find_figures, states_figure
+from rag.figures import Figure, find_figures, same_figure, states_figure
 from rag.keyword import tokenize
 from rag.question import Question
 from rag.retrieve import Hit, Index
@@ -94,9 +94,10 @@ class ExtractiveAnswerer:
 
     name = "offline"
 
-    def __init__(self, index: Index, model: AnswerModel | None = None) -> None:
+    def __init__(self, index: Index, model: AnswerModel | None = None, top_k: int = 3) -> None:
         self.index = index
         self.model = model or default_model()
+        self.top_k = top_k
 
     def answer(self, question: Question, hits: list[Hit]) -> Answer:
         """The answer to `question` from the retrieved `hits`."""
@@ -104,9 +105,22 @@ class ExtractiveAnswerer:
         if not evidence or evidence[0].probability < self.model.threshold:
             return not_found(question.text, question.lang)
         best = evidence[0]
-        citation = cite(1, [best.hit], self.index)
-        text = f"{self.statement(question, best)} {marker(1)}"
-        return Answer(question=question.text, text=text, found=True, citations=[citation], backend=self.name)
+        # Other paragraphs that state the same figure about the same thing corroborate it ("3.43 million" is
+        # given twice in one article): cite them too, up to top_k paragraphs.
+        cited = [best]
+        for other in evidence[1:]:
+            if len(cited) >= self.top_k:
+                break
+            if (
+                same_figure(other.figure, best.figure)
+                and other.probability >= self.model.threshold / 2
+                and all(other.hit.record.paragraph_id != c.hit.record.paragraph_id for c in cited)
+            ):
+                cited.append(other)
+        citations = [cite(number, [e.hit], self.index) for number, e in enumerate(cited, start=1)]
+        markers = "".join(marker(c.number) for c in citations)
+        text = f"{self.statement(question, best)} {markers}"
+        return Answer(question=question.text, text=text, found=True, citations=citations, backend=self.name)
 
     def evidence(self, question: Question, hits: list[Hit]) -> list[Evidence]:
         """Every hit that could answer (right kind of figure, agrees with the question's figures), best first."""

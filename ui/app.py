@@ -215,8 +215,7 @@ def add_article(engine: Engine, path: str | None, max_bytes: int, progress: gr.P
         progress(0, desc="Reading and indexing · 读取并索引")
     with tempfile.TemporaryDirectory(prefix="rag-upload-") as folder:
         shutil.copyfile(source, Path(folder) / upload_name(source.name))
-        # engine.add() is ingest without pruning; ingest is called directly only to pass the progress callback.
-        report = engine.ingest(Path(folder), progress=report_progress, prune=False)
+        report = engine.add(Path(folder), progress=report_progress)
     return render_report(report, source.name)
 
 
