@@ -1,4 +1,4 @@
-"""The evaluation question set: well-formed lines, a balanced mix, evidence really in the seeds."""
+"""The evaluation and calibration question sets: well-formed, balanced, evidence really in the seeds, disjoint."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "evals" / "questions.jsonl"
+CALIBRATION = ROOT / "evals" / "calibration.jsonl"
+# Each set: its file, the prefix of its ids, and its least size.
+SETS = {"questions": (QUESTIONS, "", 80), "calibration": (CALIBRATION, "cal-", 100)}
 KEYS = {"id", "question", "lang", "kind", "figures", "evidence", "document"}
 KINDS = {"same", "cross", "paraphrase", "unanswerable"}
 LANGS = {"en", "zh"}
@@ -33,23 +36,27 @@ def seed_text(document: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def load() -> list[dict[str, Any]]:
-    """Every line of questions.jsonl, parsed."""
-    lines = QUESTIONS.read_text(encoding="utf-8").splitlines()
+def load(path: Path) -> list[dict[str, Any]]:
+    """Every line of a question file, parsed."""
+    lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
-QUESTION_ROWS = load()
+ROWS = {name: load(path) for name, (path, _, _) in SETS.items()}
+ALL_ROWS = [row for rows in ROWS.values() for row in rows]
+each_set = pytest.mark.parametrize("name", list(SETS))
 
 
-def test_every_line_is_json_with_exactly_the_schema_keys() -> None:
-    for line in QUESTIONS.read_text(encoding="utf-8").splitlines():
+@each_set
+def test_every_line_is_json_with_exactly_the_schema_keys(name: str) -> None:
+    for line in SETS[name][0].read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         assert set(row) == KEYS, row
 
 
-def test_field_types_and_values() -> None:
-    for row in QUESTION_ROWS:
+@each_set
+def test_field_types_and_values(name: str) -> None:
+    for row in ROWS[name]:
         assert isinstance(row["id"], str) and row["id"], row
         assert isinstance(row["question"], str) and row["question"].strip(), row
         assert row["lang"] in LANGS, row
@@ -60,44 +67,51 @@ def test_field_types_and_values() -> None:
         assert row["document"] is None or row["document"] in DOCUMENT_LANG, row
 
 
-def test_ids_are_unique_and_name_lang_and_kind() -> None:
-    ids = [row["id"] for row in QUESTION_ROWS]
+@each_set
+def test_ids_are_unique_and_name_lang_and_kind(name: str) -> None:
+    prefix = SETS[name][1]
+    ids = [row["id"] for row in ROWS[name]]
     assert len(ids) == len(set(ids))
-    for row in QUESTION_ROWS:
-        assert re.fullmatch(rf"{row['lang']}-{row['kind']}-\d{{3}}", row["id"]), row["id"]
+    for row in ROWS[name]:
+        assert re.fullmatch(rf"{prefix}{row['lang']}-{row['kind']}-\d{{3}}", row["id"]), row["id"]
 
 
-def test_question_language_matches_its_script() -> None:
-    for row in QUESTION_ROWS:
+@each_set
+def test_question_language_matches_its_script(name: str) -> None:
+    for row in ROWS[name]:
         has_han = re.search(r"[\u4e00-\u9fff]", row["question"]) is not None
         assert has_han == (row["lang"] == "zh"), row["id"]
 
 
-def test_size_and_mix() -> None:
-    assert len(QUESTION_ROWS) >= 80
-    kinds = Counter(row["kind"] for row in QUESTION_ROWS)
+@each_set
+def test_size_and_mix(name: str) -> None:
+    rows = ROWS[name]
+    assert len(rows) >= SETS[name][2]
+    kinds = Counter(row["kind"] for row in rows)
     assert all(kinds[kind] >= 15 for kind in KINDS), kinds
-    pairs = {(row["kind"], row["lang"]) for row in QUESTION_ROWS}
+    pairs = {(row["kind"], row["lang"]) for row in rows}
     assert pairs == {(kind, lang) for kind in KINDS for lang in LANGS}
 
 
-def test_figures_empty_iff_unanswerable() -> None:
-    for row in QUESTION_ROWS:
+@each_set
+def test_figures_empty_iff_unanswerable(name: str) -> None:
+    for row in ROWS[name]:
         unanswerable = row["kind"] == "unanswerable"
         assert (row["figures"] == []) == unanswerable, row["id"]
         assert (row["evidence"] is None) == unanswerable, row["id"]
         assert (row["document"] is None) == unanswerable, row["id"]
 
 
-def test_document_language_fits_the_kind() -> None:
-    for row in QUESTION_ROWS:
+@each_set
+def test_document_language_fits_the_kind(name: str) -> None:
+    for row in ROWS[name]:
         if row["kind"] in {"same", "paraphrase"}:
             assert DOCUMENT_LANG[row["document"]] == row["lang"], row["id"]
         elif row["kind"] == "cross":
             assert DOCUMENT_LANG[row["document"]] != row["lang"], row["id"]
 
 
-@pytest.mark.parametrize("row", [r for r in QUESTION_ROWS if r["kind"] != "unanswerable"], ids=lambda r: r["id"])
+@pytest.mark.parametrize("row", [r for r in ALL_ROWS if r["kind"] != "unanswerable"], ids=lambda r: r["id"])
 def test_evidence_is_verbatim_in_its_article_and_holds_the_figure(row: dict[str, Any]) -> None:
     evidence = row["evidence"]
     assert evidence in seed_text(row["document"])
@@ -107,3 +121,13 @@ def test_evidence_is_verbatim_in_its_article_and_holds_the_figure(row: dict[str,
     for figure in row["figures"]:
         assert NUMERAL.search(figure), figure
         assert figure in evidence, figure
+
+
+def test_no_question_is_in_both_the_evaluation_and_the_calibration_set() -> None:
+    # Thresholds tuned on a question the evaluation also asks would flatter the evaluation.
+    def key(question: str) -> str:
+        return " ".join(question.casefold().split())
+
+    evaluation = {key(row["question"]) for row in ROWS["questions"]}
+    shared = [row["id"] for row in ROWS["calibration"] if key(row["question"]) in evaluation]
+    assert shared == []
