@@ -3,11 +3,12 @@
     python -m evals.calibrate                      # fit on evals/calibration.jsonl, write rag/answer_model.json
     python -m evals.calibrate --dry-run            # print the fit without writing it
 
-Every candidate sentence the answerer considers becomes one training row: its features, and whether it really
-answers (it is in the evidence paragraph and states every expected figure). A logistic regression with an L2
-penalty is fitted by gradient descent; the threshold is then chosen by replaying the answer policy (quote the
-most probable sentence if it clears the threshold, else say "not found") and scoring a wrong figure as worse
-than a refusal.
+For each question, the candidate sentences the answerer considers are labelled (right when in the evidence
+paragraph and stating every expected figure). A conditional-logit ranker with a "no answer" option is fitted
+by gradient descent: the candidates and a null choice compete in one softmax, so the weights learn to put the
+answering sentence first and the null score learns when nothing answers. The threshold is then chosen by
+replaying the answer policy (quote the top sentence if it clears the threshold, else say "not found") with a
+wrong figure scored as worse than a refusal.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from evals.dataset import Case, load
-from rag.extractive import FEATURES, MODEL_PATH, AnswerModel, ExtractiveAnswerer
+from rag.extractive import FEATURES, MODEL_PATH, AnswerModel, ExtractiveAnswerer, default_model
 from rag.figures import states_figure
 
 if TYPE_CHECKING:
@@ -51,18 +52,50 @@ def rows(engine: Engine, cases: list[Case]) -> list[list[tuple[list[float], bool
     return table
 
 
-def fit(table: list[list[tuple[list[float], bool]]], l2: float = 0.01, steps: int = 4000) -> tuple[np.ndarray, float]:
-    """Logistic regression weights and bias over all candidates."""
-    x = np.array([features for question in table for features, _ in question], dtype=float)
-    y = np.array([right for question in table for _, right in question], dtype=float)
-    w = np.zeros(x.shape[1])
-    b = 0.0
-    rate = 0.5
+def fit(table: list[list[tuple[list[float], bool]]], l2: float = 1e-2, steps: int = 3000) -> tuple[np.ndarray, float]:
+    """A conditional-logit ranker with a "no answer" option: per question, the candidates and a null choice whose
+    score is a learned constant compete in one softmax; the null choice is right when no candidate answers.
+
+    Returns weights for the raw features and a bias such that a candidate beats "no answer" when
+    bias + w·x > 0 (fitted on standardized features).
+    """
+    x_all = np.array([f for question in table for f, _ in question], dtype=float)
+    mean, spread = x_all.mean(axis=0), x_all.std(axis=0)
+    spread[spread == 0] = 1.0
+    width = len(mean)
+    groups = [
+        ((np.array([f for f, _ in q], dtype=float).reshape(len(q), width) - mean) / spread, np.array([r for _, r in q]))
+        for q in table
+    ]
+    w = np.zeros(len(mean))
+    null = 0.0
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
-        w -= rate * (x.T @ (p - y) / len(y) + l2 * w)
-        b -= rate * float(np.mean(p - y))
-    return w, b
+        grad_w = l2 * w
+        grad_null = 0.0
+        for z, right in groups:
+            scores = z @ w
+            top = max(float(scores.max(initial=null)), null)
+            e, e_null = np.exp(scores - top), float(np.exp(null - top))
+            total = e.sum() + e_null
+            grad_w += (e / total) @ z
+            grad_null += e_null / total
+            if right.any():
+                grad_w -= (e[right] / e[right].sum()) @ z[right]
+            else:
+                grad_null -= 1.0
+        w -= 0.5 * grad_w / len(groups)
+        null -= 0.5 * grad_null / len(groups)
+    return w / spread, -null - float(np.sum(w * mean / spread))
+
+
+def objective(outcome: dict[str, int]) -> float:
+    """What the policy is tuned for: right answers and right refusals, a wrong figure counting against twice."""
+    return outcome["right"] + outcome["refused_right"] - WRONG_COST * outcome["wrong"]
+
+
+def best_threshold(table: list[list[tuple[list[float], bool]]], w: np.ndarray, b: float) -> float:
+    """The threshold that maximizes the objective when replaying the policy."""
+    return max((float(t) for t in np.arange(0.02, 0.99, 0.01)), key=lambda t: objective(replay(table, w, b, t)))
 
 
 def replay(table: list[list[tuple[list[float], bool]]], w: np.ndarray, b: float, threshold: float) -> dict[str, int]:
@@ -84,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=Path, default=CALIBRATION, help="calibration question file")
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model")
     parser.add_argument("--dry-run", action="store_true", help="print the fit, write nothing")
+    parser.add_argument("--l2", type=float, default=1e-2, help="L2 penalty of the ranker (default 0.01)")
+    parser.add_argument(
+        "--keep-weights", action="store_true", help="keep the shipped model's weights; choose only the threshold"
+    )
     args = parser.parse_args(argv)
 
     from rag.engine import Engine
@@ -94,11 +131,12 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
     engine = Engine(Settings())
     table = rows(engine, list(dataset.cases))
-    w, b = fit(table)
-    best = max(
-        (float(t) for t in np.arange(0.05, 0.96, 0.01)),
-        key=lambda t: (lambda o: o["right"] + o["refused_right"] - WRONG_COST * o["wrong"])(replay(table, w, b, t)),
-    )
+    if args.keep_weights:
+        shipped = default_model(args.out)
+        w, b = np.array([shipped.weights.get(name, 0.0) for name in FEATURES]), shipped.bias
+    else:
+        w, b = fit(table, l2=args.l2)
+    best = best_threshold(table, w, b)
     outcome = replay(table, w, b, best)
     for name, weight in zip(FEATURES, w, strict=True):
         print(f"  {name:16s} {weight:+.3f}")

@@ -49,6 +49,7 @@ FEATURES = (
     "rank",
     "money",
     "heading",
+    "spelled",
 )
 
 
@@ -156,7 +157,11 @@ class ExtractiveAnswerer:
                 unknown += rarity
             # A word counts fully in the sentence, mostly when the whole article is about it ("the city" is
             # Suzhou in an article about Suzhou), and half when only the paragraph or the title has it.
-            covered += rarity * (1.0 if forms & words else 0.8 if forms & topics else 0.5 if forms & context else 0.0)
+            # A word met only through a dictionary translation counts a little less: translations are guesses.
+            credit = 1.0 if forms & words else 0.8 if forms & topics else 0.5 if forms & context else 0.0
+            if credit and term not in words | topics | context:
+                credit *= 0.8
+            covered += rarity * credit
         measure = {form for term in question.measure for form in self._forms(term, question)}
         scored = [(self._closeness(record.text, f, set(question.terms) | measure), f) for f in figures]
         closeness, figure = max(scored, key=lambda item: item[0])
@@ -176,6 +181,7 @@ class ExtractiveAnswerer:
             "rank": 1.0 / (1 + rank),
             "money": float(question.wants == "amount" and bool(figure.unit)),
             "heading": float(record.kind != "paragraph"),
+            "spelled": float(not any(ch.isdigit() for ch in figure.text)),  # "ten years" is rarely the answer
         }
         return features, figure
 

@@ -83,7 +83,9 @@ def analyse(text: str) -> Question:
     )
 
 
-def cross_lingual(question: Question, translator: Translator, vocabularies: Mapping[str, Mapping[str, int]]) -> Question:
+def cross_lingual(
+    question: Question, translator: Translator, vocabularies: Mapping[str, Mapping[str, int]]
+) -> Question:
     """The question with its words translated into the other article language (CC-CEDICT, offline).
 
     Translations become extra search terms, weighted below the question's own words, and count as the word
@@ -94,7 +96,7 @@ def cross_lingual(question: Question, translator: Translator, vocabularies: Mapp
     if not vocabulary:
         return question
     if question.lang == "en":
-        tokens = re.findall(r"[a-z][a-z'-]*", question.text.lower())
+        tokens = re.findall(r"[a-z][a-z']*", question.text.lower())
     else:
         tokens = [t for t in tokenize(question.text) if CJK.search(t)]
     terms = dict(question.terms)
@@ -123,6 +125,8 @@ def _measure(text: str) -> tuple[str, ...]:
         words = [w for w in tokenize(match.group(1)) if w not in GENERIC_MEASURES and len(w) > 1]
         return tuple(words[-2:])
     return ()
+
+
 def problem(text: str, max_chars: int) -> str | None:
     """Why a question cannot be asked as it is, in plain words; None when it is fine."""
     if not text.strip():

@@ -409,9 +409,7 @@ class Translator:
 
     # English -> Chinese
 
-    def _english_to_chinese(
-        self, tokens: list[str], dictionary: _Dictionary, vocab: _Vocabulary
-    ) -> list[Term]:
+    def _english_to_chinese(self, tokens: list[str], dictionary: _Dictionary, vocab: _Vocabulary) -> list[Term]:
         stems = [stem(t) for t in tokens]
         content = [len(t) > 1 and t.isalpha() and t not in EN_STOP_WORDS for t in tokens]
         in_phrase = [False] * len(tokens)
@@ -479,9 +477,7 @@ class Translator:
 
     # Chinese -> English
 
-    def _chinese_to_english(
-        self, tokens: Sequence[str], dictionary: _Dictionary, vocab: _Vocabulary
-    ) -> list[Term]:
+    def _chinese_to_english(self, tokens: Sequence[str], dictionary: _Dictionary, vocab: _Vocabulary) -> list[Term]:
         terms: list[Term] = []
         for raw in tokens:
             token = raw.strip()

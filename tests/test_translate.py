@@ -69,9 +69,7 @@ def _weight(terms: list[Term], text: str) -> float:
     return next(t.weight for t in terms if t.text == text)
 
 
-def test_english_question_finds_the_chinese_answer_words(
-    translator: Translator, vocabularies: Vocabularies
-) -> None:
+def test_english_question_finds_the_chinese_answer_words(translator: Translator, vocabularies: Vocabularies) -> None:
     question = ["medical", "device", "industrial", "park", "quality", "projects"]
     terms = translator.translate(question, "en", vocabularies["zh"])
     texts = _texts(terms)
@@ -88,9 +86,7 @@ def test_plural_finds_the_singular_sense(translator: Translator, vocabularies: V
     assert terms[0] == Term("人才", terms[0].weight, "talents")
 
 
-def test_translation_absent_from_the_corpus_gives_nothing(
-    translator: Translator, vocabularies: Vocabularies
-) -> None:
+def test_translation_absent_from_the_corpus_gives_nothing(translator: Translator, vocabularies: Vocabularies) -> None:
     assert "医院" not in vocabularies["zh"]
     assert translator.translate(["hospitals"], "en", vocabularies["zh"]) == []
 
@@ -150,9 +146,7 @@ def test_latin_word_in_a_chinese_question_is_kept(translator: Translator, vocabu
     assert terms[0] == Term("suzhou", 1.0, "Suzhou")
 
 
-def test_corpus_word_containing_the_translation_counts(
-    translator: Translator, vocabularies: Vocabularies
-) -> None:
+def test_corpus_word_containing_the_translation_counts(translator: Translator, vocabularies: Vocabularies) -> None:
     # jieba keeps 注册资本 whole; CC-CEDICT translates "registered" as 注册.
     assert "注册" not in vocabularies["zh"]
     tokens = ["registered", "capital"]
@@ -161,9 +155,7 @@ def test_corpus_word_containing_the_translation_counts(
     assert "注册资本" not in _texts(strict.translate(tokens, "en", vocabularies["zh"]))
 
 
-def test_corpus_word_inside_the_translation_counts(
-    translator: Translator, vocabularies: Vocabularies
-) -> None:
+def test_corpus_word_inside_the_translation_counts(translator: Translator, vocabularies: Vocabularies) -> None:
     # "high tech" is 高科技, which the Chinese article only has as 科技.
     assert "高科技" not in vocabularies["zh"]
     terms = translator.translate(["high", "tech", "zone"], "en", vocabularies["zh"])
@@ -183,9 +175,7 @@ def test_changed_vocabulary_is_seen(translator: Translator, vocabularies: Vocabu
     assert "人才" in _texts(translator.translate(["talents"], "en", vocabulary))
 
 
-def test_translate_takes_under_a_millisecond_or_so(
-    translator: Translator, vocabularies: Vocabularies
-) -> None:
+def test_translate_takes_under_a_millisecond_or_so(translator: Translator, vocabularies: Vocabularies) -> None:
     question = ["how", "many", "quality", "projects", "has", "the", "medical", "device", "industrial", "park"]
     translator.translate(question, "en", vocabularies["zh"])
     seconds = []
