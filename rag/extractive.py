@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from rag.answer import Answer, not_found
@@ -130,7 +130,7 @@ class ExtractiveAnswerer:
             best_dense[hit.record.lang] = max(best_dense.get(hit.record.lang, 0.0), hit.dense)
         found = []
         for rank, hit in enumerate(hits):
-            figures = [f for f in find_figures(hit.record.text) if f.kind in WANTED[question.wants]]
+            figures = [f for f in _figures(hit.record.text) if f.kind in WANTED[question.wants]]
             paragraph = self.index.paragraphs[hit.record.paragraph_id]
             if not figures or not all(states_figure(paragraph, f) for f in question.figures):
                 continue
@@ -143,8 +143,8 @@ class ExtractiveAnswerer:
     ) -> tuple[dict[str, float], Figure]:
         """The features of one candidate sentence, and the figure in it that best fits the question."""
         record = hit.record
-        words = set(tokenize(record.text))
-        context = set(tokenize(self.index.paragraphs[record.paragraph_id] + " " + record.title))
+        words = self.index.words[self.index.position[record.id]]
+        context = self.index.context_words[record.paragraph_id]
         topics = self.index.topics.get(record.document, frozenset())
         total = covered = unknown = 0.0
         for term, weight in question.terms.items():
@@ -216,6 +216,12 @@ class ExtractiveAnswerer:
             if word in terms:
                 best = max(best, 1.0 / (1 + gap))
         return best
+
+
+@lru_cache(maxsize=65536)
+def _figures(text: str) -> tuple[Figure, ...]:
+    """The figures of a sentence, remembered: the same sentences come back question after question."""
+    return tuple(find_figures(text))
 
 
 _CLAUSE_BREAK = re.compile(r"[，；;]|,\s|:\s|：")

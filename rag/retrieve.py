@@ -36,6 +36,17 @@ class Index:
         tokens = [tokenize(record.text) for record in records]
         self.keyword = KeywordIndex([record.text for record in records], tokens=tokens)
         self.topics = _topics(records, tokens)
+        # Word sets the answerer checks evidence against, computed once rather than per question.
+        self.words = [frozenset(words) for words in tokens]
+        paragraph_words: dict[str, set[str]] = defaultdict(set)
+        for record, words in zip(records, self.words, strict=True):
+            paragraph_words[record.paragraph_id] |= words
+        titles = {record.document: record.title for record in records}
+        title_words = {document: frozenset(tokenize(title)) for document, title in titles.items()}
+        self.context_words = {
+            record.paragraph_id: frozenset(paragraph_words[record.paragraph_id]) | title_words[record.document]
+            for record in records
+        }
         # Per article language, each word's document frequency: what a translated question word may become.
         self.vocabularies: dict[str, Counter[str]] = defaultdict(Counter)
         for record, words in zip(records, tokens, strict=True):
