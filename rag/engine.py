@@ -14,7 +14,7 @@ from rag.answer import Answer, not_found
 from rag.corpus import Skipped, read_folder
 from rag.embeddings import build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
-from rag.question import Question, analyse, clean, cross_lingual, problem
+from rag.question import Question, analyse, clean, cross_lingual, problem, translated_query
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
 from rag.store import Progress, Store, open_client
@@ -116,7 +116,7 @@ class Engine:
         index = self.index
         parsed = cross_lingual(analyse(clean(question)), self.translator, index.vocabularies)
         retriever = Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
-        return parsed, retriever.search(parsed.text, parsed.terms)
+        return parsed, retriever.search(parsed.text, parsed.terms, translated_query(parsed))
 
     def ask(self, question: str, top_k: int | None = None) -> Answer:
         """Answer a question from the articles, citing at most `top_k` paragraphs (default: settings.top_k);

@@ -109,6 +109,16 @@ def cross_lingual(
     return replace(question, terms=terms, expansions={k: tuple(v) for k, v in expansions.items()})
 
 
+def translated_query(question: Question, most: int = 8) -> dict[str, str]:
+    """The question's translated words as a query in the other language (e5 matches words across languages poorly)."""
+    translated = [term for term, weight in question.terms.items() if weight < 1.0]
+    if not translated:
+        return {}
+    other = "zh" if question.lang == "en" else "en"
+    best = sorted(translated, key=lambda term: -question.terms[term])[:most]
+    return {other: ("" if other == "zh" else " ").join(best)}
+
+
 def _measure(text: str) -> tuple[str, ...]:
     match = _EN_MEASURE.search(text)
     if match:

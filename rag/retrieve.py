@@ -79,19 +79,30 @@ class Retriever:
         self.candidates = candidates
         self.rrf_k = rrf_k
 
-    def search(self, question: str, terms: dict[str, float] | None = None) -> list[Hit]:
-        """Sentences ranked by fused dense and keyword rank; `terms` overrides the question's own keywords."""
+    def search(
+        self, question: str, terms: dict[str, float] | None = None, translations: dict[str, str] | None = None
+    ) -> list[Hit]:
+        """Sentences ranked by fused dense and keyword rank.
+
+        `terms` overrides the question's own keywords; `translations` (article language → the question's words in
+        that language) adds a dense search of each article language with its own words.
+        """
         if not len(self.index):
             return []
         vector = self.embedder.get_query_embedding(question)
         rankings: list[list[tuple[int, float]]] = []
         dense: dict[int, float] = {}
-        for lang in self.index.languages:
+        queries = [(lang, vector) for lang in self.index.languages]
+        for lang, text in (translations or {}).items():
+            if lang in self.index.languages and text.strip():
+                queries.append((lang, self.embedder.get_query_embedding(text)))
+        for lang, query in queries:
             # Searching each article language apart keeps e5's pull towards the question's language from
             # crowding the other language's sentences out of the candidates.
-            found = self.store.search(vector, self.candidates, where={"lang": lang})
+            found = self.store.search(query, self.candidates, where={"lang": lang})
             ranking = [(self.index.position[id_], score) for id_, score in found if id_ in self.index.position]
-            dense.update(ranking)
+            for i, score in ranking:
+                dense[i] = max(dense.get(i, 0.0), score)
             rankings.append(ranking)
         if terms is None:
             terms = {term: 1.0 for term in tokenize(question)}
