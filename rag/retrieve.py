@@ -49,8 +49,8 @@ class Index:
         }
         # Per article language, each word's document frequency: what a translated question word may become.
         self.vocabularies: dict[str, Counter[str]] = defaultdict(Counter)
-        for record, words in zip(records, tokens, strict=True):
-            self.vocabularies[record.lang].update(set(words))
+        for record, word_set in zip(records, self.words, strict=True):
+            self.vocabularies[record.lang].update(word_set)
 
     def __len__(self) -> int:
         return len(self.records)
