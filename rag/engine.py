@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.embeddings import BaseEmbedding
 
@@ -18,6 +19,11 @@ from rag.question import analyse, clean, problem
 from rag.retrieve import Index, Retriever
 from rag.settings import Settings
 from rag.store import Progress, Store, open_client
+
+if TYPE_CHECKING:
+    from openai import OpenAI
+
+    from rag.llm import LLMAnswerer, Turn
 
 
 @dataclass(frozen=True)
@@ -36,10 +42,13 @@ class IngestReport:
 class Engine:
     """Holds the collaborators (embedder, Chroma client) and the in-memory index; thread-safe for questions."""
 
-    def __init__(self, settings: Settings, embedder: BaseEmbedding | None = None, client: Any = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: BaseEmbedding | None = None, client: Any = None, llm: OpenAI | None = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder or build_embedder(settings)
         self._client = client
+        self._llm = llm  # the chat client when settings.llm is "openai"; built from the settings on first use
         self._store: Store | None = None
         self._index: Index | None = None
         self._lock = threading.RLock()
@@ -101,16 +110,41 @@ class Engine:
         """Ingest one more article folder without removing what is already there (the UI's upload)."""
         return self.ingest(path, prune=False)
 
-    def ask(self, question: str) -> Answer:
-        """Answer a question from the articles, with citations; never raises for a bad question."""
+    def ask(self, question: str, history: Sequence[Turn] | None = None) -> Answer:
+        """Answer a question from the articles, with citations; never raises for a bad question.
+
+        `history` holds the conversation's earlier (question, answer) turns: with the LLM backend a follow-up
+        is rewritten into a standalone question before retrieval (the offline backend answers it as it is).
+        """
+        for item in self.stream(question, history):
+            if isinstance(item, Answer):
+                return item
+        raise AssertionError("Engine.stream ends with an Answer")
+
+    def stream(self, question: str, history: Sequence[Turn] | None = None) -> Iterator[str | Answer]:
+        """Yield the answer's text as it is written, then the verified Answer, whose text is the one to keep."""
         started = time.perf_counter()
         text = clean(question)
         issue = problem(text, self.settings.max_question_chars)
         if issue:
-            return not_found(question, "en", note=issue)
-        index = self.index
-        parsed = analyse(text)
-        retriever = Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
-        hits = retriever.search(parsed.text, parsed.terms)
-        answer = ExtractiveAnswerer(index, top_k=self.settings.top_k).answer(parsed, hits)
-        return replace(answer, question=question, seconds=time.perf_counter() - started)
+            answer = not_found(question, "en", note=issue)
+            yield answer.text
+        else:
+            index = self.index
+            retriever = Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
+            offline = ExtractiveAnswerer(index, top_k=self.settings.top_k)
+            if self.settings.llm == "openai":
+                answer = yield from self._llm_answerer(index, offline).stream(text, history or [], retriever)
+            else:
+                parsed = analyse(text)
+                answer = offline.answer(parsed, retriever.search(parsed.text, parsed.terms))
+                yield answer.text
+        yield replace(answer, question=question, seconds=time.perf_counter() - started)
+
+    def _llm_answerer(self, index: Index, offline: ExtractiveAnswerer) -> LLMAnswerer:
+        from rag.llm import LLMAnswerer, build_client
+
+        with self._lock:
+            if self._llm is None:
+                self._llm = build_client(self.settings)
+        return LLMAnswerer(self.settings, index, self._llm, fallback=offline)
