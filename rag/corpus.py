@@ -327,7 +327,14 @@ def split_sentences(text: str) -> list[Sentence]:
         stripped = piece.strip()
         if stripped:
             offset = start + piece.index(stripped)
-            sentences.append(Sentence(stripped, offset, offset + len(stripped)))
+            previous = sentences[-1] if sentences else None
+            if previous and previous.text.endswith(("”", '"', "」")) and len(stripped) <= 15:
+                # A short attribution after a closing quote ("…。”张瑛表示。") belongs to the quote.
+                sentences[-1] = Sentence(
+                    text[previous.start : offset + len(stripped)], previous.start, offset + len(stripped)
+                )
+            else:
+                sentences.append(Sentence(stripped, offset, offset + len(stripped)))
         start = end
     return sentences
 

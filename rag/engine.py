@@ -15,10 +15,11 @@ from rag.answer import Answer, not_found
 from rag.corpus import Skipped, read_folder
 from rag.embeddings import build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
-from rag.question import analyse, clean, problem
-from rag.retrieve import Index, Retriever
+from rag.question import Question, analyse, clean, cross_lingual, problem
+from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
 from rag.store import Progress, Store, open_client
+from rag.translate import Translator
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -43,15 +44,20 @@ class Engine:
     """Holds the collaborators (embedder, Chroma client) and the in-memory index; thread-safe for questions."""
 
     def __init__(
-        self, settings: Settings, embedder: BaseEmbedding | None = None, client: Any = None, llm: OpenAI | None = None
+        self,
+        settings: Settings,
+        embedder: BaseEmbedding | None = None,
+        client: Any = None,
+        llm_client: OpenAI | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder or build_embedder(settings)
         self._client = client
-        self._llm = llm  # the chat client when settings.llm is "openai"; built from the settings on first use
+        self._llm_client = llm_client  # the chat client of the "openai" backend; built from settings on first use
         self._store: Store | None = None
         self._index: Index | None = None
         self._lock = threading.RLock()
+        self.translator = Translator(cache_dir=settings.data_dir / "cache")
 
     @property
     def store(self) -> Store:
@@ -106,45 +112,63 @@ class Engine:
                 self._index = self._load()
         return replace(report, sentences_embedded=embedded, seconds=time.perf_counter() - started)
 
-    def add(self, path: Path) -> IngestReport:
-        """Ingest one more article folder without removing what is already there (the UI's upload)."""
-        return self.ingest(path, prune=False)
+    def rebuild(self) -> None:
+        """Forget every stored article, so the next ingest embeds all of them again."""
+        with self._lock:
+            for document in self.store.manifest():
+                self.store.remove(document)
+            self.store.clear()
+            self._index = None
 
-    def ask(self, question: str, history: Sequence[Turn] | None = None) -> Answer:
-        """Answer a question from the articles, with citations; never raises for a bad question.
+    def add(self, path: Path, progress: Progress | None = None) -> IngestReport:
+        """Ingest one more article folder without removing what is already there (the UI's upload)."""
+        return self.ingest(path, progress=progress, prune=False)
+
+    def search(self, question: str) -> tuple[Question, list[Hit]]:
+        """The question as understood (language, figure wanted, translations) and the sentences retrieved for it."""
+        index = self.index
+        parsed = cross_lingual(analyse(clean(question)), self.translator, index.vocabularies)
+        retriever = Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
+        return parsed, retriever.search(parsed.text, parsed.terms)
+
+    def ask(
+        self, question: str, history: Sequence[Turn] | None = None, top_k: int | None = None, llm: str | None = None
+    ) -> Answer:
+        """Answer a question from the articles, citing at most `top_k` paragraphs (default: settings.top_k);
+        never raises for a bad question.
 
         `history` holds the conversation's earlier (question, answer) turns: with the LLM backend a follow-up
         is rewritten into a standalone question before retrieval (the offline backend answers it as it is).
+        `llm` picks the backend for this question ("offline" or "openai"; default: settings.llm).
         """
-        for item in self.stream(question, history):
+        for item in self.stream(question, history, top_k=top_k, llm=llm):
             if isinstance(item, Answer):
                 return item
         raise AssertionError("Engine.stream ends with an Answer")
 
-    def stream(self, question: str, history: Sequence[Turn] | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, history: Sequence[Turn] | None = None, top_k: int | None = None, llm: str | None = None
+    ) -> Iterator[str | Answer]:
         """Yield the answer's text as it is written, then the verified Answer, whose text is the one to keep."""
         started = time.perf_counter()
-        text = clean(question)
-        issue = problem(text, self.settings.max_question_chars)
+        issue = problem(clean(question), self.settings.max_question_chars)
         if issue:
             answer = not_found(question, "en", note=issue)
             yield answer.text
         else:
-            index = self.index
-            retriever = Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
-            offline = ExtractiveAnswerer(index, top_k=self.settings.top_k)
-            if self.settings.llm == "openai":
-                answer = yield from self._llm_answerer(index, offline).stream(text, history or [], retriever)
+            offline = ExtractiveAnswerer(self.index, top_k=top_k or self.settings.top_k)
+            if (llm or self.settings.llm) == "openai":
+                answerer = self._llm_answerer(offline)
+                answer = yield from answerer.stream(clean(question), history or [], self.search)
             else:
-                parsed = analyse(text)
-                answer = offline.answer(parsed, retriever.search(parsed.text, parsed.terms))
+                answer = offline.answer(*self.search(question))
                 yield answer.text
         yield replace(answer, question=question, seconds=time.perf_counter() - started)
 
-    def _llm_answerer(self, index: Index, offline: ExtractiveAnswerer) -> LLMAnswerer:
+    def _llm_answerer(self, offline: ExtractiveAnswerer) -> LLMAnswerer:
         from rag.llm import LLMAnswerer, build_client
 
         with self._lock:
-            if self._llm is None:
-                self._llm = build_client(self.settings)
-        return LLMAnswerer(self.settings, index, self._llm, fallback=offline)
+            if self._llm_client is None:
+                self._llm_client = build_client(self.settings)
+        return LLMAnswerer(self.settings, self.index, self._llm_client, fallback=offline, max_sources=2 * offline.top_k)

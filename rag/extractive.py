@@ -1,74 +1,256 @@
-"""The offline answerer: picks the sentence that carries the asked figure and quotes it, or says the articles do not."""
+"""The offline answerer: quotes the sentence that carries the asked figure, or says the articles do not say.
+
+Every retrieved sentence that carries the kind of figure asked for is described by a few features (how much
+of the question it covers, how close its figure stands to the thing asked about, how similar e5 finds it, …).
+A small logistic model, fitted on a calibration question set separate from the evaluation set (see
+`evals/calibrate.py`), turns them into the probability that the sentence answers the question. The best
+sentence is quoted when that probability clears the model's threshold; otherwise the answer is "not found".
+"""
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 from rag.answer import Answer, not_found
 from rag.citations import cite, marker
+from rag.corpus import CJK
+from rag.figures import Figure, find_figures, same_figure, states_figure
 from rag.keyword import tokenize
 from rag.question import Question
 from rag.retrieve import Hit, Index
 
-_NUMBER = re.compile(r"\d|[一二三四五六七八九十两]+[十百千万亿]|[十百千万亿]余?[人家项个名]")
-_DATE = re.compile(
-    r"\d{4}\s*年|\d{1,2}\s*月|\b(?:19|20)\d{2}\b|\b(?:January|February|March|April|May|June|July|"
-    r"August|September|October|November|December)\b"
+MODEL_PATH = Path(__file__).with_name("answer_model.json")
+
+# The figure kinds that answer each kind of question.
+WANTED = {
+    "count": ("number",),
+    "amount": ("number",),
+    "date": ("date", "year"),
+    "percent": ("percent",),
+    "any": ("number", "percent", "date", "year"),
+}
+# Words that may stand between a figure and the noun it counts without being a noun themselves.
+_FILLER = frozenset("个 家 项 名 人 人次 元 亿元 万元 余 多 超 近 约 of".split())
+FEATURES = (
+    "coverage",
+    "dense",
+    "dense_gap",
+    "closeness",
+    "measure_near",
+    "measure_missing",
+    "unknown",
+    "cross",
+    "rank",
+    "money",
+    "heading",
 )
-_PERCENT = re.compile(r"%|％|\bper ?cent\b|百分之")
-_FIGURE = {"count": _NUMBER, "amount": _NUMBER, "date": _DATE, "percent": _PERCENT, "any": None}
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """Logistic weights over FEATURES, and the probability above which a sentence is quoted."""
+
+    weights: Mapping[str, float]
+    bias: float
+    threshold: float
+    fitted_on: str = ""
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        """P(this sentence answers the question)."""
+        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def to_json(self) -> str:
+        """The model as JSON, for `answer_model.json`."""
+        data = {"weights": dict(self.weights), "bias": self.bias, "threshold": self.threshold}
+        return json.dumps({**data, "fitted_on": self.fitted_on}, indent=2, ensure_ascii=False) + "\n"
+
+
+@cache
+def default_model(path: Path = MODEL_PATH) -> AnswerModel:
+    """The fitted model shipped with the package (read once, on first use)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return AnswerModel(data["weights"], data["bias"], data["threshold"], data.get("fitted_on", ""))
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """How well one retrieved sentence supports an answer to the question."""
+    """A retrieved sentence that carries the kind of figure asked for, and how likely it answers."""
 
     hit: Hit
-    coverage: float  # share of the question's key terms (weighted by rarity) that the sentence contains
-    has_figure: bool
-    support: float
+    figure: Figure
+    features: dict[str, float] = field(default_factory=dict)
+    probability: float = 0.0
 
 
 class ExtractiveAnswerer:
-    """Answers by quoting the best supporting sentence; refuses when no sentence covers the question."""
+    """Answers by quoting the best supporting sentence; refuses when no sentence is likely enough to answer."""
 
     name = "offline"
 
-    def __init__(self, index: Index, min_coverage: float = 0.5, top_k: int = 3) -> None:
+    def __init__(self, index: Index, model: AnswerModel | None = None, top_k: int = 3) -> None:
         self.index = index
-        self.min_coverage = min_coverage
+        self.model = model or default_model()
         self.top_k = top_k
 
     def answer(self, question: Question, hits: list[Hit]) -> Answer:
         """The answer to `question` from the retrieved `hits`."""
-        evidence = sorted((self.weigh(question, hit) for hit in hits), key=lambda e: -e.support)
-        best = next((e for e in evidence if e.coverage >= self.min_coverage and e.has_figure), None)
-        if best is None:
+        evidence = self.evidence(question, hits)
+        if not evidence or evidence[0].probability < self.model.threshold:
             return not_found(question.text, question.lang)
-        citation = cite(1, [best.hit], self.index)
-        text = f"{best.hit.record.text} {marker(1)}"
-        return Answer(question=question.text, text=text, found=True, citations=[citation], backend=self.name)
+        best = evidence[0]
+        # Other paragraphs that state the same figure about the same thing corroborate it ("3.43 million" is
+        # given twice in one article): cite them too, up to top_k paragraphs.
+        cited = [best]
+        for other in evidence[1:]:
+            if len(cited) >= self.top_k:
+                break
+            if (
+                same_figure(other.figure, best.figure)
+                and other.probability >= self.model.threshold / 2
+                and all(other.hit.record.paragraph_id != c.hit.record.paragraph_id for c in cited)
+            ):
+                cited.append(other)
+        citations = [cite(number, [e.hit], self.index) for number, e in enumerate(cited, start=1)]
+        markers = "".join(marker(c.number) for c in citations)
+        text = f"{self.statement(question, best)} {markers}"
+        return Answer(question=question.text, text=text, found=True, citations=citations, backend=self.name)
 
-    def weigh(self, question: Question, hit: Hit) -> Evidence:
-        """Score a sentence as evidence for the question."""
-        words = set(tokenize(hit.record.text))
-        total = covered = 0.0
+    def evidence(self, question: Question, hits: list[Hit]) -> list[Evidence]:
+        """Every hit that could answer (right kind of figure, agrees with the question's figures), best first."""
+        best_dense: dict[str, float] = {}
+        for hit in hits:
+            best_dense[hit.record.lang] = max(best_dense.get(hit.record.lang, 0.0), hit.dense)
+        found = []
+        for rank, hit in enumerate(hits):
+            figures = [f for f in find_figures(hit.record.text) if f.kind in WANTED[question.wants]]
+            paragraph = self.index.paragraphs[hit.record.paragraph_id]
+            if not figures or not all(states_figure(paragraph, f) for f in question.figures):
+                continue
+            features, figure = self.features(question, hit, rank, figures, best_dense)
+            found.append(Evidence(hit, figure, features, self.model.probability(features)))
+        return sorted(found, key=lambda e: -e.probability)
+
+    def features(
+        self, question: Question, hit: Hit, rank: int, figures: list[Figure], best_dense: Mapping[str, float]
+    ) -> tuple[dict[str, float], Figure]:
+        """The features of one candidate sentence, and the figure in it that best fits the question."""
+        record = hit.record
+        words = set(tokenize(record.text))
+        context = set(tokenize(self.index.paragraphs[record.paragraph_id] + " " + record.title))
+        topics = self.index.topics.get(record.document, frozenset())
+        total = covered = unknown = 0.0
         for term, weight in question.terms.items():
             if weight < 1.0:
-                continue  # translations and expansions count through the word they came from
-            rarity = self._rarity(term)
+                continue  # translations count through the word they came from
+            forms = self._forms(term, question)
+            rarity = self._rarity(forms)
             total += rarity
-            if term in words:
-                covered += rarity
-        coverage = covered / total if total else 0.0
-        pattern = _FIGURE[question.wants]
-        has_figure = pattern is None or bool(pattern.search(hit.record.text))
-        support = coverage + (0.3 if has_figure else 0.0) + 0.5 * max(hit.dense, 0.0) + 5.0 * hit.score
-        return Evidence(hit, coverage, has_figure, support)
+            if not any(form in self.index.keyword.document_frequency for form in forms):
+                unknown += rarity
+            # A word counts fully in the sentence, mostly when the whole article is about it ("the city" is
+            # Suzhou in an article about Suzhou), and half when only the paragraph or the title has it.
+            covered += rarity * (1.0 if forms & words else 0.8 if forms & topics else 0.5 if forms & context else 0.0)
+        measure = {form for term in question.measure for form in self._forms(term, question)}
+        scored = [(self._closeness(record.text, f, set(question.terms) | measure), f) for f in figures]
+        closeness, figure = max(scored, key=lambda item: item[0])
+        if question.wants == "amount" and any(f.unit for f in figures):
+            figure = next(f for f in figures if f.unit)
+        features = {
+            "coverage": covered / total if total else 0.0,
+            "dense": hit.dense,
+            "dense_gap": hit.dense - best_dense.get(record.lang, hit.dense),
+            "closeness": closeness,
+            "measure_near": max((self._closeness(record.text, f, measure) for f in figures), default=0.0)
+            if measure
+            else 1.0,
+            "measure_missing": float(bool(measure) and not measure & words),
+            "unknown": unknown / total if total else 0.0,
+            "cross": float(record.lang != question.lang),
+            "rank": 1.0 / (1 + rank),
+            "money": float(question.wants == "amount" and bool(figure.unit)),
+            "heading": float(record.kind != "paragraph"),
+        }
+        return features, figure
 
-    def _rarity(self, term: str) -> float:
-        """Inverse document frequency; a word the articles never use weighs most (the question is off-topic)."""
-        frequency = self.index.keyword.document_frequency.get(term, 0)
+    def statement(self, question: Question, evidence: Evidence) -> str:
+        """The answer sentence: the clause that carries the figure (verbatim), and, when the source is in the
+        other language, the figure written the question's way first ("260,000 — 截至目前，…26万人。")."""
+        text = evidence.hit.record.text.lstrip("■□●•· ")
+        offset = len(evidence.hit.record.text) - len(text)
+        clause = _clause(text, evidence.figure.start - offset, evidence.figure.end - offset)
+        if evidence.hit.record.lang == question.lang:
+            return clause
+        return f"{write_figure(evidence.figure, question.lang)} — {clause}"
+
+    def _forms(self, term: str, question: Question) -> set[str]:
+        return {term, *question.expansions.get(term, ())}
+
+    def _rarity(self, forms: set[str]) -> float:
+        """Inverse document frequency; a word the articles never use weighs most."""
+        frequency = max(self.index.keyword.document_frequency.get(form, 0) for form in forms)
         return math.log(1.0 + (len(self.index) + 1) / (frequency + 0.5))
+
+    @staticmethod
+    def _closeness(text: str, figure: Figure, terms: set[str]) -> float:
+        """1.0 when the figure stands right by one of `terms` ("3.43 million talents", "人才26万人"), less with
+        words in between ("60,000 industrial innovation talents"), 0 when none is near."""
+        # English counts its noun after the figure; Chinese puts it either side ("人才26万人", "44个优质项目").
+        chinese = bool(CJK.search(text[max(0, figure.start - 2) : figure.end + 2]))
+        before = tokenize(text[max(0, figure.start - 30) : figure.start]) if chinese else []
+        after = [w for w in tokenize(text[figure.end : figure.end + 60]) if w not in _FILLER]
+        best = 0.0
+        for gap, word in [*enumerate(reversed(before[-4:])), *enumerate(after[:4])]:
+            if word in terms:
+                best = max(best, 1.0 / (1 + gap))
+        return best
+
+
+_CLAUSE_BREAK = re.compile(r"[，；;]|,\s|:\s|：")
+
+
+def _clause(text: str, start: int, end: int, limit: int = 160) -> str:
+    """The clause(s) around text[start:end], verbatim, when the whole sentence is longer than `limit`."""
+    if len(text) <= limit:
+        return text
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text)]
+    left = max((b for b in breaks if b <= start), default=0)
+    right = min((b for b in breaks if b >= end), default=len(text))
+    clause = text[left:right].strip().rstrip("，,；;：:")
+    return clause if len(clause) >= 8 else text
+
+
+def write_figure(figure: Figure, lang: str) -> str:
+    """A figure written the way a reader of `lang` writes it: 2.6e5 → "260,000" / "26万"."""
+    value = figure.value
+    money = {"CNY": (" yuan", "元"), "USD": (" US dollars", "美元")}.get(figure.unit, ("", ""))
+    if figure.kind == "percent":
+        return f"{_number(value)}%"
+    if figure.kind == "year":
+        return f"{int(value)}" if lang == "en" else f"{int(value)}年"
+    if figure.kind == "date":
+        year, month, day = int(value) // 10000, int(value) // 100 % 100, int(value) % 100
+        if lang == "zh":
+            return (f"{year}年" if year else "") + (f"{month}月" if month else "") + (f"{day}日" if day else "")
+        months = "January February March April May June July August September October November December".split()
+        parts = [months[month - 1] if month else "", str(day) if day else "", str(year) if year else ""]
+        return " ".join(p for p in parts if p)
+    if lang == "zh":
+        for scale, word in ((1e8, "亿"), (1e4, "万")):
+            if value >= scale:
+                return f"{_number(value / scale)}{word}{money[1]}"
+        return f"{_number(value)}{money[1]}"
+    for scale, word in ((1e9, " billion"), (1e6, " million")):
+        if value >= scale:
+            return f"{_number(value / scale)}{word}{money[0]}"
+    return f"{value:,.0f}{money[0]}" if value == int(value) else f"{value:,}{money[0]}"
+
+
+def _number(value: float) -> str:
+    return f"{value:.4f}".rstrip("0").rstrip(".")

@@ -79,13 +79,11 @@ def _latin(text: str) -> list[str]:
 class KeywordIndex:
     """BM25 (via bm25s) over a fixed list of sentence texts."""
 
-    def __init__(self, texts: Sequence[str], extra_terms: Sequence[Sequence[str]] | None = None) -> None:
+    def __init__(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None) -> None:
         import bm25s
 
         self.size = len(texts)
-        docs = [tokenize(text) for text in texts]
-        if extra_terms is not None:
-            docs = [doc + list(extra) for doc, extra in zip(docs, extra_terms, strict=True)]
+        docs = [list(t) for t in tokens] if tokens is not None else [tokenize(text) for text in texts]
         self.document_frequency: Counter[str] = Counter(term for doc in docs for term in set(doc))
         self._bm25 = bm25s.BM25()
         if docs:

@@ -11,7 +11,7 @@ import logging
 import re
 import secrets
 from collections import defaultdict
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 
 import httpx
@@ -24,14 +24,16 @@ from rag.corpus import split_sentences
 from rag.extractive import ExtractiveAnswerer
 from rag.figures import Figure, find_figures, states_figure
 from rag.prompts import render
-from rag.question import Question, analyse
-from rag.retrieve import Hit, Index, Retriever
+from rag.question import Question
+from rag.retrieve import Hit, Index
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Turn = tuple[str, str]
 """One earlier exchange of a conversation: (the reader's question, the answer's text)."""
+Search = Callable[[str], tuple[Question, list[Hit]]]
+"""The engine's retrieval: a question's text → the question as understood and the sentences found for it."""
 
 LANGUAGES = {"en": "English", "zh": "Chinese"}
 UNREACHABLE = "The language model could not be reached; this is the offline answer."
@@ -92,17 +94,20 @@ class LLMAnswerer:
         key = client.api_key if client is not None else ""
         self.secrets = [s for s in (self.canary, key) if len(s) >= 8]
 
-    def stream(self, text: str, history: Sequence[Turn], retriever: Retriever) -> Generator[str, None, Answer]:
+    def stream(self, text: str, history: Sequence[Turn], search: Search) -> Generator[str, None, Answer]:
         """Yield the answer to `text` (a follow-up to `history`) as it is written, and return it verified."""
-        question = analyse(text)
         if self.client is None:
-            return (yield from self._offline(question, retriever, NOT_CONFIGURED))
+            return (yield from self._offline(search(text), NOT_CONFIGURED))
         try:
             if history:
-                question = analyse(self.condense(text, history))
-            hits = self.retrieve(question, retriever)
+                text = self.condense(text, history)
         except LLMError as error:
-            return (yield from self._offline(question, retriever, str(error)))
+            return (yield from self._offline(search(text), str(error)))
+        found = search(text)  # what the offline answer is drawn from, should the model fail from here on
+        try:
+            question, hits = self.retrieve(found, search)
+        except LLMError as error:
+            return (yield from self._offline(found, str(error)))
         sources = self.sources(hits)
         if not sources:
             answer = not_found(question.text, question.lang, backend=self.name)
@@ -133,13 +138,13 @@ class LLMAnswerer:
                         shown = ready
         except _FAILURES as error:
             notice = _notice(error) if not written else CUT_OFF
-            return (yield from self._offline(question, retriever, notice, shown=shown > 0))
+            return (yield from self._offline(found, notice, shown=shown > 0))
         if self.canary in written:
             log.warning("LLM reply contained the system prompt's canary")
-            return (yield from self._offline(question, retriever, LEAKED, shown=shown > 0))
+            return (yield from self._offline(found, LEAKED, shown=shown > 0))
         if finish is None:
             log.warning("LLM stream ended without a finish reason after %d characters", len(written))
-            return (yield from self._offline(question, retriever, CUT_OFF, shown=shown > 0))
+            return (yield from self._offline(found, CUT_OFF, shown=shown > 0))
         visible = tidy(self.redact(written), len(sources))[0].rstrip()
         if len(visible) > shown:
             yield visible[shown:]
@@ -160,15 +165,17 @@ class LLMAnswerer:
         """The question `text` translated by the model into article language `lang`."""
         return self.complete(render("translate", language=LANGUAGES[lang], question=text))
 
-    def retrieve(self, question: Question, retriever: Retriever) -> list[Hit]:
-        """Search with the question and with its translation into each other article language, fused by rank."""
-        rankings = [retriever.search(question.text, question.terms)]
+    def retrieve(self, found: tuple[Question, list[Hit]], search: Search) -> tuple[Question, list[Hit]]:
+        """`found` (the question's own search) fused by rank with searches for its translation into each other
+        article language."""
+        question, hits = found
+        rankings = [hits]
         for lang in self.index.languages:
             if lang != question.lang and lang in LANGUAGES:
-                translated = analyse(self.translate(question.text, lang))
-                if translated.text and translated.text != question.text:
-                    rankings.append(retriever.search(translated.text, translated.terms))
-        return fuse(rankings, self.settings.rrf_k)
+                translated = self.translate(question.text, lang)
+                if translated and translated != question.text:
+                    rankings.append(search(translated)[1])
+        return question, fuse(rankings, self.settings.rrf_k)
 
     def complete(self, prompt: str) -> str:
         """The model's one-line reply to a single user message (no streaming); raises LLMError when it fails."""
@@ -268,10 +275,11 @@ class LLMAnswerer:
         return cite(number, stating or [best], self.index)
 
     def _offline(
-        self, question: Question, retriever: Retriever, notice: str, shown: bool = False
+        self, found: tuple[Question, list[Hit]], notice: str, shown: bool = False
     ) -> Generator[str, None, Answer]:
-        """The offline answer with `notice` in its warnings (its text is yielded unless the model's was shown)."""
-        answer = self.fallback.answer(question, retriever.search(question.text, question.terms))
+        """The offline answer from `found` with `notice` in its warnings (its text is yielded unless the model's was
+        shown)."""
+        answer = self.fallback.answer(*found)
         if not shown:
             yield answer.text
         return replace(answer, warnings=[*answer.warnings, notice])

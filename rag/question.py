@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
-from rag.corpus import detect_lang
+from rag.corpus import CJK, detect_lang
+from rag.figures import Figure, find_figures
 from rag.keyword import tokenize
+from rag.translate import Translator
 
 WANTS = ("count", "amount", "date", "percent", "any")
 
@@ -37,6 +40,22 @@ _PATTERNS = [
 ]
 
 
+# The thing counted: the words after "how many" up to the verb, or the noun by 多少/几 ("多少家医院", "常住人口有多少").
+_EN_MEASURE = re.compile(
+    r"\bhow many\s+(.+?)(?=\s+(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|in|on|at|for|from|"
+    r"with|across|between|since|during|of|that|which|who|per|so|to|work|live|join|joined)\b|[?,.]|$)",
+    re.I,
+)
+_CLASSIFIERS = "个|家|项|名|位|所|条|次|篇|本|册|场|座|人次|批|款|只|套"
+_ZH_MEASURE_AFTER = re.compile(r"(?:多少|几)(" + _CLASSIFIERS + r")?([\u4e00-\u9fffA-Za-z]{0,6}?)(?=[的了？?，,。]|$)")
+_ZH_MEASURE_BEFORE = re.compile(r"([\u4e00-\u9fffA-Za-z]{2,6})(?:是|有|为|达)多少")
+# Measures too general to check: any sentence with a number counts people or money in some sense.
+GENERIC_MEASURES = frozenset(
+    "people person time times money year years one ones thing things 人 人数 钱 年 次 事 东西 情况 数量 规模 总数 总量 "
+    "高新区 苏州 苏州市 全市 全区 suzhou city".split()
+)
+
+
 @dataclass(frozen=True)
 class Question:
     """A question, cleaned, with what the answerer needs to judge evidence."""
@@ -45,15 +64,65 @@ class Question:
     lang: str
     wants: str
     terms: dict[str, float] = field(default_factory=dict)  # search terms → weight (1.0 = the question's own words)
+    measure: tuple[str, ...] = ()  # search terms of the thing asked about ("hospital"), () when not a count
+    figures: tuple[Figure, ...] = ()  # figures the question itself states ("in 2019") — evidence must state them
+    expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # own term → its translations
 
 
 def analyse(text: str) -> Question:
-    """Language, the kind of figure wanted, and the question's own search terms."""
+    """Language, the kind of figure wanted, the thing counted, and the question's own search terms."""
     wants = next((name for name, pattern in _PATTERNS if pattern.search(text)), "any")
     terms = {term: 1.0 for term in tokenize(text)}
-    return Question(text=text, lang=detect_lang(text), wants=wants, terms=terms)
+    return Question(
+        text=text,
+        lang=detect_lang(text),
+        wants=wants,
+        terms=terms,
+        measure=_measure(text),
+        figures=tuple(find_figures(text)),
+    )
 
 
+def cross_lingual(question: Question, translator: Translator, vocabularies: Mapping[str, Mapping[str, int]]) -> Question:
+    """The question with its words translated into the other article language (CC-CEDICT, offline).
+
+    Translations become extra search terms, weighted below the question's own words, and count as the word
+    they came from when evidence is weighed.
+    """
+    other = "zh" if question.lang == "en" else "en"
+    vocabulary = vocabularies.get(other)
+    if not vocabulary:
+        return question
+    if question.lang == "en":
+        tokens = re.findall(r"[a-z][a-z'-]*", question.text.lower())
+    else:
+        tokens = [t for t in tokenize(question.text) if CJK.search(t)]
+    terms = dict(question.terms)
+    expansions: dict[str, list[str]] = {}
+    for term in translator.translate(tokens, question.lang, vocabulary):
+        terms[term.text] = max(terms.get(term.text, 0.0), round(0.9 * term.weight, 3))
+        for word in tokenize(term.source) or [term.source]:
+            if word in question.terms:
+                expansions.setdefault(word, []).append(term.text)
+    return replace(question, terms=terms, expansions={k: tuple(v) for k, v in expansions.items()})
+
+
+def _measure(text: str) -> tuple[str, ...]:
+    match = _EN_MEASURE.search(text)
+    if match:
+        return tuple(w for w in tokenize(match.group(1)) if w not in GENERIC_MEASURES)
+    match = _ZH_MEASURE_AFTER.search(text)
+    if match and (match.group(1) or match.group(2)):
+        words = [w for w in tokenize(match.group(2)) if w not in GENERIC_MEASURES]
+        if match.group(1) and match.group(1) not in ("个", "名", "位"):
+            words.append(match.group(1))  # a telling classifier: 篇 (articles), 场 (sessions), 家 (firms)
+        if words:
+            return tuple(words)
+    match = _ZH_MEASURE_BEFORE.search(text)
+    if match:
+        words = [w for w in tokenize(match.group(1)) if w not in GENERIC_MEASURES and len(w) > 1]
+        return tuple(words[-2:])
+    return ()
 def problem(text: str, max_chars: int) -> str | None:
     """Why a question cannot be asked as it is, in plain words; None when it is fine."""
     if not text.strip():

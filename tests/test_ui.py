@@ -1,0 +1,399 @@
+"""The chat page: answers rendered with linked, highlighted sources, safe article HTML, and end to end in Chromium."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Dialog, Locator, Page, Request, expect, sync_playwright
+
+from rag.answer import NOT_FOUND, Answer, Citation
+from rag.engine import Engine
+from rag.settings import PROJECT_ROOT
+from ui.app import add_article, answer_data, render_answer, render_library
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+QUESTION = "#rag-question textarea"
+TURNS = "#rag-chat .rag-turn"
+MAX_UPLOAD = 20_000
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[x](javascript:alert(1))",
+    "![t](http://example.invalid/p.png)",
+]
+UNTRUSTED_ARTICLE = f"""---
+title: "Harbor festival {PAYLOADS[1]} {PAYLOADS[0]}"
+lang: en
+---
+
+# Harbor festival
+
+The Harbor Bridge festival drew 12,000 visitors in 2023 {PAYLOADS[0]} {PAYLOADS[1]} {PAYLOADS[2]} {PAYLOADS[3]} according to the organisers.
+
+The festival also raised 5 million yuan for the lighthouse museum.
+"""
+
+TALENT_TEXT = (
+    "At present, the city has a total of about 3.43 million talents, with more than 340,000 high-level talents. "
+    "361 people have independently applied for the A-class national major talent projects."
+)
+
+
+def talent_answer(**changes: object) -> Answer:
+    """An answer citing one seed-like paragraph, for the rendering tests."""
+    citation = Citation(
+        number=1,
+        document="suzhou-organizational-work-en",
+        title="Cultivate organizational advantages",
+        paragraph=8,
+        text=TALENT_TEXT,
+        quote=TALENT_TEXT.split(" 361")[0],
+    )
+    fields: dict[str, object] = {
+        "question": "How many talents does Suzhou have?",
+        "text": f"{citation.quote} [1]",
+        "found": True,
+        "citations": [citation],
+    }
+    fields.update(changes)
+    return Answer(**fields)  # type: ignore[arg-type]
+
+
+# Rendering (no browser)
+
+
+def test_markers_link_to_their_source_and_the_quote_is_marked() -> None:
+    page = render_answer(talent_answer(), turn=2)
+    assert '<a class="rag-cite" href="#rag-t2-s1">[1]</a>' in page
+    assert 'id="rag-t2-s1"' in page
+    assert "<mark>At present, the city has a total of about 3.43 million talents" in page
+    assert "paragraph 8 · 第8段" in page
+    assert "Cultivate organizational advantages" in page
+
+
+def test_a_marker_without_a_source_is_not_linked() -> None:
+    page = render_answer(talent_answer(text="About 3.43 million [1], see also [7]."), turn=1)
+    assert "[7]" in page and 'href="#rag-t1-s7"' not in page
+
+
+def test_not_found_is_labelled_and_shows_backend_and_warnings() -> None:
+    page = render_answer(
+        Answer(question="q", text=NOT_FOUND["en"], found=False, warnings=["LLM timed out <b>"], backend="offline"),
+        turn=1,
+    )
+    assert 'class="rag-answer rag-not-found"' in page
+    assert "Not found in the articles" in page
+    assert f"<em>{NOT_FOUND['en']}</em>" in page
+    assert "LLM timed out &lt;b&gt;" in page
+    assert '<span class="rag-backend">offline</span>' in page
+    assert "rag-sources" not in page
+
+
+def test_article_text_is_escaped_everywhere() -> None:
+    hostile = " ".join(PAYLOADS)
+    citation = Citation(1, "x", f"Title {hostile}", 1, f"Before. 5 people {hostile}. After.", f"5 people {hostile}.")
+    page = render_answer(
+        Answer(question="q", text=f"5 people {hostile} [1]", found=True, citations=[citation], warnings=[hostile]),
+        turn=1,
+    )
+    for tag in ("<script", "<img", "<a href", 'href="javascript', 'href="http'):
+        assert tag not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_long_paragraphs_show_the_quote_in_context_and_fold_the_rest() -> None:
+    text = "Opening words. " * 40 + "In June 2021, Nawei Technology was listed. " + "Closing words. " * 40
+    citation = Citation(1, "d", "T", 13, text, "In June 2021, Nawei Technology was listed.")
+    page = render_answer(talent_answer(text="In June 2021 [1]", citations=[citation]), turn=1)
+    excerpt = page.split('<div class="rag-excerpt">')[1].split("</div>")[0]
+    assert excerpt.startswith("…") and excerpt.endswith("…")
+    assert "<mark>In June 2021, Nawei Technology was listed.</mark>" in excerpt
+    assert len(excerpt) < len(text)
+    assert "<summary>Whole paragraph · 全段</summary>" in page
+
+
+def test_api_data_has_the_contract_fields() -> None:
+    data = answer_data(talent_answer(warnings=["w"], backend="openai"))
+    assert data["found"] is True and data["backend"] == "openai" and data["warnings"] == ["w"]
+    assert data["citations"] == [
+        {
+            "number": 1,
+            "document": "suzhou-organizational-work-en",
+            "title": "Cultivate organizational advantages",
+            "paragraph": 8,
+            "quote": TALENT_TEXT.split(" 361")[0],
+            "text": TALENT_TEXT,
+        }
+    ]
+
+
+def test_upload_refuses_other_types_and_oversized_files(engine: Engine, tmp_path: Path) -> None:
+    pdf = tmp_path / "notes.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 1000)
+    assert "only .txt and .md articles can be added" in add_article(engine, str(pdf), MAX_UPLOAD)
+    assert "over the 100-byte limit" in add_article(engine, str(big), 100)
+    assert "Choose a .txt or .md file first" in add_article(engine, None, MAX_UPLOAD)
+    assert "suzhou-high-tech-zone-zh" in render_library(engine)
+
+
+def test_upload_reports_a_skipped_file_with_its_reason(engine: Engine, tmp_path: Path) -> None:
+    binary = tmp_path / "broken.txt"
+    binary.write_bytes(b"\x00\x01 not text")
+    status = add_article(engine, str(binary), MAX_UPLOAD)
+    assert "Skipped" in status and "broken.txt" in status and "binary" in status
+
+
+# End to end in Chromium
+
+
+@dataclass
+class Server:
+    """A chat page started by `python -m ui.app` (the real entry point) in a process of its own."""
+
+    url: str
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The chat page over the seed articles, with its store in a temp dir; the URL is read from what it prints."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    workdir = tmp_path_factory.mktemp("ui")
+    seeds = workdir / "seeds"
+    shutil.copytree(PROJECT_ROOT / "seeds", seeds)
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "RAG_DATA_DIR": str(workdir / "data"),
+        "RAG_SEEDS_DIR": str(seeds),
+        "RAG_PORT": str(port),
+        "RAG_MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ui.app"],
+        cwd=workdir,  # away from any .env in the repo
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    output: list[str] = []
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    url = None
+    try:
+        while url is None:
+            line = lines.get(timeout=180)
+            match = re.search(rf"http://127\.0\.0\.1:{port}/", line)
+            url = match.group(0) if match else None
+    except queue.Empty:
+        process.kill()
+        pytest.fail("the chat page printed no URL:\n" + "".join(output))
+    yield Server(url, process, output)
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser(server: Server) -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Visit:
+    """A page open on the chat, with every dialog it tried to open and every request that left for another host."""
+
+    page: Page
+    dialogs: list[str]
+    foreign: list[str]
+
+
+@pytest.fixture
+def visit(browser: Browser, server: Server) -> Iterator[Visit]:
+    """A fresh browser tab on the chat page."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    home = urlsplit(server.url).netloc
+    found = Visit(page, [], [])
+
+    def on_dialog(dialog: Dialog) -> None:
+        found.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_request(request: Request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != home:
+            found.foreign.append(request.url)
+
+    page.on("dialog", on_dialog)
+    page.on("request", on_request)
+    page.goto(server.url)
+    page.wait_for_selector(QUESTION)
+    yield found
+    page.close()
+
+
+def ask(page: Page, question: str, turn: int) -> Locator:
+    """Type a question, press Enter, and wait for answer number `turn`."""
+    page.fill(QUESTION, question)
+    page.press(QUESTION, "Enter")
+    answer = page.locator(TURNS).nth(turn - 1)
+    answer.wait_for(timeout=60_000)
+    return answer
+
+
+def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
+    """Save a screenshot to tmp_path, and to $RAG_SCREENSHOTS when it is set."""
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=True)
+    if os.environ.get("RAG_SCREENSHOTS"):
+        folder = Path(os.environ["RAG_SCREENSHOTS"])
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, folder / name)
+    return path
+
+
+@pytest.mark.browser
+def test_english_answer_cites_its_paragraph_and_the_marker_leads_there(visit: Visit, tmp_path: Path) -> None:
+    page = visit.page
+    answer = ask(page, "How many talents does Suzhou have?", turn=1)
+    expect(answer.locator(".rag-answer")).to_contain_text("3.43 million")
+    source = page.locator("#rag-t1-s1")
+    expect(source.locator(".rag-title")).to_have_text(
+        "Cultivate organizational advantages and gather strength to forge ahead"
+    )
+    expect(source.locator(".rag-para")).to_have_text(re.compile(r"^paragraph \d+ · 第\d+段$"))
+    expect(source.locator("mark").first).to_contain_text("3.43 million")
+    expect(answer.locator(".rag-backend")).to_have_text("offline")
+
+    page.locator("a.rag-cite[href='#rag-t1-s1']").click()
+    expect(page).to_have_url(re.compile(r"#rag-t1-s1$"))
+    expect(source).to_be_in_viewport()
+    assert source.evaluate("element => element.matches(':target')")
+    screenshot(page, tmp_path, "ui-en.png")
+    assert visit.dialogs == [] and visit.foreign == []
+
+
+@pytest.mark.browser
+def test_chinese_example_answers_with_the_chinese_paragraph(visit: Visit, tmp_path: Path) -> None:
+    page = visit.page
+    question = "苏州高新区已累计集聚各类人才多少人？"
+    page.get_by_text(question, exact=True).click()
+    expect(page.locator(QUESTION)).to_have_value(question)
+    page.locator("#rag-ask").click()
+    answer = page.locator(TURNS).first
+    answer.wait_for(timeout=60_000)
+    expect(answer.locator(".rag-answer")).to_contain_text("26万")
+    source = page.locator("#rag-t1-s1")
+    expect(source.locator(".rag-title")).to_have_text("苏州高新区：以高质量党建引领区域高质量发展")
+    expect(source.locator(".rag-para")).to_have_text(re.compile(r"第\d+段"))
+    expect(source.locator("mark").first).to_contain_text("26万")
+    page.locator("a.rag-cite[href='#rag-t1-s1']").click()
+    expect(source).to_be_in_viewport()
+    screenshot(page, tmp_path, "ui-zh.png")
+    assert visit.dialogs == [] and visit.foreign == []
+
+
+@pytest.mark.browser
+def test_history_stays_a_long_paragraph_opens_whole_and_the_bin_starts_over(visit: Visit, tmp_path: Path) -> None:
+    page = visit.page
+    ask(page, "医疗器械产业园落地了多少个优质项目？", turn=1)
+    second = ask(page, "When was Nawei Technology listed?", turn=2)
+    expect(page.locator(TURNS)).to_have_count(2)
+    expect(page.locator("#rag-t1-s1 mark").first).to_contain_text("44")
+    expect(second.locator(".rag-answer")).to_contain_text("2021")
+    whole = page.locator("#rag-t2-s1 details.rag-whole")
+    whole.locator("summary").click()
+    expect(whole.locator("div mark")).to_contain_text("In June 2021, Nawei Technology was listed")
+    expect(whole.locator("div")).to_contain_text("Jiang Biwang")
+    screenshot(page, tmp_path, "ui-history.png")
+
+    page.locator("#rag-chat").get_by_role("button", name=re.compile("clear", re.I)).click()
+    expect(page.locator(TURNS)).to_have_count(0)
+    ask(page, "When was Nawei Technology listed?", turn=1)
+    expect(page.locator(TURNS)).to_have_count(1)
+
+
+@pytest.mark.browser
+def test_not_found_answer_is_labelled_and_muted(visit: Visit) -> None:
+    answer = ask(visit.page, "What is the capital of France?", turn=1)
+    expect(answer.locator(".rag-not-found .rag-label")).to_contain_text("Not found in the articles")
+    expect(answer.locator(".rag-not-found em")).to_have_text(NOT_FOUND["en"])
+    assert answer.locator(".rag-source").count() == 0
+
+
+@pytest.mark.browser
+def test_uploaded_article_is_cited_and_its_html_stays_text(visit: Visit, tmp_path: Path) -> None:
+    page = visit.page
+    article = tmp_path / "harbor-festival.md"
+    article.write_text(UNTRUSTED_ARTICLE, encoding="utf-8")
+    page.set_input_files("#rag-upload input[type=file]", str(article))
+    expect(page.locator("#rag-status")).to_contain_text("Added", timeout=60_000)
+    expect(page.locator("#rag-library")).to_contain_text(f"Harbor festival {PAYLOADS[1]}")
+
+    answer = ask(page, "How many visitors did the Harbor Bridge festival draw?", turn=1)
+    expect(answer.locator(".rag-answer")).to_contain_text("12,000")
+    source = page.locator("#rag-t1-s1")
+    expect(source.locator(".rag-title")).to_contain_text(PAYLOADS[0])
+    for payload in PAYLOADS[:3]:
+        expect(source.locator(".rag-excerpt")).to_contain_text(payload)
+    chat = page.locator("#rag-chat")
+    assert chat.locator("script, img[src='x'], img[src*='example.invalid']").count() == 0
+    assert chat.locator("a[href^='javascript'], a[href*='example.invalid']").count() == 0
+    page.wait_for_timeout(500)
+    screenshot(page, tmp_path, "ui-untrusted.png")
+    assert visit.dialogs == []
+    assert visit.foreign == []
+
+
+@pytest.mark.browser
+def test_upload_of_another_type_is_refused_in_the_page(visit: Visit, tmp_path: Path) -> None:
+    page = visit.page
+    pdf = tmp_path / "notes.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    page.set_input_files("#rag-upload input[type=file]", str(pdf))
+    expect(page.get_by_text(re.compile(r"Invalid file type: notes\.pdf"))).to_be_visible()
+    expect(page.locator("#rag-status")).not_to_contain_text("Added")

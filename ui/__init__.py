@@ -1,0 +1,1 @@
+"""The Gradio chat page over `rag.engine.Engine` (`python -m ui.app` or `rag chat`)."""

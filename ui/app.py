@@ -1,0 +1,379 @@
+"""The chat page: questions go to `Engine.ask`, uploads to the engine's ingest; answers are rendered as escaped HTML."""
+
+from __future__ import annotations
+
+import html
+import inspect
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.answer import Answer, Citation
+from rag.citations import MARKER
+from rag.corpus import SUFFIXES
+from rag.engine import Engine, IngestReport
+from rag.settings import Settings
+
+CSS_PATH = Path(__file__).with_name("app.css")
+
+EXAMPLES = [
+    "How many talents does Suzhou have?",
+    "苏州高新区已累计集聚各类人才多少人？",
+    "When was Nawei Technology listed?",
+    "医疗器械产业园落地了多少个优质项目？",
+]
+
+BACKENDS = {"offline": "Offline (extractive) · 离线摘录", "openai": "OpenAI-compatible LLM · 大模型"}
+
+# Gradio ships Source Sans Pro semi-bold as a tiny subset (no "k"), so bold text would mix fonts; 700 is complete.
+FONTS = (
+    gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)),
+    "ui-sans-serif",
+    "system-ui",
+    "PingFang SC",
+    "Noto Sans CJK SC",
+    "Microsoft YaHei",
+    "sans-serif",
+)
+
+EXCERPT_CHARS = 420  # longer paragraphs show the quote in context and fold the rest away
+CONTEXT_CHARS = 160  # characters of context kept on each side of the quote in an excerpt
+
+
+def escape(text: str) -> str:
+    """Article or answer text made inert for HTML: no tag, script, image or link from it can run or load."""
+    return html.escape(text, quote=True)
+
+
+def answer_data(answer: Answer) -> dict[str, Any]:
+    """The JSON the `ask` API endpoint returns."""
+    return {
+        "question": answer.question,
+        "text": answer.text,
+        "found": answer.found,
+        "backend": answer.backend,
+        "warnings": list(answer.warnings),
+        "seconds": round(answer.seconds, 3),
+        "citations": [
+            {
+                "number": c.number,
+                "document": c.document,
+                "title": c.title,
+                "paragraph": c.paragraph,
+                "quote": c.quote,
+                "text": c.text,
+            }
+            for c in answer.citations
+        ],
+    }
+
+
+def render_answer(answer: Answer, turn: int) -> str:
+    """The chat bubble of one answer: text with linked [n] markers, warnings, sources, and which backend answered."""
+    numbers = {c.number for c in answer.citations}
+    body = link_markers(escape(answer.text), numbers, turn)
+    if answer.found:
+        head = f'<div class="rag-answer">{body}</div>'
+    else:
+        head = (
+            '<div class="rag-answer rag-not-found"><span class="rag-label">Not found in the articles · 文章中未找到</span>'
+            f"<em>{body}</em></div>"
+        )
+    warnings = "".join(f'<div class="rag-warning">⚠ {escape(w)}</div>' for w in answer.warnings)
+    sources = ""
+    if answer.citations:
+        items = "".join(render_source(c, turn) for c in answer.citations)
+        sources = f'<div class="rag-sources"><div class="rag-sources-title">Sources · 来源</div><ol>{items}</ol></div>'
+    meta = (
+        f'<div class="rag-meta">Answered by · 回答方式: <span class="rag-backend">{escape(answer.backend)}</span>'
+        f" · {answer.seconds:.2f} s</div>"
+    )
+    return f'<div class="rag-turn">{head}{warnings}{sources}{meta}</div>'
+
+
+def source_id(turn: int, number: int) -> str:
+    """The element id of source `number` in answer `turn` (ids must be unique across the whole page)."""
+    return f"rag-t{turn}-s{number}"
+
+
+def link_markers(escaped: str, numbers: set[int], turn: int) -> str:
+    """Turn each [n] of a cited source into a link to it; other brackets stay text."""
+
+    def link(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        if number not in numbers:
+            return match.group(0)
+        return f'<a class="rag-cite" href="#{source_id(turn, number)}">[{number}]</a>'
+
+    return MARKER.sub(link, escaped)
+
+
+def render_source(citation: Citation, turn: int) -> str:
+    """One cited paragraph: title, paragraph number, and the text with the quoted sentence highlighted."""
+    text, quote = citation.text, citation.quote
+    start = text.find(quote) if quote else -1
+    span = (start, start + len(quote)) if start >= 0 else None
+    whole = highlight(text, span)
+    head = (
+        f'<div class="rag-source-head"><span class="rag-num">[{citation.number}]</span> '
+        f'<span class="rag-title" title="{escape(citation.document)}">{escape(citation.title)}</span> '
+        f'<span class="rag-para">paragraph {citation.paragraph} · 第{citation.paragraph}段</span></div>'
+    )
+    if len(text) <= EXCERPT_CHARS or span is None:
+        body = f'<div class="rag-excerpt">{whole}</div>'
+    else:
+        body = (
+            f'<div class="rag-excerpt">{excerpt(text, span)}</div>'
+            f'<details class="rag-whole"><summary>Whole paragraph · 全段</summary><div>{whole}</div></details>'
+        )
+    return f'<li id="{source_id(turn, citation.number)}" class="rag-source">{head}{body}</li>'
+
+
+def highlight(text: str, span: tuple[int, int] | None) -> str:
+    """`text` escaped, with the characters in `span` wrapped in <mark>."""
+    if span is None:
+        return escape(text)
+    start, end = span
+    return f"{escape(text[:start])}<mark>{escape(text[start:end])}</mark>{escape(text[end:])}"
+
+
+def excerpt(text: str, span: tuple[int, int]) -> str:
+    """The quote with some context either side, cut at spaces where the language has them, escaped."""
+    start, end = span
+    left, right = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
+    if left > 0 and " " in text[left:start]:
+        left = text.index(" ", left) + 1
+    if right < len(text) and " " in text[end:right]:
+        right = text.rindex(" ", end, right)
+    before = ("…" if left > 0 else "") + escape(text[left:start])
+    after = escape(text[end:right]) + ("…" if right < len(text) else "")
+    return f"{before}<mark>{escape(text[start:end])}</mark>{after}"
+
+
+def render_report(report: IngestReport, name: str) -> str:
+    """What an upload did, in plain words (file names and reasons escaped)."""
+    lines = []
+    if report.added:
+        lines.append(f"Added · 已添加: <b>{escape(', '.join(report.added))}</b>. Ask about it now · 现在可以提问。")
+    if report.updated:
+        lines.append(f"Replaced · 已更新: <b>{escape(', '.join(report.updated))}</b>.")
+    if report.unchanged:
+        lines.append(f"Already in the library, unchanged · 已存在: <b>{escape(', '.join(report.unchanged))}</b>.")
+    for skipped in report.skipped:
+        lines.append(
+            f'<span class="rag-error">Skipped · 已跳过 {escape(skipped.path.name)}: {escape(skipped.reason)}</span>'
+        )
+    if not lines:
+        lines.append(f'<span class="rag-error">Nothing was read from {escape(name)} · 未读取到内容</span>')
+    if report.sentences_embedded:
+        lines.append(
+            f'<span class="rag-subtle">{report.sentences_embedded} sentences indexed in {report.seconds:.1f} s</span>'
+        )
+    return "<br>".join(lines)
+
+
+def render_error(message: str) -> str:
+    """An upload problem, shown where the upload status goes."""
+    return f'<span class="rag-error">{escape(message)}</span>'
+
+
+def render_library(engine: Engine) -> str:
+    """The articles answers can cite."""
+    articles = sorted(engine.store.manifest().values(), key=lambda a: a.id)
+    items = "".join(
+        f'<li><span class="rag-title">{escape(a.title)}</span> <span class="rag-subtle">{escape(a.id)} · {escape(a.lang)}</span></li>'
+        for a in articles
+    )
+    return f'<div class="rag-library">Articles · 文章 ({len(articles)})<ul>{items}</ul></div>'
+
+
+def upload_name(name: str) -> str:
+    """The file name an upload is saved under: no folders, and not hidden (hidden files are not read)."""
+    return Path(name).name.lstrip(".") or "article.txt"
+
+
+def add_article(engine: Engine, path: str | None, max_bytes: int, progress: gr.Progress | None = None) -> str:
+    """Check an uploaded file, ingest it from a folder of its own next to the existing articles, and say what happened."""
+    if not path:
+        return render_error("Choose a .txt or .md file first · 请先选择 .txt 或 .md 文件")
+    source = Path(path)
+    if source.suffix.lower() not in SUFFIXES:
+        return render_error(f"{source.name}: only .txt and .md articles can be added · 只能添加 .txt 或 .md 文件")
+    size = source.stat().st_size
+    if size > max_bytes:
+        return render_error(f"{source.name} is {size:,} bytes, over the {max_bytes:,}-byte limit · 文件过大")
+
+    def report_progress(done: int, total: int, name: str) -> None:
+        if progress is not None:
+            progress(done / max(total, 1), desc=f"Indexed · 已索引 {name}")
+
+    if progress is not None:
+        progress(0, desc="Reading and indexing · 读取并索引")
+    with tempfile.TemporaryDirectory(prefix="rag-upload-") as folder:
+        shutil.copyfile(source, Path(folder) / upload_name(source.name))
+        report = engine.add(Path(folder), progress=report_progress)
+    return render_report(report, source.name)
+
+
+def per_call_options(engine: Engine) -> frozenset[str]:
+    """Which per-call overrides `engine.ask` accepts; the page only enables the settings that take effect."""
+    return frozenset(inspect.signature(engine.ask).parameters) & {"top_k", "llm"}
+
+
+def available_backends(settings: Settings) -> list[str]:
+    """Answer backends the reader may pick: offline always, the LLM only when the settings configure it."""
+    # Hook: when Settings gains an explicit "LLM is configured" check (API key or base URL), use it here.
+    return ["offline", "openai"] if settings.llm == "openai" else ["offline"]
+
+
+def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
+    """The chat page; every handler maps one event to one engine call and renders the result."""
+    options = per_call_options(engine)
+    backends = available_backends(settings)
+
+    def ask(question: str, top_k: int, backend: str) -> Answer:
+        overrides: dict[str, Any] = {}
+        if "top_k" in options:
+            overrides["top_k"] = int(top_k)
+        if "llm" in options and backend in backends:
+            overrides["llm"] = backend
+        return engine.ask(question, **overrides)
+
+    def respond(
+        question: str, history: list[dict[str, str]], top_k: int, backend: str
+    ) -> tuple[str, list[dict[str, str]], list[dict[str, str]]]:
+        if not question or not question.strip():
+            return question, history, history
+        answer = ask(question, top_k, backend)
+        turn = len(history) // 2 + 1
+        history = [
+            *history,
+            {"role": "user", "content": f'<span class="rag-question">{escape(question.strip())}</span>'},
+            {"role": "assistant", "content": render_answer(answer, turn)},
+        ]
+        return "", history, history
+
+    def upload(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+        return add_article(engine, path, settings.max_upload_bytes, progress), render_library(engine)
+
+    def api_ask(question: str) -> dict[str, Any]:
+        """Answer a question from the articles: text with [n] markers, found, backend, warnings and citations."""
+        return answer_data(engine.ask(question))
+
+    with gr.Blocks(title="Ask the articles · 文章问答", analytics_enabled=False) as app:
+        history = gr.State([])
+        gr.HTML(
+            '<div class="rag-header"><h1>Ask the articles · 文章问答</h1>'
+            "<p>Answers come only from the articles, with numbered sources you can check. "
+            "· 答案只来自文章，并附可核对的编号出处。</p></div>"
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=420):
+                chat = gr.Chatbot(
+                    elem_id="rag-chat",
+                    show_label=False,
+                    height=560,
+                    # Messages are HTML built here with every article string escaped: no markdown, no LaTeX,
+                    # so article text cannot become a link, an image or a formula.
+                    render_markdown=False,
+                    sanitize_html=True,
+                    latex_delimiters=[],
+                    allow_tags=False,
+                    buttons=["copy"],
+                    feedback_options=None,
+                    placeholder="Ask in English or Chinese · 用英文或中文提问",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        elem_id="rag-question",
+                        show_label=False,
+                        placeholder="Ask a question · 输入问题，按回车",
+                        scale=5,
+                        max_lines=4,
+                        autofocus=True,
+                    )
+                    ask_button = gr.Button("Ask · 提问", variant="primary", scale=1, min_width=110, elem_id="rag-ask")
+                gr.Examples(EXAMPLES, inputs=question, label="Examples · 示例")
+            with gr.Column(scale=1, min_width=260):
+                with gr.Accordion("Settings · 设置", open=True):
+                    backend = gr.Radio(
+                        [(BACKENDS[b], b) for b in backends],
+                        value=settings.llm if settings.llm in backends else "offline",
+                        label="Answer backend · 回答方式",
+                        info=None if "openai" in backends else "Set RAG_LLM=openai to enable an LLM · 设置后可用大模型",
+                        interactive=len(backends) > 1 and "llm" in options,
+                    )
+                    top_k = gr.Slider(
+                        1,
+                        10,
+                        value=settings.top_k,
+                        step=1,
+                        label="Sources per answer (top-k) · 出处数量",
+                        info=None if "top_k" in options else f"Fixed at {settings.top_k} by RAG_TOP_K",
+                        interactive="top_k" in options,
+                    )
+                with gr.Accordion("Add an article · 添加文章", open=True):
+                    article = gr.File(
+                        label=".txt / .md (UTF-8)",
+                        file_types=list(SUFFIXES),
+                        type="filepath",
+                        elem_id="rag-upload",
+                        height=120,
+                    )
+                    status = gr.HTML(elem_id="rag-status")
+                    library = gr.HTML(elem_id="rag-library")
+
+        inputs = [question, history, top_k, backend]
+        outputs = [question, chat, history]
+        question.submit(respond, inputs, outputs, api_visibility="private")
+        ask_button.click(respond, inputs, outputs, api_visibility="private")
+        chat.clear(lambda: [], None, history, api_visibility="private")  # the chat's own bin icon starts over
+        article.upload(upload, article, [status, library], api_visibility="private")
+        app.load(lambda: render_library(engine), None, library, api_visibility="private")
+        gr.api(api_ask, api_name="ask")
+    # Questions are answered in parallel (the engine is thread-safe); uploads take the engine's lock in turn.
+    app.queue(default_concurrency_limit=4)
+    return app
+
+
+def launch_options(settings: Settings) -> dict[str, Any]:
+    """Arguments of `Blocks.launch` that follow from the settings (Gradio 6 takes css and theme here)."""
+    auth = None
+    if settings.ui_auth:
+        user, colon, password = settings.ui_auth.partition(":")
+        if not (user and colon and password):
+            raise ValueError("RAG_UI_AUTH must look like user:password (both non-empty)")
+        auth = (user, password)
+    return {
+        "server_name": settings.host,
+        "server_port": settings.port,
+        "auth": auth,
+        "max_file_size": settings.max_upload_bytes,
+        "css_paths": [CSS_PATH],
+        "theme": gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=FONTS),
+        "ssr_mode": False,
+        "show_error": True,
+        "quiet": True,
+    }
+
+
+def main(settings: Settings | None = None) -> None:
+    """Build the engine, ingest the seeds if the store is empty, and serve the chat page."""
+    settings = settings or Settings()
+    engine = Engine(settings)
+    sentences = len(engine.index)  # loads the store now (seeds go into an empty one), not on the first question
+    articles = len(engine.store.manifest())
+    app = build_app(engine, settings)
+    app.launch(prevent_thread_lock=True, **launch_options(settings))
+    print(f"Chat page ({articles} articles, {sentences} sentences): {app.local_url}", flush=True)
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.ui_auth:
+        print(f"Note: listening on {settings.host} without a login; set RAG_UI_AUTH=user:password", flush=True)
+    app.block_thread()
+
+
+if __name__ == "__main__":
+    main()
