@@ -264,15 +264,18 @@ class LLMAnswerer:
         return self.index.paragraphs[source.hits[0].record.paragraph_id]
 
     def _cite(self, number: int, source: Source, figures: list[Figure]) -> Citation:
-        """Cite a source's paragraph, quoting its sentences that state the figures (else its best retrieved one)."""
+        """Cite a source's paragraph, quoting for each figure the sentence that states it (else the best retrieved one).
+
+        When several sentences state a figure, the one retrieval ranked highest is quoted: the paragraph may also
+        say "百名人才" where the answer's "about 100" means "近100家".
+        """
         best = source.hits[0]
-        pid = best.record.paragraph_id
-        stating = [
-            replace(best, record=record)
-            for record in self.index.records
-            if record.paragraph_id == pid and any(states_figure(record.text, figure) for figure in figures)
-        ]
-        return cite(number, stating or [best], self.index)
+        retrieved = [hit.record for hit in source.hits]
+        paragraph = [record for record in self.index.records if record.paragraph_id == best.record.paragraph_id]
+        ranked = retrieved + [record for record in paragraph if record not in retrieved]
+        quoted = {next((r.id for r in ranked if states_figure(r.text, figure)), None) for figure in figures}
+        chosen = [replace(best, record=record) for record in paragraph if record.id in quoted]
+        return cite(number, chosen or [best], self.index)
 
     def _offline(
         self, found: tuple[Question, list[Hit]], notice: str, shown: bool = False

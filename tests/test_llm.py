@@ -138,6 +138,15 @@ def test_citation_to_a_source_not_given_is_removed(llm_engine: Engine, server: C
     assert "3.43 million" in answer.citations[1].quote and "340,000" in answer.citations[1].quote
 
 
+def test_quote_is_the_sentence_stating_the_figure(llm_engine: Engine, server: ChatServer) -> None:
+    reply = "Suzhou High-tech Zone has brought in about 100 research institutes [{n}]."
+    server.queue("苏州高新区引进了多少大院大所？", model(reply, n="近100家"))
+    _, answer = run(llm_engine, "How many research institutes has Suzhou High-tech Zone brought in?")
+    assert answer.warnings == []
+    (citation,) = answer.citations
+    assert "近100家" in citation.quote and "百名人才" not in citation.quote  # 百名 is also 100, but not this one
+
+
 @pytest.mark.parametrize(
     ("question", "translation", "lang"),
     [
