@@ -54,6 +54,10 @@ _UNSETTLED = re.compile(r"\s*(?:[\[【][\d\s,，、]*)?$")
 class LLMError(RuntimeError):
     """The model failed; the message is the notice the reader gets with the offline answer."""
 
+    def __init__(self, notice: str, shown: bool = False) -> None:
+        super().__init__(notice)
+        self.shown = shown  # whether part of the model's answer was already streamed to the reader
+
 
 @dataclass(frozen=True)
 class Source:
@@ -113,6 +117,18 @@ class LLMAnswerer:
             answer = not_found(question.text, question.lang, backend=self.name)
             yield answer.text
             return answer
+        try:
+            written, finish = yield from self._write(question, sources)
+        except LLMError as error:
+            return (yield from self._offline(found, str(error), shown=error.shown))
+        answer = self.verify(question, written, sources)
+        if finish == "length":
+            answer = replace(answer, warnings=[*answer.warnings, "The answer reached the length limit; it may be cut."])
+        return answer
+
+    def _write(self, question: Question, sources: Sequence[Source]) -> Generator[str, None, tuple[str, str]]:
+        """Stream the model's answer, yielding only what verification will not change; returns (text, finish reason)."""
+        assert self.client is not None
         written, shown, finish = "", 0, None
         try:
             with self.client.chat.completions.create(
@@ -128,30 +144,23 @@ class LLMAnswerer:
                     written += chunk.choices[0].delta.content or ""
                     finish = chunk.choices[0].finish_reason or finish
                     if self.canary in written:
-                        break  # the model is repeating its prompt: show no more of it
-                    # Show only what verification will not change: the tidied text, less a marker or a
-                    # secret that may still be arriving.
+                        log.warning("LLM reply contained the system prompt's canary")
+                        raise LLMError(LEAKED, shown=shown > 0)
+                    # The tidied text, less a marker or a secret that may still be arriving.
                     visible = tidy(self.redact(written), len(sources))[0]
                     ready = min(len(visible) - self._secret_start(visible), settled(visible))
                     if ready > shown:
                         yield visible[shown:ready]
                         shown = ready
         except _FAILURES as error:
-            notice = _notice(error) if not written else CUT_OFF
-            return (yield from self._offline(found, notice, shown=shown > 0))
-        if self.canary in written:
-            log.warning("LLM reply contained the system prompt's canary")
-            return (yield from self._offline(found, LEAKED, shown=shown > 0))
+            raise LLMError(_notice(error) if not written else CUT_OFF, shown=shown > 0) from None
         if finish is None:
             log.warning("LLM stream ended without a finish reason after %d characters", len(written))
-            return (yield from self._offline(found, CUT_OFF, shown=shown > 0))
+            raise LLMError(CUT_OFF, shown=shown > 0)
         visible = tidy(self.redact(written), len(sources))[0].rstrip()
         if len(visible) > shown:
             yield visible[shown:]
-        answer = self.verify(question, written, sources)
-        if finish == "length":
-            answer = replace(answer, warnings=[*answer.warnings, "The answer reached the length limit; it may be cut."])
-        return answer
+        return written, finish
 
     def condense(self, text: str, history: Sequence[Turn]) -> str:
         """The follow-up `text` rewritten by the model as a standalone question."""

@@ -250,7 +250,8 @@ def test_model_echoing_its_prompt_shows_neither_prompt_nor_canary(llm_engine: En
     assert answer.backend == "offline" and answer.warnings == [LEAKED]
     shown = [*deltas, answer.text, *answer.warnings, *(c.quote for c in answer.citations)]
     assert not any(canary.group() in text for text in shown)
-    assert not any("Rules:" in text for text in deltas)  # the canary opens the prompt, so nothing of it streamed
+    streamed = "".join(deltas)
+    assert len(streamed) < len("Reference ") + 1 and "Rules:" not in streamed  # the canary opens the prompt
 
 
 def test_api_key_never_shown(llm_engine: Engine, server: ChatServer, caplog: pytest.LogCaptureFixture) -> None:
