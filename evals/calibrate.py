@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from evals.dataset import Case, load
-from rag.extractive import FEATURES, MODEL_PATH, AnswerModel, ExtractiveAnswerer, default_model
+from rag.extractive import FEATURES, MODEL_PATH, AnswerModel, ExtractiveAnswerer, choose, default_model
 from rag.figures import states_figure
 
 if TYPE_CHECKING:
@@ -99,13 +99,17 @@ def best_threshold(table: list[list[tuple[list[float], bool]]], w: np.ndarray, b
 
 
 def replay(table: list[list[tuple[list[float], bool]]], w: np.ndarray, b: float, threshold: float) -> dict[str, int]:
-    """Outcomes of the answer policy at `threshold`: right answers, wrong answers, refusals (right or not)."""
+    """Outcomes of the answer policy (`rag.extractive.choose`) at `threshold`: right and wrong answers, refusals."""
+    cross = FEATURES.index("cross")
     outcome = {"right": 0, "wrong": 0, "refused_right": 0, "refused_wrong": 0}
     for question in table:
         answerable = any(right for _, right in question)
-        scored = sorted(((1 / (1 + np.exp(-(np.dot(f, w) + b))), right) for f, right in question), reverse=True)
-        if scored and scored[0][0] >= threshold:
-            outcome["right" if scored[0][1] else "wrong"] += 1
+        scored = sorted(
+            ((1 / (1 + np.exp(-(np.dot(f, w) + b))), bool(f[cross]), right) for f, right in question), reverse=True
+        )
+        chosen = choose([(probability, other) for probability, other, _ in scored], threshold)
+        if chosen is not None:
+            outcome["right" if scored[chosen][2] else "wrong"] += 1
         else:
             outcome["refused_wrong" if answerable else "refused_right"] += 1
     return outcome

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -80,6 +80,20 @@ def default_model(path: Path = MODEL_PATH) -> AnswerModel:
     return AnswerModel(data["weights"], data["bias"], data["threshold"], data.get("fitted_on", ""))
 
 
+def choose(candidates: Sequence[tuple[float, bool]], threshold: float) -> int | None:
+    """Which candidate to quote, given (probability, from the other language) best first; None: not found.
+
+    The article in the reader's language comes first: a sentence from the other language, matched through
+    dictionary translations (which are noisy), is quoted only when no sentence in the reader's language clears
+    the threshold. Shared with the calibration's replay of this policy, so both decide alike.
+    """
+    for other_language in (False, True):
+        for i, (probability, cross) in enumerate(candidates):
+            if cross == other_language and probability >= threshold:
+                return i
+    return None
+
+
 @dataclass(frozen=True)
 class Evidence:
     """A retrieved sentence that carries the kind of figure asked for, and how likely it answers."""
@@ -103,9 +117,10 @@ class ExtractiveAnswerer:
     def answer(self, question: Question, hits: list[Hit]) -> Answer:
         """The answer to `question` from the retrieved `hits`."""
         evidence = self.evidence(question, hits)
-        if not evidence or evidence[0].probability < self.model.threshold:
+        chosen = choose([(e.probability, bool(e.features["cross"])) for e in evidence], self.model.threshold)
+        if chosen is None:
             return not_found(question.text, question.lang)
-        best = evidence[0]
+        best = evidence[chosen]
         # Other paragraphs that state the same figure about the same thing corroborate it ("3.43 million" is
         # given twice in one article): cite them too, up to top_k paragraphs.
         cited = [best]
