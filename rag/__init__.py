@@ -35,9 +35,12 @@ def default_engine() -> Engine:
         return _engine
 
 
-def ask(question: str) -> Answer:
-    """Answer a question about the articles, with numbered citations (see `Answer`)."""
-    return default_engine().ask(question)
+def ask(question: str, history: list[tuple[str, str]] | None = None) -> Answer:
+    """Answer a question about the articles, with numbered citations (see `Answer`).
+
+    `history` holds earlier (question, answer) turns; with the LLM backend a follow-up is read in their light.
+    """
+    return default_engine().ask(question, history=history)
 
 
 def ingest(path: str | Path | None = None) -> IngestReport:

@@ -107,7 +107,7 @@ def build_embedder(settings: Settings) -> BaseEmbedding:
         return E5Embedding(embed_batch_size=settings.embed_batch_size)
     return OpenAIEmbedding(
         model_name=settings.embedding_model,
-        base_url=settings.openai_base_url,
+        base_url=settings.embedding_base_url or settings.openai_base_url,
         embed_batch_size=settings.embed_batch_size,
         timeout=settings.llm_timeout,
         max_retries=settings.llm_retries,

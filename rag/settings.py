@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         "text-embedding-3-small", description="Embedding model name when embedder is 'openai'."
     )
+    embedding_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible embeddings server; unset = openai_base_url."
+    )
     embed_batch_size: int = Field(64, ge=1, description="Texts per embedding call at ingest.")
     chroma_url: str | None = Field(
         None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset = embedded store in data_dir."
