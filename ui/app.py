@@ -7,6 +7,7 @@ import inspect
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -220,8 +221,8 @@ def add_article(engine: Engine, path: str | None, max_bytes: int, progress: gr.P
 
 
 def per_call_options(engine: Engine) -> frozenset[str]:
-    """Which per-call overrides `engine.ask` accepts; the page only enables the settings that take effect."""
-    return frozenset(inspect.signature(engine.ask).parameters) & {"top_k", "llm"}
+    """Which per-call overrides `engine.stream` accepts; the page only enables the settings that take effect."""
+    return frozenset(inspect.signature(engine.stream).parameters) & {"top_k", "llm"}
 
 
 def available_backends(settings: Settings) -> list[str]:
@@ -235,27 +236,34 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
     options = per_call_options(engine)
     backends = available_backends(settings)
 
-    def ask(question: str, top_k: int, backend: str) -> Answer:
-        overrides: dict[str, Any] = {}
+    def overrides(top_k: int, backend: str) -> dict[str, Any]:
+        chosen: dict[str, Any] = {}
         if "top_k" in options:
-            overrides["top_k"] = int(top_k)
+            chosen["top_k"] = int(top_k)
         if "llm" in options and backend in backends:
-            overrides["llm"] = backend
-        return engine.ask(question, **overrides)
+            chosen["llm"] = backend
+        return chosen
 
     def respond(
-        question: str, history: list[dict[str, str]], top_k: int, backend: str
-    ) -> tuple[str, list[dict[str, str]], list[dict[str, str]]]:
+        question: str, history: list[dict[str, str]], turns: list[tuple[str, str]], top_k: int, backend: str
+    ) -> Iterator[tuple[str, list[dict[str, str]], list[dict[str, str]], list[tuple[str, str]]]]:
         if not question or not question.strip():
-            return question, history, history
-        answer = ask(question, top_k, backend)
+            yield question, history, history, turns
+            return
         turn = len(history) // 2 + 1
-        history = [
-            *history,
-            {"role": "user", "content": f'<span class="rag-question">{escape(question.strip())}</span>'},
-            {"role": "assistant", "content": render_answer(answer, turn)},
-        ]
-        return "", history, history
+        asked = {"role": "user", "content": f'<span class="rag-question">{escape(question.strip())}</span>'}
+        written = ""
+        # The engine streams the LLM's words as they come (the offline answer arrives whole), then the verified
+        # Answer, whose rendering replaces the draft.
+        for item in engine.stream(question, turns, **overrides(top_k, backend)):
+            if isinstance(item, Answer):
+                answer = item
+                break
+            written += item
+            draft = {"role": "assistant", "content": f'<div class="rag-draft">{escape(written)}</div>'}
+            yield "", [*history, asked, draft], history, turns
+        history = [*history, asked, {"role": "assistant", "content": render_answer(answer, turn)}]
+        yield "", history, history, [*turns, (question.strip(), answer.text)]
 
     def upload(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         return add_article(engine, path, settings.max_upload_bytes, progress), render_library(engine)
@@ -266,6 +274,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
 
     with gr.Blocks(title="Ask the articles · 文章问答", analytics_enabled=False) as app:
         history = gr.State([])
+        turns = gr.State([])  # (question, answer text) pairs: what the LLM reads a follow-up against
         gr.HTML(
             '<div class="rag-header"><h1>Ask the articles · 文章问答</h1>'
             "<p>Answers come only from the articles, with numbered sources you can check. "
@@ -327,11 +336,11 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                     status = gr.HTML(elem_id="rag-status")
                     library = gr.HTML(elem_id="rag-library")
 
-        inputs = [question, history, top_k, backend]
-        outputs = [question, chat, history]
+        inputs = [question, history, turns, top_k, backend]
+        outputs = [question, chat, history, turns]
         question.submit(respond, inputs, outputs, api_visibility="private")
         ask_button.click(respond, inputs, outputs, api_visibility="private")
-        chat.clear(lambda: [], None, history, api_visibility="private")  # the chat's own bin icon starts over
+        chat.clear(lambda: ([], []), None, [history, turns], api_visibility="private")  # the chat's own bin icon starts over
         article.upload(upload, article, [status, library], api_visibility="private")
         app.load(lambda: render_library(engine), None, library, api_visibility="private")
         gr.api(api_ask, api_name="ask")
