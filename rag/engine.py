@@ -72,9 +72,9 @@ class Engine:
     def index(self) -> Index:
         """The in-memory index, loaded from the store on first use; seeds are ingested into an empty store."""
         with self._lock:
+            if self._index is None and not self.store.manifest():
+                self.ingest(self.settings.seeds_dir)  # loads the index
             if self._index is None:
-                if not self.store.manifest():
-                    self.ingest(self.settings.seeds_dir)
                 self._index = self._load()
             return self._index
 
@@ -85,7 +85,7 @@ class Engine:
         """Bring the store in line with the articles in `path` (default: the seeds folder).
 
         Unchanged articles cost nothing, changed ones are replaced, and with `prune` the articles no longer
-        in the folder are removed.
+        in the folder are removed (unless the folder has no readable article at all).
         """
         started = time.perf_counter()
         folder = Path(path or self.settings.seeds_dir)
@@ -103,7 +103,8 @@ class Engine:
                     (report.added if previous is None else report.updated).append(article.id)
                 if progress:
                     progress(done, len(articles), article.id)
-            if prune:
+            # An empty or unreadable folder is more likely a wrong path than a wish to delete every article.
+            if prune and articles:
                 current = {article.id for article in articles}
                 for document in sorted(set(stored) - current):
                     self.store.remove(document)

@@ -91,11 +91,17 @@ def test_edit_and_delete_replace_what_is_stored(fresh_settings: Settings) -> Non
     assert not any("3.43 million" in text for text in texts)
     assert any("9.99 million" in text for text in texts)
 
+    shutil.copy(SEEDS / "suzhou-high-tech-zone-zh.txt", folder / "b.txt")
     path.unlink()
     third = engine.ingest()
-    assert third.removed == ["a"]
-    assert engine.store.sentences.count() == 0
-    assert len(engine.index) == 0
+    assert third.removed == ["a"] and third.added == ["b"]
+    assert {record.document for record in engine.index.records} == {"b"}
+    assert engine.store.sentences.get(where={"document": "a"})["ids"] == []
+
+    (folder / "b.txt").unlink()
+    fourth = engine.ingest()  # an empty folder looks like a wrong path: nothing is deleted
+    assert fourth.removed == []
+    assert {record.document for record in engine.index.records} == {"b"}
 
 
 def test_empty_store_ingests_seeds_on_first_question(fresh_settings: Settings) -> None:
