@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import sys
 from pathlib import Path
@@ -114,6 +115,9 @@ def _ask(settings: object, question: str, as_json: bool) -> int:
     from rag.engine import Engine
 
     answer = Engine(settings).ask(question)  # type: ignore[arg-type]
+    if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
+        # A question given as bytes that are not UTF-8 arrives as lone surrogates: echo them escaped, not crash.
+        sys.stdout.reconfigure(errors="backslashreplace")
     if as_json:
         print(json.dumps(dataclasses.asdict(answer), ensure_ascii=False, indent=2))
         return 0

@@ -79,6 +79,10 @@ def read_folder(folder: Path, max_bytes: int = 2_000_000) -> tuple[list[Article]
                 raise ArticleError("it is a link to a file outside the articles folder")
             if path.suffix.lower() not in SUFFIXES:
                 raise ArticleError(f"only {' and '.join(SUFFIXES)} files are read")
+            if not path.is_file():
+                raise ArticleError("it is not a regular file")  # a named pipe or a device would block the read
+            if str(path) != str(path).encode("utf-8", "ignore").decode("utf-8"):
+                raise ArticleError("its path is not valid UTF-8; rename it")  # the store keeps the path as text
             article = read_article(path, max_bytes=max_bytes)
             if article.id in seen:
                 raise ArticleError(f"another file already has the id {article.id!r} ({seen[article.id].name})")
@@ -179,7 +183,8 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
         raise ArticleError(f"its front matter is not valid YAML ({error.__class__.__name__})") from error
     if not isinstance(meta, dict):
         raise ArticleError("its front matter is not a list of 'key: value' lines")
-    return {str(k): v for k, v in meta.items()}, text[match.end() :]
+    # Values are cleaned like the body: a YAML escape such as "\ud800" must not reach the store as a lone surrogate.
+    return {str(k): normalize(v).strip() if isinstance(v, str) else v for k, v in meta.items()}, text[match.end() :]
 
 
 def normalize(text: str) -> str:

@@ -18,7 +18,7 @@ from rag.extractive import ExtractiveAnswerer
 from rag.question import Question, analyse, clean, cross_lingual, problem, translated_query
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
-from rag.store import Progress, Store, open_client
+from rag.store import DamagedStore, Progress, Store, open_client
 from rag.translate import Translator
 
 if TYPE_CHECKING:
@@ -62,6 +62,8 @@ class Engine:
     @property
     def store(self) -> Store:
         """The Chroma store, opened on first use."""
+        if self._store is not None:
+            return self._store  # without the lock, which an ingest holds while it runs
         with self._lock:
             if self._store is None:
                 client = self._client if self._client is not None else open_client(self.settings)
@@ -71,6 +73,11 @@ class Engine:
     @property
     def index(self) -> Index:
         """The in-memory index, loaded from the store on first use; seeds are ingested into an empty store."""
+        current = self._index
+        if current is not None and not self._lock.acquire(blocking=False):
+            return current  # an ingest is under way: questions meanwhile get the index as it was, without waiting
+        if current is not None:
+            self._lock.release()
         with self._lock:
             if self._index is None and not self.store.manifest():
                 self.ingest(self.settings.seeds_dir)  # loads the index
@@ -114,11 +121,19 @@ class Engine:
         return replace(report, sentences_embedded=embedded, seconds=time.perf_counter() - started)
 
     def rebuild(self) -> None:
-        """Forget every stored article, so the next ingest embeds all of them again."""
+        """Forget every stored article, so the next ingest embeds all of them again; an embedded store too damaged
+        to open is deleted and made anew."""
         with self._lock:
-            for document in self.store.manifest():
-                self.store.remove(document)
-            self.store.clear()
+            try:
+                store = self.store
+            except DamagedStore:
+                if self._client is not None:
+                    raise
+                store = Store(open_client(self.settings, fresh=True), self.embedder, model_slug(self.embedder))
+                self._store = store
+            for document in store.manifest():
+                store.remove(document)
+            store.clear()
             self._index = None
 
     def add(self, path: Path, progress: Progress | None = None) -> IngestReport:
@@ -169,7 +184,8 @@ class Engine:
     def _llm_answerer(self, offline: ExtractiveAnswerer) -> LLMAnswerer:
         from rag.llm import LLMAnswerer, build_client
 
-        with self._lock:
-            if self._llm_client is None:
-                self._llm_client = build_client(self.settings)
+        if self._llm_client is None:
+            with self._lock:
+                if self._llm_client is None:
+                    self._llm_client = build_client(self.settings)
         return LLMAnswerer(self.settings, self.index, self._llm_client, fallback=offline, max_sources=2 * offline.top_k)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
 import re
+import shutil
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from llama_index.core.embeddings import BaseEmbedding
@@ -47,14 +52,27 @@ class StoredArticle:
     sentences: int
 
 
+LOCK_WAIT = 3.0  # seconds to wait for another process to let go of an embedded store before saying it is in use
+REBUILD = "run `rag ingest --rebuild` to build it again from the articles"
+
+
 class StoreError(RuntimeError):
     """The store cannot be opened or written; the message names the cure."""
 
 
-def open_client(settings: Settings) -> Any:
-    """A Chroma client: HTTP when a server URL is configured, else embedded in the data directory."""
+class DamagedStore(StoreError):
+    """The embedded store's files cannot be read; `open_client(settings, fresh=True)` deletes and recreates them."""
+
+
+def open_client(settings: Settings, fresh: bool = False) -> Any:
+    """A Chroma client: HTTP when a server URL is configured, else embedded in the data directory.
+
+    The embedded store is locked against other processes (Chroma's is not safe for two at once) and checked on
+    opening; with `fresh`, its folder is deleted first so a damaged store can be made anew.
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
+    from chromadb.errors import ChromaError
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
@@ -72,7 +90,21 @@ def open_client(settings: Settings) -> Any:
             settings=chroma_settings,
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
+    lock(settings.data_dir)
+    path = settings.data_dir / "chroma"
+    if fresh:
+        _delete_store(path)
+    try:
+        client: Any = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except ChromaError as error:
+        _forget(path)
+        raise DamagedStore(f"The store in {path} cannot be read ({error}); {REBUILD}.") from error
+    try:
+        _check(client)
+    except (ChromaError, DamagedStore) as error:
+        client.close()  # lets go of Chroma's shared state for the path, so it can be opened anew after a rebuild
+        raise DamagedStore(f"The store in {path} is damaged ({error}); {REBUILD}.") from error
+    return client
 
 
 class Store:
@@ -205,3 +237,79 @@ def _mean(vectors: list[list[float]]) -> list[float]:
     mean = np.asarray(vectors, dtype=np.float32).mean(axis=0)
     norm = float(np.linalg.norm(mean)) or 1.0
     return (mean / norm).tolist()  # type: ignore[no-any-return]
+
+
+_locks: dict[Path, Any] = {}  # data directories this process has locked, with their open lock files
+_locking = threading.Lock()
+
+
+def lock(data_dir: Path) -> None:
+    """Hold the data directory's lock for as long as this process lives, or raise StoreError naming the holder."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; one process at a time is up to the user
+        return
+    folder = Path(data_dir).resolve()
+    with _locking:
+        if folder in _locks:
+            return
+        handle = open(folder / "store.lock", "a+", encoding="utf-8")  # noqa: SIM115 (held open until exit)
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip()
+                    handle.close()
+                    raise StoreError(
+                        f"The store in {folder} is in use by another process{f' (pid {holder})' if holder else ''}. "
+                        "Stop it first (a running chat page holds the store), or let both use one Chroma server: "
+                        "`chroma run --path DIR` and RAG_CHROMA_URL=http://127.0.0.1:8000."
+                    ) from None
+                time.sleep(0.1)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        _locks[folder] = handle
+
+
+def _check(client: Any) -> None:
+    """Read a few records of each collection back by their own vectors: Chroma notices damaged files only on reading,
+    and a damaged vector index may answer with the wrong records rather than fail."""
+    for collection in client.list_collections():
+        count = collection.count()
+        for offset in sorted({0, count // 4, count // 2, 3 * count // 4, count - 1} if count else set()):
+            got = collection.get(offset=offset, limit=1, include=["embeddings"])
+            # Restricted to the record's own id the search is exact, so anything but a perfect match is damage.
+            found = collection.query(
+                query_embeddings=got["embeddings"], ids=got["ids"], n_results=1, include=["distances"]
+            )
+            distances = (found["distances"] or [[]])[0]
+            if not distances or distances[0] > 1e-3:
+                raise DamagedStore(f"collection {collection.name!r} does not find its own records")
+
+
+def _delete_store(path: Path) -> None:
+    """Delete the embedded store's folder, after making sure it holds nothing but what Chroma writes there."""
+    if not path.exists():
+        return
+    if path.is_symlink() or not path.is_dir():
+        raise StoreError(f"{path} is not the folder Chroma made; remove it yourself, then {REBUILD}.")
+    uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    for entry in path.iterdir():
+        chroma_file = entry.name.startswith("chroma.sqlite3") and entry.is_file()
+        if not (chroma_file or (uuid.match(entry.name) and entry.is_dir() and not entry.is_symlink())):
+            raise StoreError(f"{path} holds {entry.name!r}, which Chroma did not write; move it away, then {REBUILD}.")
+    shutil.rmtree(path)
+
+
+def _forget(path: Path) -> None:
+    """Drop the half-started system Chroma keeps for `path` after failing to open it, which every later open in
+    this process would reuse (and fail on), so that the store can be made anew."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    getattr(SharedSystemClient, "_identifier_to_system", {}).pop(str(path), None)

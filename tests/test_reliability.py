@@ -1,0 +1,391 @@
+"""Bad input and faults: hostile article files, repeated and edited ingests, bad questions through every door,
+questions during an upload, and a failing language model behind the chat page."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pytest
+from gradio_client import Client
+
+from rag.answer import NOT_FOUND
+from rag.cli import main
+from rag.engine import Engine
+from rag.llm import CUT_OFF, UNREACHABLE
+from rag.settings import Settings
+from tests.conftest import CountingE5
+from tests.openai_server import ChatServer, Reply, Request
+from tests.test_llm import source_number
+from tests.test_ui_api import serve
+
+HARBOUR = """---
+title: Harbour museum
+---
+
+The harbour museum welcomed 8,200 visitors in May. It opened in 1999 on the old pier.
+
+Its ferry gallery shows 14 restored boats.
+"""
+LIBRARY = "图书馆六月借出图书3300册。馆内共有12间阅览室。"
+REPEATED = (
+    "The night market has 96 stalls. It opens at six in the evening and closes at midnight, every day of the year."
+)
+
+
+def write(folder: Path, name: str, data: bytes | str) -> Path:
+    """Write a file (text as UTF-8), making its folder."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def whole(engine: Engine) -> dict[str, int]:
+    """Stored sentences per article, after checking each article in the manifest is complete."""
+    counts: dict[str, int] = {}
+    for record in engine.index.records:
+        counts[record.document] = counts.get(record.document, 0) + 1
+    for document, entry in engine.store.manifest().items():
+        assert counts.get(document) == entry.sentences, f"{document} is incomplete"
+    assert set(counts) == set(engine.store.manifest())
+    return counts
+
+
+# Hostile files at ingest (reading them is tested in test_corpus.py; here the store is checked after the ingest)
+
+
+def test_hostile_files_are_reported_and_skipped_and_every_good_one_is_ingested(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    folder = fresh_settings.seeds_dir
+    write(folder, "harbour.md", HARBOUR)
+    write(folder, "library.txt", LIBRARY.encode("utf-16"))  # UTF-16 with its BOM is good text
+    write(folder, "market.txt", "\n\n".join([REPEATED] * 3))  # one paragraph three times
+    write(folder, "more/park.txt", "The medical device park has landed 44 quality projects.")
+    write(folder, "more/harbour.txt", "Another harbour: 5 piers.")  # the same id as harbour.md
+    write(folder, "gbk.txt", LIBRARY.encode("gbk"))
+    write(folder, "binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    write(folder, "empty.txt", b"")
+    write(folder, "blank.md", " \n\t\n\u3000\n")
+    write(folder, "huge.txt", "Word. " * 2000)
+    write(folder, "title.md", '---\ntitle: "Bad \\ud800 title"\n---\nThe zoo has 31 pandas.')
+    write(tmp_path, "secret.txt", "The password is 1234.")
+    (folder / "secret.txt").symlink_to(tmp_path / "secret.txt")
+    os.mkfifo(folder / "pipe.txt")  # reading a named pipe would wait for a writer forever
+    (folder / "folder.txt").mkdir()
+    write(folder, os.fsdecode(b"caf\xe9.txt"), "The cafe sold 500 cups.")  # a name that is not UTF-8
+    write(folder, ".hidden.txt", "Hidden files are not articles. 7 of them.")
+
+    engine = Engine(fresh_settings.model_copy(update={"max_file_bytes": 10_000}), embedder=CountingE5())
+    started = time.monotonic()
+    report = engine.ingest()
+    assert time.monotonic() - started < 120
+    assert sorted(report.added) == ["harbour", "library", "market", "park", "title"]
+    reasons = {skipped.path.name: skipped.reason for skipped in report.skipped}
+    bad = ["gbk.txt", "binary.txt", "empty.txt", "blank.md", "huge.txt", "secret.txt", "pipe.txt", "harbour.txt"]
+    assert sorted(reasons) == sorted([*bad, os.fsdecode(b"caf\xe9.txt")])
+    assert "not UTF-8" in reasons["gbk.txt"] and "binary" in reasons["binary.txt"]
+    assert "no text" in reasons["empty.txt"] and "no text" in reasons["blank.md"]
+    assert "over the 10,000-byte limit" in reasons["huge.txt"] and "outside" in reasons["secret.txt"]
+    assert "not a regular file" in reasons["pipe.txt"] and "not valid UTF-8" in reasons[os.fsdecode(b"caf\xe9.txt")]
+    assert "already has the id 'harbour'" in reasons["harbour.txt"]
+
+    counts = whole(engine)
+    assert counts["market"] == 6  # the repeated paragraph is stored each time, under its own id
+    assert engine.store.manifest()["title"].title == "Bad  title"
+    assert all("1234" not in record.text and "Hidden" not in record.text for record in engine.index.records)
+    assert "8,200" in engine.ask("How many visitors did the harbour museum welcome in May?").text
+    assert "3300" in engine.ask("图书馆六月借出多少册图书？").text
+    again = engine.ingest()
+    assert again.sentences_embedded == 0 and len(again.unchanged) == 5 and len(again.skipped) == len(reasons)
+
+
+def test_the_command_lists_skipped_files_and_still_ingests(
+    fresh_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = fresh_settings.seeds_dir
+    write(folder, "park.txt", "The medical device park has landed 44 quality projects.")
+    write(folder, "gbk.txt", LIBRARY.encode("gbk"))
+    os.mkfifo(folder / "pipe.txt")
+    monkeypatch.setenv("RAG_DATA_DIR", str(fresh_settings.data_dir))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(folder))
+    assert main(["ingest"]) == 0
+    out, err = capsys.readouterr()
+    assert "1 added" in out and "2 skipped" in out
+    assert f"skipped {folder / 'gbk.txt'}: it is not UTF-8 text" in err
+    assert f"skipped {folder / 'pipe.txt'}: it is not a regular file" in err
+
+
+# Repeated, edited and removed articles (test_engine.py covers unchanged re-ingest, an edit and a deletion)
+
+
+def test_a_renamed_file_replaces_its_article(fresh_settings: Settings) -> None:
+    folder = fresh_settings.seeds_dir
+    write(folder, "harbour.md", HARBOUR)
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    engine.ingest()
+    (folder / "harbour.md").rename(folder / "museum.md")
+    report = engine.ingest()
+    assert report.added == ["museum"] and report.removed == ["harbour"]
+    assert set(whole(engine)) == {"museum"}
+    assert engine.ask("How many visitors did the harbour museum welcome in May?").citations[0].document == "museum"
+
+
+def test_an_upload_twice_is_unchanged_and_an_edited_upload_replaces_the_old_text(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    write(fresh_settings.seeds_dir, "park.txt", "The medical device park has landed 44 quality projects.")
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    engine.ingest()
+    upload = tmp_path / "upload"
+    write(upload, "harbour.md", HARBOUR)
+    assert engine.add(upload).added == ["harbour"]
+    second = engine.add(upload)
+    assert second.unchanged == ["harbour"] and second.sentences_embedded == 0
+    write(upload, "harbour.md", HARBOUR.replace("8,200", "9,900"))
+    assert engine.add(upload).updated == ["harbour"]
+    assert set(whole(engine)) == {"park", "harbour"}  # an upload never removes the other articles
+    answer = engine.ask("How many visitors did the harbour museum welcome in May?")
+    assert "9,900" in answer.text and all("8,200" not in c.text for c in answer.citations)
+    assert not any("8,200" in record.text for record in engine.index.records)
+
+
+def test_with_no_articles_at_all_questions_are_answered_not_found(fresh_settings: Settings) -> None:
+    engine = Engine(fresh_settings, embedder=CountingE5())  # an empty store and an empty articles folder
+    answer = engine.ask("How many quality projects has the park landed?")
+    assert not answer.found and answer.text == NOT_FOUND["en"] and answer.citations == []
+    assert len(engine.index) == 0 and engine.store.sentences.count() == 0
+
+
+# Bad questions, through the engine, the command and the chat page's API
+
+BAD = {
+    "empty": ("", "Please type a question."),
+    "spaces": (" \t\n ", "Please type a question."),
+    "controls": ("\x00\x01\x1b\x7f", "Please type a question."),
+    "invisible": ("\u200b\u200d\u202e\ufeff", "Please type a question."),
+    "lone-surrogates": ("\udfff\ud800", "Please type a question."),  # low before high: not a pair
+    "punctuation": ("?!.,;:…", "Please ask a question in words."),
+    "chinese-punctuation": ("？！。，", "Please ask a question in words."),
+    "emoji": ("🙂🚀🇨🇳", "Please ask a question in words."),
+    "100-kb": ("x" * 100_000, "That question is 100,000 characters long; please keep it under 2,000."),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_a_bad_question_gets_a_message_at_once(engine: Engine, case: str) -> None:
+    question, message = BAD[case]
+    started = time.monotonic()
+    answer = engine.ask(question)
+    assert time.monotonic() - started < 1.0  # refused before any embedding or search
+    assert (answer.text, answer.found, answer.citations) == (message, False, [])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many\x00 talents does Suzhou have?",
+        "\ud800How many talents does Suzhou have?",
+        "How many talents\u200b does Suzhou have?\x1b",
+        "How many talents does Suzhou have? " + "🙂" * 500,
+    ],
+    ids=["nul", "surrogate", "invisible", "emoji-tail"],
+)
+def test_stray_characters_around_a_good_question_are_ignored(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.found and "3.43 million" in answer.text and answer.question == question
+
+
+def test_the_longest_question_allowed_is_answered_in_bounded_time(engine: Engine) -> None:
+    for question in ("How many talents does Suzhou have? " * 55, "苏州高新区人才" * 285):
+        assert len(question) <= engine.settings.max_question_chars
+        started = time.monotonic()
+        answer = engine.ask(question)
+        assert time.monotonic() - started < 20
+        assert answer.text
+
+
+@pytest.fixture
+def cli_env(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command pointed at the session's store."""
+    monkeypatch.setenv("RAG_DATA_DIR", str(engine.settings.data_dir))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(engine.settings.seeds_dir))
+
+
+@pytest.mark.parametrize("case", ["empty", "controls", "lone-surrogates", "emoji", "100-kb"])
+def test_the_command_prints_the_message_for_a_bad_question(
+    cli_env: None, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    question, message = BAD[case]
+    assert main(["ask", question]) == 0
+    assert capsys.readouterr().out == message + "\n"
+    assert main(["ask", question, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["text"], data["found"], data["citations"]) == (message, False, [])
+
+
+def test_the_command_echoes_undecodable_question_bytes_without_failing(
+    cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What Python makes of `rag ask $'\xff\xfe talents?'` in a UTF-8 locale: lone surrogates.
+    question = os.fsdecode(b"\xff\xfe How many talents does Suzhou have?")
+    assert main(["ask", question, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["found"] is True and "3.43 million" in data["text"]
+
+
+@pytest.fixture(scope="module")
+def page(engine: Engine, settings: Settings) -> Iterator[str]:
+    """A chat page over the seed articles, in this process."""
+    app = serve(engine, settings)
+    yield str(app.local_url)
+    app.close()
+
+
+def call_ask(url: str, question: str, timeout: float = 60) -> dict[str, Any]:
+    """The `ask` endpoint called over plain HTTP (JSON can carry what gradio_client cannot encode)."""
+    body = json.dumps({"data": [question]}).encode()
+    request = urllib.request.Request(url + "gradio_api/call/ask", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        event = json.load(response)["event_id"]
+    with urllib.request.urlopen(f"{url}gradio_api/call/ask/{event}", timeout=timeout) as response:
+        stream = response.read().decode()
+    assert "event: complete" in stream, stream
+    data = json.loads(stream.split("event: complete\ndata: ", 1)[1].splitlines()[0])
+    return dict(data[0])
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_the_api_answers_a_bad_question_with_the_message(page: str, case: str) -> None:
+    question, message = BAD[case]
+    started = time.monotonic()
+    answer = call_ask(page, question)
+    assert time.monotonic() - started < 10
+    assert (answer["text"], answer["found"], answer["citations"]) == (message, False, [])
+
+
+def test_the_api_survives_a_surrogate_around_a_good_question(page: str) -> None:
+    answer = call_ask(page, "\udc80How many talents does Suzhou have?")
+    assert answer["found"] is True and "3.43 million" in answer["text"]
+
+
+# Questions while an upload is being ingested
+
+
+def test_questions_during_an_ingest_are_answered_from_the_articles_already_there(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    write(fresh_settings.seeds_dir, "park.txt", "The medical device park has landed 44 quality projects.")
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    engine.ingest()
+    upload = write(tmp_path / "upload", "harbour.md", HARBOUR).parent
+    writing, release = threading.Event(), threading.Event()
+
+    def held(done: int, total: int, name: str) -> None:
+        writing.set()
+        assert release.wait(60)
+
+    worker = threading.Thread(target=engine.add, args=(upload, held))
+    worker.start()
+    try:
+        assert writing.wait(60)
+        started = time.monotonic()
+        answer = engine.ask("How many quality projects has the medical device park landed?")
+        assert time.monotonic() - started < 10  # not held up by the ingest
+        assert answer.found and "44" in answer.text
+        assert not engine.ask("How many visitors did the harbour museum welcome in May?").found
+    finally:
+        release.set()
+        worker.join(60)
+    assert "8,200" in engine.ask("How many visitors did the harbour museum welcome in May?").text
+
+
+# A failing language model behind the chat page
+
+KEY = "sk-test-reliability-0123456789abcdef"
+TALENTS = "How many talents does Suzhou have?"
+
+
+class Model:
+    """A scripted model that translates the question and answers according to the current `mode`."""
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+
+    def __call__(self, request: Request) -> Reply | str:
+        if not request.body.get("stream"):
+            return "苏州有多少人才？"  # the translation for the Chinese article's search
+        if self.mode == "ok":
+            return f"At present, Suzhou has about 3.43 million talents [{source_number(request, '3.43 million')}]."
+        if self.mode == "slow":
+            return Reply("too late", delay=3.0)
+        if self.mode == "cut":
+            return Reply("At present, Suzhou has about 3.43 million talents [1].", cut_after=3)
+        return Reply(status=int(self.mode), content="failing", headers={"retry-after-ms": "10"})
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[tuple[ChatServer, Model]]:
+    """The protocol server, replying through a `Model` to any number of requests."""
+    server = ChatServer().start()
+    scripted = Model()
+    server.queue(*[scripted] * 500)
+    yield server, scripted
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def llm_page(engine: Engine, model: tuple[ChatServer, Model]) -> Iterator[str]:
+    """A chat page whose answers come from the scripted model (1 retry, 0.5 s timeout)."""
+    server, _ = model
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OPENAI_API_KEY", KEY)
+        settings = engine.settings.model_copy(
+            update={"llm": "openai", "openai_base_url": server.base_url, "llm_timeout": 0.5, "llm_retries": 1}
+        )
+        llm_engine = Engine(settings, embedder=engine.embedder, client=engine.store.client)
+        app: gr.Blocks = serve(llm_engine, settings)
+        yield str(app.local_url)
+        app.close()
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("fault", ["429", "500", "503", "slow", "cut"])
+def test_a_failing_model_gives_the_offline_answer_with_a_notice_and_the_next_question_succeeds(
+    llm_page: str, model: tuple[ChatServer, Model], engine: Engine, fault: str
+) -> None:
+    _, scripted = model
+    client = Client(llm_page, verbose=False)
+    scripted.mode = fault
+    started = time.monotonic()
+    failed = client.predict(TALENTS, api_name="/ask")
+    assert time.monotonic() - started < 15
+    assert failed["backend"] == "offline" and failed["found"] is True
+    assert failed["text"] == engine.ask(TALENTS).text
+    assert failed["warnings"] == [CUT_OFF if fault == "cut" else UNREACHABLE]
+    scripted.mode = "ok"
+    answer = client.predict(TALENTS, api_name="/ask")
+    assert answer["backend"] == "openai" and answer["warnings"] == []
+    assert answer["text"] == "At present, Suzhou has about 3.43 million talents [1]."
+
+
+@pytest.mark.server
+def test_slow_model_answers_do_not_hold_up_the_queue(llm_page: str, model: tuple[ChatServer, Model]) -> None:
+    _, scripted = model
+    scripted.mode = "slow"
+    results: list[dict[str, Any]] = []
+    started = time.monotonic()
+    jobs = [Client(llm_page, verbose=False).submit(TALENTS, api_name="/ask") for _ in range(8)]
+    results = [job.result(timeout=60) for job in jobs]
+    assert all(r["backend"] == "offline" and r["warnings"] == [UNREACHABLE] for r in results)
+    assert time.monotonic() - started < 45  # eight questions, four at a time, each given up after two 0.5 s tries
+    scripted.mode = "ok"
+    assert Client(llm_page, verbose=False).predict(TALENTS, api_name="/ask")["backend"] == "openai"

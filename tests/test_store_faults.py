@@ -1,0 +1,445 @@
+"""Faults of the store: an ingest killed mid-way, two processes on one data directory, damaged files and the rebuild.
+
+The `rag` command runs in processes of its own, embedding through an OpenAI-protocol server on loopback whose
+vectors are a hash of the text: cheap enough for 1,200 sentences, and the server can kill the ingest right after
+answering its n-th request, so the kill lands while articles are being written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rag.corpus import read_article, read_folder
+from rag.settings import PROJECT_ROOT, Settings
+from rag.store import REBUILD, DamagedStore, StoreError, open_client
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.server
+
+MODEL = "hash-16"
+ARTICLES = 60
+SENTENCES = 20  # per article: 1,200 in all, past the 1,000 records after which Chroma writes its vector index files
+
+
+def vector(text: str, dims: int = 16) -> list[float]:
+    """A unit vector made from the text's hash: equal texts, equal vectors."""
+    values = [byte - 127.5 for byte in hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:dims]]
+    norm = math.sqrt(sum(v * v for v in values))
+    return [v / norm for v in values]
+
+
+class EmbeddingServer:
+    """OpenAI-compatible /v1/embeddings on 127.0.0.1; `arm` it to SIGKILL a process after its n-th answer."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self._victim: subprocess.Popen[str] | None = None
+        self._after = 0
+        self._delay = 0.0
+        self.killed = threading.Event()
+        self._lock = threading.Lock()
+        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def base_url(self) -> str:
+        """The URL for RAG_OPENAI_BASE_URL."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def arm(self, victim: subprocess.Popen[str], after: int, delay: float) -> None:
+        """Kill `victim` `delay` seconds after answering its `after`-th request from now."""
+        with self._lock:
+            self.requests, self._victim, self._after, self._delay = 0, victim, after, delay
+            self.killed.clear()
+
+    def answered(self) -> None:
+        """Count an answered request, and pull the trigger if this was the one."""
+        with self._lock:
+            self.requests += 1
+            if self._victim is not None and self.requests == self._after:
+                threading.Timer(self._delay, self._victim.kill).start()
+                self._victim = None
+                self.killed.set()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a connection of a process the test killed
+
+
+def _handler(owner: EmbeddingServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            data = [{"object": "embedding", "index": i, "embedding": vector(t)} for i, t in enumerate(texts)]
+            payload = json.dumps({"object": "list", "data": data, "model": body["model"], "usage": _usage()}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            try:
+                self.wfile.write(payload)
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                return
+            owner.answered()
+
+    return Handler
+
+
+def _usage() -> dict[str, int]:
+    return {"prompt_tokens": 0, "total_tokens": 0}
+
+
+@pytest.fixture(scope="module")
+def embeddings() -> Iterator[EmbeddingServer]:
+    """The hash-embedding server."""
+    server = EmbeddingServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """60 small articles made of the seed articles' sentences, 20 each, in both languages."""
+    folder = tmp_path_factory.mktemp("articles")
+    sentences = [
+        sentence.text
+        for path in sorted(SEEDS.glob("*.txt"))
+        for paragraph in read_article(path).paragraphs
+        if paragraph.kind == "paragraph"
+        for sentence in paragraph.sentences
+        if len(sentence.text) > 20
+    ]
+    for n in range(ARTICLES):
+        picked = [sentences[(n * 7 + i) % len(sentences)] for i in range(SENTENCES)]
+        paragraphs = ["".join(picked[i : i + 4]) if n % 2 else " ".join(picked[i : i + 4]) for i in range(0, 20, 4)]
+        body = "\n\n".join(paragraphs)
+        (folder / f"article-{n:02d}.txt").write_text(f"---\ntitle: Article {n}\n---\n\n{body}\n", encoding="utf-8")
+    return folder
+
+
+@dataclass
+class Place:
+    """A data directory and the environment the `rag` command runs with against it."""
+
+    data_dir: Path
+    env: dict[str, str]
+    cwd: Path
+
+
+def place(root: Path, articles: Path, embeddings: EmbeddingServer) -> Place:
+    """A fresh data directory under `root`, its commands embedding through the hash server."""
+    (root / "empty").mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "RAG_DATA_DIR": str(root / "data"),
+        "RAG_SEEDS_DIR": str(articles),
+        "RAG_EMBEDDER": "openai",
+        "RAG_EMBEDDING_MODEL": MODEL,
+        "RAG_OPENAI_BASE_URL": embeddings.base_url,
+        "RAG_EMBED_BATCH_SIZE": "2",
+        "OPENAI_API_KEY": "sk-local-placeholder",
+    }
+    return Place(root / "data", env, root)
+
+
+def rag(where: Place, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the `rag` command to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        cwd=where.cwd,  # away from any .env in the repo
+        env=where.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def killed_ingest(where: Place, articles: Path, embeddings: EmbeddingServer, after: int, delay: float) -> None:
+    """Start `rag ingest` and SIGKILL it `delay` seconds after the server answers its `after`-th request."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "ingest", str(articles)],
+        cwd=where.cwd,
+        env=where.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    embeddings.arm(process, after, delay)
+    _, err = process.communicate(timeout=120)
+    assert embeddings.killed.is_set(), f"the ingest ended before its request {after}: {err}"
+    assert process.returncode == -9
+
+
+def inspect_store(articles: Path) -> None:
+    """Print, as JSON, what this process finds in the store the environment names (run by `facts`)."""
+    from rag.engine import Engine
+
+    engine = Engine(Settings())
+    store = engine.store
+    manifest = store.manifest()
+    index = engine.index
+    records = index.records
+    counts = Counter(record.document for record in records)
+    got = store.sentences.get(ids=[record.id for record in records], include=["documents"]) if records else None
+    texts = dict(zip(got["ids"], got["documents"] or [], strict=True)) if got else {}
+    # Searched within its own article, a sentence's vector search is exact: an approximate one over the whole
+    # store may miss a few of 1,200 sentences even when nothing is wrong.
+    unfound = []
+    for document in counts:
+        mine = [record for record in records if record.document == document]
+        twins = Counter(record.text for record in mine)  # a sentence an article repeats has its twin's vector
+        found = store.sentences.query(
+            query_embeddings=[vector(r.text) for r in mine], n_results=max(twins.values()), where={"document": document}
+        )
+        unfound += [r.id for r, ids in zip(mine, found["ids"], strict=True) if r.id not in ids[: twins[r.text]]]
+    # The whole question path (dense and keyword, fused) for the first sentence of every sixth article.
+    firsts = [r for r in {record.document: record for record in reversed(records)}.values()][::6]
+    unsearched = [r.id for r in firsts if r.id not in {hit.record.id for hit in engine.search(r.text)[1]}]
+    read, _ = read_folder(articles)
+    print(
+        json.dumps(
+            {
+                "manifest": {id_: entry.digest for id_, entry in manifest.items()},
+                "digests": {article.id: article.digest for article in read},
+                "stored": store.sentences.count(),
+                "ids": sorted(record.id for record in records),
+                "places": len({(r.document, r.paragraph, r.sentence) for r in records}),
+                "incomplete": sorted(d for d, entry in manifest.items() if counts[d] != entry.sentences),
+                "outside_manifest": sorted(set(counts) - set(manifest)),
+                "get_differs": sorted(r.id for r in records if texts.get(r.id) != r.text),
+                "query_misses": unfound,
+                "search_misses": unsearched,
+                "paragraphs_differ": [
+                    paragraph.id
+                    for article in read
+                    if article.id in manifest
+                    for paragraph in article.paragraphs
+                    if index.paragraphs.get(paragraph.id) != paragraph.text
+                ],
+            }
+        )
+    )
+
+
+def facts(where: Place, articles: Path) -> dict[str, Any]:
+    """What a fresh process finds in the store, compared with the articles in `articles`."""
+    # The engine's own seeds folder is empty, so that an empty store stays empty while it is inspected.
+    env = {**where.env, "RAG_SEEDS_DIR": str(where.cwd / "empty")}
+    code = f"from pathlib import Path; from tests.test_store_faults import inspect_store; inspect_store(Path({str(articles)!r}))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=where.cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def assert_whole(found: dict[str, Any]) -> None:
+    """Every article the manifest lists is whole and findable; nothing else is visible."""
+    assert found["incomplete"] == [] and found["outside_manifest"] == []
+    assert found["places"] == len(found["ids"]), "two records for one sentence"
+    assert found["get_differs"] == [] and found["query_misses"] == [] and found["search_misses"] == []
+    assert found["paragraphs_differ"] == []
+    assert all(found["digests"][id_] == digest for id_, digest in found["manifest"].items())
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory, articles: Path, embeddings: EmbeddingServer) -> Place:
+    """The 60 articles ingested in one uninterrupted run (in batches of 64: batching must not change the result)."""
+    where = place(tmp_path_factory.mktemp("clean"), articles, embeddings)
+    where.env["RAG_EMBED_BATCH_SIZE"] = "64"
+    result = rag(where, "ingest")
+    assert result.returncode == 0 and f"{ARTICLES} added" in result.stdout, result.stderr
+    return where
+
+
+@pytest.fixture(scope="module")
+def expected(clean: Place, articles: Path) -> dict[str, Any]:
+    """What a fresh process finds in the clean store."""
+    found = facts(clean, articles)
+    assert_whole(found)
+    assert len(found["manifest"]) == ARTICLES and found["stored"] == len(found["ids"]) > 1000
+    return found
+
+
+@pytest.mark.slow
+def test_killed_ingest_leaves_whole_articles_and_a_rerun_completes_it(
+    tmp_path: Path, articles: Path, embeddings: EmbeddingServer, expected: dict[str, Any]
+) -> None:
+    where = place(tmp_path, articles, embeddings)
+    completed = [0]
+    # Each article is 10 requests of 2 sentences: killed on the last answer of an article, the process is then
+    # writing that article; a little later, it is embedding the next one.
+    for after, delay in ((150, 0.0), (150, 0.004)):
+        killed_ingest(where, articles, embeddings, after, delay)
+        found = facts(where, articles)
+        assert_whole(found)
+        completed.append(len(found["manifest"]))
+        assert completed[-2] < completed[-1] < ARTICLES
+    finished = rag(where, "ingest", str(articles))
+    assert finished.returncode == 0, finished.stderr
+    assert f"{ARTICLES - completed[-1]} added, 0 updated, {completed[-1]} unchanged" in finished.stdout
+    found = facts(where, articles)
+    assert_whole(found)
+    assert found["manifest"] == expected["manifest"] and found["ids"] == expected["ids"]
+    assert found["stored"] == expected["stored"]  # no leftovers of the killed writes
+
+
+def test_a_second_process_is_told_the_store_is_in_use_within_seconds(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from rag.settings import Settings; from rag.store import open_client; "
+            f"open_client(Settings(data_dir={str(data)!r}, _env_file=None)); print('open', flush=True); time.sleep(120)",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        settings = Settings(data_dir=data, _env_file=None)  # type: ignore[call-arg]
+        started = time.monotonic()
+        with pytest.raises(StoreError, match=rf"in use by another process \(pid {holder.pid}\)"):
+            open_client(settings)
+        assert time.monotonic() - started < 6
+    finally:
+        holder.kill()
+        holder.wait()
+    open_client(settings)  # the lock died with its holder: nothing stale is left behind
+
+
+def test_in_use_is_a_one_line_error_from_the_command(
+    tmp_path: Path, articles: Path, embeddings: EmbeddingServer
+) -> None:
+    where = place(tmp_path, articles, embeddings)
+    open_client(Settings(data_dir=where.data_dir, _env_file=None))  # type: ignore[call-arg]  # this process holds it
+    result = rag(where, "ask", "How many talents does Suzhou have?", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"rag: The store in {where.data_dir.resolve()} is in use by another process")
+    assert "RAG_CHROMA_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+DAMAGE = {
+    "database-truncated": ("chroma.sqlite3", 0.5),
+    "vectors-truncated": ("*/data_level0.bin", 0.3),
+    "lengths-truncated": ("*/length.bin", 0.5),
+}
+
+
+def damaged_copy(clean: Place, where: Place, damage: str) -> None:
+    """Copy the clean store to `where` and truncate one kind of its files."""
+    shutil.copytree(clean.data_dir, where.data_dir)
+    pattern, keep = DAMAGE[damage]
+    files = list((where.data_dir / "chroma").glob(pattern))
+    assert files, f"no {pattern} in the store"
+    for path in files:
+        with path.open("r+b") as handle:
+            handle.truncate(int(path.stat().st_size * keep))
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_store_is_a_clear_error_that_names_the_cure(
+    tmp_path: Path, articles: Path, embeddings: EmbeddingServer, clean: Place, damage: str
+) -> None:
+    where = place(tmp_path, articles, embeddings)
+    damaged_copy(clean, where, damage)
+    command = ("ask", "How many talents does Suzhou have?") if damage != "lengths-truncated" else ("chat",)
+    result = rag(where, *command, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"rag: The store in {where.data_dir / 'chroma'}")
+    assert result.stderr.rstrip().endswith(f"{REBUILD}.")
+
+
+@pytest.mark.slow
+def test_rebuild_restores_a_damaged_store_from_the_articles(
+    tmp_path: Path, articles: Path, embeddings: EmbeddingServer, clean: Place, expected: dict[str, Any]
+) -> None:
+    where = place(tmp_path, articles, embeddings)
+    where.env["RAG_EMBED_BATCH_SIZE"] = "64"
+    damaged_copy(clean, where, "vectors-truncated")
+    (where.data_dir / "notes.txt").write_text("mine")
+    rebuilt = rag(where, "ingest", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"{ARTICLES} added" in rebuilt.stdout
+    found = facts(where, articles)
+    assert_whole(found)
+    assert found["manifest"] == expected["manifest"] and found["ids"] == expected["ids"]
+    assert (where.data_dir / "notes.txt").read_text() == "mine"  # only the chroma folder was made anew
+    assert (where.data_dir / "cache").is_dir()
+
+
+def test_rebuild_deletes_only_a_folder_chroma_wrote(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+    chroma = settings.data_dir / "chroma"
+    chroma.mkdir(parents=True)
+    (chroma / "chroma.sqlite3").write_bytes(b"not a database")
+    (chroma / "thesis.docx").write_text("years of work")
+    with pytest.raises(StoreError, match="'thesis.docx', which Chroma did not write"):
+        open_client(settings, fresh=True)
+    assert (chroma / "thesis.docx").exists() and (chroma / "chroma.sqlite3").exists()
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "chroma.sqlite3").write_bytes(b"someone else's")
+    shutil.rmtree(chroma)
+    chroma.symlink_to(elsewhere)
+    with pytest.raises(StoreError, match="not the folder Chroma made"):
+        open_client(settings, fresh=True)
+    assert (elsewhere / "chroma.sqlite3").read_bytes() == b"someone else's"
+
+
+def test_a_damaged_store_is_recreated_in_process_by_rebuild(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", seeds_dir=tmp_path / "articles", _env_file=None)  # type: ignore[call-arg]
+    settings.seeds_dir.mkdir()
+    (settings.seeds_dir / "park.txt").write_text(
+        "The medical device park has landed 44 quality projects. It opened in 2019."
+    )
+    chroma = settings.data_dir / "chroma"
+    chroma.mkdir(parents=True)
+    (chroma / "chroma.sqlite3").write_bytes(b"\xff" * 8192)
+    with pytest.raises(DamagedStore, match="rag ingest --rebuild"):
+        open_client(settings)
+    from rag.engine import Engine
+
+    engine = Engine(settings)
+    with pytest.raises(DamagedStore):
+        engine.ingest()
+    engine.rebuild()  # the same process that failed to open the store opens it anew
+    assert engine.ingest().added == ["park"]
+    assert "44" in engine.ask("How many quality projects has the medical device park landed?").text
