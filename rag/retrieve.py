@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from llama_index.core.embeddings import BaseEmbedding
 
 from rag.corpus import paragraph_text
+from rag.embeddings import embed_queries
 from rag.keyword import KeywordIndex, tokenize
 from rag.store import Record, Store
 
@@ -89,13 +90,12 @@ class Retriever:
         """
         if not len(self.index):
             return []
-        vector = self.embedder.get_query_embedding(question)
+        extra = [(lang, text) for lang, text in (translations or {}).items() if lang in self.index.languages and text]
+        vector, *translated = embed_queries(self.embedder, [question, *(text for _, text in extra)])
         rankings: list[list[tuple[int, float]]] = []
         dense: dict[int, float] = {}
         queries = [(lang, vector) for lang in self.index.languages]
-        for lang, text in (translations or {}).items():
-            if lang in self.index.languages and text.strip():
-                queries.append((lang, self.embedder.get_query_embedding(text)))
+        queries += [(lang, query) for (lang, _), query in zip(extra, translated, strict=True)]
         for lang, query in queries:
             # Searching each article language apart keeps e5's pull towards the question's language from
             # crowding the other language's sentences out of the candidates.
