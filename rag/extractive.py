@@ -146,6 +146,8 @@ class ExtractiveAnswerer:
         found = []
         for rank, hit in enumerate(hits):
             figures = [f for f in _figures(hit.record.text) if f.kind in WANTED[question.wants]]
+            # A figure the question itself states ("over the past ten years") is a condition, not the answer.
+            figures = [f for f in figures if not any(same_figure(f, g) for g in question.figures)] or figures
             paragraph = self.index.paragraphs[hit.record.paragraph_id]
             if not figures or not all(states_figure(paragraph, f) for f in question.figures):
                 continue
@@ -178,8 +180,13 @@ class ExtractiveAnswerer:
                 credit *= 0.8
             covered += rarity * credit
         measure = {form for term in question.measure for form in self._forms(term, question)}
-        scored = [(self._closeness(record.text, f, set(question.terms) | measure), f) for f in figures]
-        closeness, figure = max(scored, key=lambda item: item[0])
+        # The figure that answers stands in the clause that shares most with the question, next to its words.
+        terms = set(question.terms) | measure
+        scored = [
+            (self._clause_overlap(record.text, f, question), self._closeness(record.text, f, terms), f) for f in figures
+        ]
+        top = max(overlap for overlap, _, _ in scored) or 1.0
+        _, closeness, figure = max(scored, key=lambda item: item[1] + item[0] / top)
         if question.wants == "amount" and any(f.unit for f in figures):
             figure = next(f for f in figures if f.unit)
         features = {
@@ -218,6 +225,15 @@ class ExtractiveAnswerer:
         frequency = max(self.index.keyword.document_frequency.get(form, 0) for form in forms)
         return math.log(1.0 + (len(self.index) + 1) / (frequency + 0.5))
 
+    def _clause_overlap(self, text: str, figure: Figure, question: Question) -> float:
+        """How much of the question (by rarity) the clause around the figure shares."""
+        words = set(tokenize(_clause(text, figure.start, figure.end, always=True)))
+        return sum(
+            self._rarity(forms)
+            for forms in (self._forms(term, question) for term, weight in question.terms.items() if weight >= 1.0)
+            if forms & words
+        )
+
     @staticmethod
     def _closeness(text: str, figure: Figure, terms: set[str]) -> float:
         """1.0 when the figure stands right by one of `terms` ("3.43 million talents", "人才26万人"), less with
@@ -242,13 +258,17 @@ def _figures(text: str) -> tuple[Figure, ...]:
 _CLAUSE_BREAK = re.compile(r"[，；;]|,\s|:\s|：")
 
 
-def _clause(text: str, start: int, end: int, limit: int = 160) -> str:
-    """The clause(s) around text[start:end], verbatim, when the whole sentence is longer than `limit`."""
-    if len(text) <= limit:
+def _clause(text: str, start: int, end: int, always: bool = False) -> str:
+    """The clause around text[start:end], verbatim, with the clause before it when it is short: a long
+    sentence (any sentence, with `always`) is cut to the part that carries the figure."""
+    chinese = bool(CJK.search(text))
+    if len(text) <= (100 if chinese else 240) and not always:
         return text
-    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text)]
-    left = max((b for b in breaks if b <= start), default=0)
-    right = min((b for b in breaks if b >= end), default=len(text))
+    breaks = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(text)), len(text)]
+    left = max(b for b in breaks if b <= start)
+    right = min(b for b in breaks if b >= end)
+    if right - left < (20 if chinese else 60):
+        left = max((b for b in breaks if b < left), default=left)  # "在全国首推“融医贷”，已服务区内30余家…"
     clause = text[left:right].strip().rstrip("，,；;：:")
     return clause if len(clause) >= 8 else text
 
