@@ -42,6 +42,7 @@ FONTS = (
 )
 
 EXCERPT_CHARS = 420  # longer paragraphs show the quote in context and fold the rest away
+QUEUE_SIZE = 64  # requests waiting beyond this are told at once that the page is busy, not kept waiting
 CONTEXT_CHARS = 160  # characters of context kept on each side of the quote in an excerpt
 
 
@@ -345,7 +346,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         app.load(lambda: render_library(engine), None, library, api_visibility="private")
         gr.api(api_ask, api_name="ask")
     # Questions are answered in parallel (the engine is thread-safe); uploads take the engine's lock in turn.
-    app.queue(default_concurrency_limit=4)
+    app.queue(default_concurrency_limit=4, max_size=QUEUE_SIZE)
     return app
 
 
