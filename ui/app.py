@@ -273,7 +273,8 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         """Answer a question from the articles: text with [n] markers, found, backend, warnings and citations."""
         return answer_data(engine.ask(question))
 
-    with gr.Blocks(title="Ask the articles · 文章问答", analytics_enabled=False) as app:
+    # Uploads are indexed at once; the copies Gradio keeps of them would otherwise stay in its temp dir for good.
+    with gr.Blocks(title="Ask the articles · 文章问答", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         history = gr.State([])
         turns = gr.State([])  # (question, answer text) pairs: what the LLM reads a follow-up against
         gr.HTML(
