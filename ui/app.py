@@ -42,6 +42,7 @@ FONTS = (
 )
 
 EXCERPT_CHARS = 420  # longer paragraphs show the quote in context and fold the rest away
+QUEUE_SIZE = 64  # requests waiting beyond this are told at once that the page is busy, not kept waiting
 CONTEXT_CHARS = 160  # characters of context kept on each side of the quote in an excerpt
 
 
@@ -272,7 +273,8 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         """Answer a question from the articles: text with [n] markers, found, backend, warnings and citations."""
         return answer_data(engine.ask(question))
 
-    with gr.Blocks(title="Ask the articles · 文章问答", analytics_enabled=False) as app:
+    # Uploads are indexed at once; the copies Gradio keeps of them would otherwise stay in its temp dir for good.
+    with gr.Blocks(title="Ask the articles · 文章问答", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         history = gr.State([])
         turns = gr.State([])  # (question, answer text) pairs: what the LLM reads a follow-up against
         gr.HTML(
@@ -345,7 +347,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         app.load(lambda: render_library(engine), None, library, api_visibility="private")
         gr.api(api_ask, api_name="ask")
     # Questions are answered in parallel (the engine is thread-safe); uploads take the engine's lock in turn.
-    app.queue(default_concurrency_limit=4)
+    app.queue(default_concurrency_limit=4, max_size=QUEUE_SIZE)
     return app
 
 
