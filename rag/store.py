@@ -295,10 +295,10 @@ def _check(client: Any) -> None:
 
 def _delete_store(path: Path) -> None:
     """Delete the embedded store's folder, after making sure it holds nothing but what Chroma writes there."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise StoreError(f"{path} is not the folder Chroma made; remove it yourself, then {REBUILD}.")
     if not path.exists():
         return
-    if path.is_symlink() or not path.is_dir():
-        raise StoreError(f"{path} is not the folder Chroma made; remove it yourself, then {REBUILD}.")
     uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
     for entry in path.iterdir():
         chroma_file = entry.name.startswith("chroma.sqlite3") and entry.is_file()
