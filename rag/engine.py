@@ -11,13 +11,13 @@ from typing import Any
 from llama_index.core.embeddings import BaseEmbedding
 
 from rag.answer import Answer, not_found
-from rag.corpus import Skipped, read_folder
+from rag.corpus import Article, Skipped, read_folder
 from rag.embeddings import build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
 from rag.question import Question, analyse, clean, cross_lingual, problem
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
-from rag.store import Progress, Store, open_client
+from rag.store import Progress, Store, StoredArticle, open_client
 from rag.translate import Translator
 
 
@@ -37,12 +37,16 @@ class IngestReport:
 class Engine:
     """Holds the collaborators (embedder, Chroma client) and the in-memory index; thread-safe for questions."""
 
+    refresh_seconds = 2.0  # how long the index may go unchecked against a store other instances write to
+    write_sentences = 256  # ingest writes articles in groups of about this many sentences
+
     def __init__(self, settings: Settings, embedder: BaseEmbedding | None = None, client: Any = None) -> None:
         self.settings = settings
         self.embedder = embedder or build_embedder(settings)
         self._client = client
         self._store: Store | None = None
         self._index: Index | None = None
+        self._checked = 0.0
         self._lock = threading.RLock()
         self.translator = Translator(cache_dir=settings.data_dir / "cache")
 
@@ -57,16 +61,36 @@ class Engine:
 
     @property
     def index(self) -> Index:
-        """The in-memory index, loaded from the store on first use; seeds are ingested into an empty store."""
+        """The index of the stored sentences, loaded on first use (seeds are ingested into an empty store), and
+        brought up to date when another instance sharing the store has changed it (checked every `refresh_seconds`)."""
         with self._lock:
             if self._index is None:
-                if not self.store.manifest():
+                stored = self.store.manifest()
+                if not stored:
                     self.ingest(self.settings.seeds_dir)
+                if self._index is None:
+                    self._index = self._load(stored)
+            elif time.monotonic() - self._checked >= self.refresh_seconds:
                 self._index = self._load()
             return self._index
 
-    def _load(self) -> Index:
-        return Index(self.store.records(self.store.manifest()))
+    def _load(self, stored: dict[str, StoredArticle] | None = None) -> Index:
+        """The index in line with the store's manifest: the saved one, with the articles added, changed or removed
+        since then read from the store (with their stored terms, so without jieba), saved again if it changed."""
+        stored = self.store.manifest() if stored is None else stored
+        self._checked = time.monotonic()
+        index = self._index if self._index is not None else Index.load(self._index_path) or Index()
+        digests = {document: article.digest for document, article in stored.items()}
+        if index.manifest == digests:
+            return index
+        changed = [document for document, digest in digests.items() if index.manifest.get(document) != digest]
+        index = index.updated(set(index.manifest) - set(digests) | set(changed), self.store.read(stored, changed))
+        index.save(self._index_path)
+        return index
+
+    @property
+    def _index_path(self) -> Path:
+        return self.settings.data_dir / f"keyword-{self.store.slug}" / "index.npz"
 
     def ingest(self, path: Path | None = None, progress: Progress | None = None, prune: bool = True) -> IngestReport:
         """Bring the store in line with the articles in `path` (default: the seeds folder).
@@ -81,14 +105,19 @@ class Engine:
             stored = self.store.manifest()
             report = IngestReport(skipped=skipped)
             embedded = 0
+            pending: list[Article] = []
             for done, article in enumerate(articles, start=1):
                 previous = stored.get(article.id)
                 if previous is not None and previous.digest == article.digest:
                     report.unchanged.append(article.id)
                 else:
-                    embedded += self.store.write(article, batch_size=self.settings.embed_batch_size)
+                    pending.append(article)
                     (report.added if previous is None else report.updated).append(article.id)
-                if progress:
+                # Articles are written a few at a time: Chroma's per-call cost is then small next to embedding.
+                if pending and (done == len(articles) or sum(map(_sentences, pending)) >= self.write_sentences):
+                    embedded += self.store.write(pending, batch_size=self.settings.embed_batch_size)
+                    pending = []
+                if progress and not pending:
                     progress(done, len(articles), article.id)
             if prune:
                 current = {article.id for article in articles}
@@ -106,6 +135,7 @@ class Engine:
                 self.store.remove(document)
             self.store.clear()
             self._index = None
+            self._index_path.unlink(missing_ok=True)
 
     def add(self, path: Path, progress: Progress | None = None) -> IngestReport:
         """Ingest one more article folder without removing what is already there (the UI's upload)."""
@@ -128,3 +158,7 @@ class Engine:
         parsed, hits = self.search(question)
         answer = ExtractiveAnswerer(self.index, top_k=top_k or self.settings.top_k).answer(parsed, hits)
         return replace(answer, question=question, seconds=time.perf_counter() - started)
+
+
+def _sentences(article: Article) -> int:
+    return sum(len(paragraph.sentences) for paragraph in article.paragraphs)
