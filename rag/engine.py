@@ -17,7 +17,7 @@ from rag.extractive import ExtractiveAnswerer
 from rag.question import Question, analyse, clean, cross_lingual, problem
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
-from rag.store import Progress, Store, StoredArticle, open_client
+from rag.store import Progress, Store, open_client
 from rag.translate import Translator
 
 
@@ -37,8 +37,8 @@ class IngestReport:
 class Engine:
     """Holds the collaborators (embedder, Chroma client) and the in-memory index; thread-safe for questions."""
 
-    refresh_seconds = 2.0  # how long the index may go unchecked against a store other instances write to
-    write_sentences = 256  # ingest writes articles in groups of about this many sentences
+    refresh_seconds = 1.0  # how long the index may go unchecked against a store other instances write to
+    write_sentences = 512  # ingest writes articles in groups of about this many sentences
 
     def __init__(self, settings: Settings, embedder: BaseEmbedding | None = None, client: Any = None) -> None:
         self.settings = settings
@@ -65,27 +65,36 @@ class Engine:
         brought up to date when another instance sharing the store has changed it (checked every `refresh_seconds`)."""
         with self._lock:
             if self._index is None:
-                stored = self.store.manifest()
-                if not stored:
+                if not self.store.count():
                     self.ingest(self.settings.seeds_dir)
                 if self._index is None:
-                    self._index = self._load(stored)
+                    self._index = self._load()
             elif time.monotonic() - self._checked >= self.refresh_seconds:
-                self._index = self._load()
+                self._checked = time.monotonic()
+                if self.store.revision() != self._index.revision:
+                    self._index = self._load()
             return self._index
 
-    def _load(self, stored: dict[str, StoredArticle] | None = None) -> Index:
-        """The index in line with the store's manifest: the saved one, with the articles added, changed or removed
-        since then read from the store (with their stored terms, so without jieba), saved again if it changed."""
-        stored = self.store.manifest() if stored is None else stored
+    def _load(self) -> Index:
+        """The index in line with the store: the saved one when the store has not changed since (same revision),
+        else with the articles added, changed or removed since then read from the store (with their stored
+        terms, so without jieba), and saved again."""
+        # The revision is read first, so a change made while loading is seen at the next check.
+        revision = self.store.revision()
         self._checked = time.monotonic()
         index = self._index if self._index is not None else Index.load(self._index_path) or Index()
-        digests = {document: article.digest for document, article in stored.items()}
-        if index.manifest == digests:
+        if revision and revision == index.revision:
             return index
-        changed = [document for document, digest in digests.items() if index.manifest.get(document) != digest]
-        index = index.updated(set(index.manifest) - set(digests) | set(changed), self.store.read(stored, changed))
-        index.save(self._index_path)
+        stored = self.store.manifest()
+        digests = {document: article.digest for document, article in stored.items()}
+        saved = index.revision == revision
+        if index.manifest != digests:
+            changed = [document for document, digest in digests.items() if index.manifest.get(document) != digest]
+            index = index.updated(set(index.manifest) - set(digests) | set(changed), self.store.read(stored, changed))
+            saved = False
+        if not saved:
+            index.revision = revision
+            index.save(self._index_path)
         return index
 
     @property

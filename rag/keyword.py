@@ -67,12 +67,17 @@ def stem(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Search terms of a text: stemmed English words and jieba's Chinese words, stop words dropped."""
-    return list(_tokenize(text))
+    return list(_remembered(text))
 
 
-# Answering cuts the same retrieved paragraphs again and again; jieba is the slow part of a warm question.
+# Answering cuts the same retrieved paragraphs again and again, and jieba is the slow part of a warm question.
 @lru_cache(maxsize=16384)
-def _tokenize(text: str) -> tuple[str, ...]:
+def _remembered(text: str) -> tuple[str, ...]:
+    return tuple(cut(text))
+
+
+def cut(text: str) -> list[str]:
+    """`tokenize` without its memory of recent texts: for ingest, whose texts are new."""
     tokens: list[str] = []
     position = 0
     for match in CJK_RUN.finditer(text):
@@ -80,7 +85,7 @@ def _tokenize(text: str) -> tuple[str, ...]:
         tokens.extend(w for w in _cutter().lcut_for_search(match.group()) if w not in ZH_STOP)
         position = match.end()
     tokens.extend(_latin(text[position:]))
-    return tuple(tokens)
+    return tokens
 
 
 def _latin(text: str) -> list[str]:

@@ -17,7 +17,7 @@ import numpy as np
 from llama_index.core.embeddings import BaseEmbedding
 
 from rag.corpus import paragraph_text
-from rag.keyword import TOKENIZER, KeywordIndex, tokenize
+from rag.keyword import TOKENIZER, KeywordIndex, cut, tokenize
 from rag.store import Record, Sentences, Store
 
 
@@ -67,12 +67,13 @@ class Index:
             kinds=[r.kind for r in records],
             numbers=np.array([(r.paragraph, r.sentence, r.start, r.end) for r in records], np.int32).reshape(-1, 4),
             keyword=KeywordIndex.build(
-                [list(t) if t is not None else tokenize(r.text) for r, t in zip(records, terms, strict=True)]
+                [list(t) if t is not None else cut(r.text) for r, t in zip(records, terms, strict=True)]
             ),
         )
 
     def _set(self, **columns: Any) -> None:
         self.manifest: dict[str, str] = columns["manifest"]
+        self.revision: str = columns.get("revision", "")  # the store's revision this index reflects
         self._docs: list[str] = columns["docs"]
         self._titles: list[str] = columns["titles"]
         self._langs: list[str] = columns["langs"]
@@ -178,7 +179,13 @@ class Index:
         postings = self.keyword.postings
         kinds = sorted(set(self._kinds))
         starts = [i for i in range(len(self._pids)) if i == 0 or self._pids[i] != self._pids[i - 1]]
-        meta = {"format": self.FORMAT, "tokenizer": TOKENIZER, "manifest": self.manifest, "kinds": kinds}
+        meta = {
+            "format": self.FORMAT,
+            "tokenizer": TOKENIZER,
+            "manifest": self.manifest,
+            "revision": self.revision,
+            "kinds": kinds,
+        }
         arrays: dict[str, Any] = {
             "meta": _utf8(json.dumps(meta)),
             "doc": self._doc,
@@ -231,6 +238,7 @@ class Index:
                 index = cls.__new__(cls)
                 index._set(
                     manifest=dict(meta["manifest"]),
+                    revision=str(meta.get("revision", "")),
                     docs=strings["docs"],
                     titles=strings["titles"],
                     langs=strings["langs"],

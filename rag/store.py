@@ -1,22 +1,26 @@
 """Chroma: one record per sentence (with its search terms), one manifest record per article.
 
-Records are written and queried through the chromadb collection itself rather than llama-index's
+Sentences live in one collection per article language: retrieval searches each language apart, and a
+Chroma query filtered by a metadata field costs ~0.7 s at 250,000 sentences, against ~1 ms unfiltered.
+Records are written and queried through the chromadb collections themselves rather than llama-index's
 ChromaVectorStore, whose node JSON doubled every record's metadata: adds ran 40% slower, reads 2.5x.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from llama_index.core.embeddings import BaseEmbedding
 
 from rag.corpus import Article
-from rag.keyword import TOKENIZER, tokenize
+from rag.keyword import TOKENIZER, cut
 from rag.settings import Settings
 
+T = TypeVar("T")
 Progress = Callable[[int, int, str], None]  # (done, total, what) after each article
 
 
@@ -85,6 +89,9 @@ def open_client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
 
 
+SPACE = {"hnsw:space": "cosine"}
+
+
 class Store:
     """The sentences of all articles with their vectors, and a manifest of complete articles."""
 
@@ -94,9 +101,43 @@ class Store:
         self.client = client
         self.embedder = embedder
         self.slug = slug
-        space = {"hnsw:space": "cosine"}
-        self.sentences = client.get_or_create_collection(f"sentences-{slug}", metadata=space)
-        self.articles = client.get_or_create_collection(f"articles-{slug}", metadata=space)
+        self.sentences = SentenceCollections(client, slug)
+        self.articles = client.get_or_create_collection(f"articles-{slug}", metadata=SPACE)
+        self.state = client.get_or_create_collection(f"state-{slug}")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Move the sentences of a store written before they were split by language (one collection)."""
+        legacy = f"sentences-{self.slug}"
+        if legacy not in {collection.name for collection in self.client.list_collections()}:
+            return
+        old = self.client.get_collection(legacy)
+        while (got := old.get(include=["documents", "metadatas", "embeddings"], limit=self.page))["ids"]:
+            by_lang: dict[str, list[int]] = {}
+            for i, meta in enumerate(got["metadatas"] or []):
+                by_lang.setdefault(str(meta.get("lang", "")), []).append(i)
+            for lang, rows in by_lang.items():
+                self.sentences.of(lang).upsert(
+                    ids=[got["ids"][i] for i in rows],
+                    embeddings=[got["embeddings"][i] for i in rows],  # type: ignore[index]
+                    documents=[(got["documents"] or [])[i] for i in rows],
+                    metadatas=[_ours((got["metadatas"] or [])[i]) for i in rows],
+                )
+            old.delete(ids=got["ids"])
+        self.client.delete_collection(legacy)
+
+    def revision(self) -> str:
+        """A token that changes whenever articles are written or removed ("" for a store never written since
+        tokens were introduced): one tiny read tells an instance whether another one changed the store."""
+        got = self.state.get(ids=["revision"], include=["metadatas"])
+        return str(got["metadatas"][0]["revision"]) if got["ids"] and got["metadatas"] else ""
+
+    def _changed(self) -> None:
+        self.state.upsert(ids=["revision"], embeddings=[[0.0]], metadatas=[{"revision": uuid.uuid4().hex}])
+
+    def count(self) -> int:
+        """How many articles the manifest lists (cheaper than reading it)."""
+        return int(self.articles.count())
 
     def manifest(self) -> dict[str, StoredArticle]:
         """Articles whose sentences are completely stored, by id."""
@@ -114,7 +155,7 @@ class Store:
         """
         wanted = sorted(manifest if documents is None else set(documents) & set(manifest))
         seen: dict[str, tuple[Record, list[str] | None]] = {}
-        for got in self._pages(None if documents is None else wanted):
+        for got in self._pages(None if documents is None else wanted, manifest):
             for id_, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
                 stored = manifest.get(str(meta.get("document")))
                 if stored is None or stored.digest != meta.get("digest"):
@@ -129,14 +170,18 @@ class Store:
         rows = [row for row in rows if row[0].document in complete]
         return Sentences([record for record, _ in rows], [terms for _, terms in rows], complete)
 
-    def _pages(self, documents: list[str] | None) -> Iterable[Any]:
+    def _pages(self, documents: list[str] | None, manifest: dict[str, StoredArticle]) -> Iterable[Any]:
         if documents is None:
-            for offset in range(0, self.sentences.count(), self.page):
-                yield self.sentences.get(include=["documents", "metadatas"], limit=self.page, offset=offset)
+            for collection in self.sentences.all():
+                for offset in range(0, collection.count(), self.page):
+                    yield collection.get(include=["documents", "metadatas"], limit=self.page, offset=offset)
             return
-        for batch in _batches(documents, 100):
-            where = {"document": {"$in": batch}} if len(batch) > 1 else {"document": batch[0]}
-            yield self.sentences.get(where=where, include=["documents", "metadatas"])  # type: ignore[dict-item]
+        by_lang: dict[str, list[str]] = {}
+        for document in documents:
+            by_lang.setdefault(manifest[document].lang, []).append(document)
+        for lang, wanted in by_lang.items():
+            for batch in _batches(wanted, 100):
+                yield self.sentences.of(lang).get(where=_documents(batch), include=["documents", "metadatas"])
 
     def records(self, manifest: dict[str, StoredArticle]) -> list[Record]:
         """Every stored sentence of a complete article (leftovers of an interrupted write are ignored)."""
@@ -150,12 +195,14 @@ class Store:
         self._remove([article.id for article in articles])
         ids: list[str] = []
         texts: list[str] = []
+        langs: list[str] = []
         metadatas: list[dict[str, str | int]] = []
         for article in articles:
             for paragraph in article.paragraphs:
                 for number, sentence in enumerate(paragraph.sentences):
                     ids.append(f"{paragraph.id}:s{number}")
                     texts.append(sentence.text)
+                    langs.append(article.lang)
                     metadatas.append(
                         {
                             "document": article.id,
@@ -169,21 +216,22 @@ class Store:
                             "end": sentence.end,
                             "digest": article.digest,
                             # Cut once here, so no reader (in this process or another) runs jieba over it again.
-                            "terms": " ".join(tokenize(sentence.text)),
+                            "terms": " ".join(cut(sentence.text)),
                             "tokenizer": TOKENIZER,
                         }
                     )
         vectors: list[list[float]] = []
         for batch in _batches(texts, batch_size):
             vectors.extend(self.embedder.get_text_embedding_batch(batch))
-        for start in range(0, len(ids), self.page):
-            end = start + self.page
-            self.sentences.add(
-                ids=ids[start:end],
-                embeddings=vectors[start:end],
-                documents=texts[start:end],
-                metadatas=metadatas[start:end],  # type: ignore[arg-type]
-            )
+        for lang in sorted(set(langs)):
+            rows = [i for i, row_lang in enumerate(langs) if row_lang == lang]
+            for chunk in _batches(rows, self.page):
+                self.sentences.of(lang).add(
+                    ids=[ids[i] for i in chunk],
+                    embeddings=[vectors[i] for i in chunk],  # type: ignore[arg-type]
+                    documents=[texts[i] for i in chunk],
+                    metadatas=[metadatas[i] for i in chunk],  # type: ignore[arg-type]
+                )
         # The manifest entries are written last: an article without one is incomplete and gets rewritten.
         first = 0
         means: list[list[float]] = []
@@ -209,6 +257,7 @@ class Store:
                 for article in articles
             ],
         )
+        self._changed()
         return len(ids)
 
     def remove(self, document: str) -> None:
@@ -217,21 +266,80 @@ class Store:
 
     def _remove(self, documents: list[str]) -> None:
         self.articles.delete(ids=documents)
-        for batch in _batches(documents, 100):
-            self.sentences.delete(where={"document": {"$in": batch}} if len(batch) > 1 else {"document": batch[0]})  # type: ignore[dict-item]
+        # Every language's collection: an edited article may have changed language.
+        for collection in self.sentences.all(refresh=True):
+            for batch in _batches(documents, 100):
+                collection.delete(where=_documents(batch))
+        self._changed()
 
     def clear(self) -> None:
         """Delete every record, leftovers of interrupted writes included."""
         self.articles.delete(where={"digest": {"$ne": ""}})
-        self.sentences.delete(where={"document": {"$ne": ""}})
+        for collection in self.sentences.all(refresh=True):
+            collection.delete(where={"document": {"$ne": ""}})
+        self._changed()
 
     def search(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """The ids of the `k` sentences nearest to `vector` (matching `where`), with cosine similarity."""
+        """The ids of the `k` sentences nearest to `vector` (matching `where`), with cosine similarity.
+
+        `where={"lang": ...}` searches that language's collection alone, unfiltered."""
         if k <= 0:
             return []
-        result = self.sentences.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
+        if where is not None and set(where) == {"lang"} and isinstance(where["lang"], str):
+            collection = self.sentences.of(where["lang"], create=False)
+            collections, where = ([collection] if collection is not None else []), None
+        else:
+            collections = self.sentences.all()
+        found: list[tuple[float, str]] = []
+        for collection in collections:
+            result = collection.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
+            found.extend(zip((result["distances"] or [[]])[0], result["ids"][0], strict=True))
         # Cosine distance is 1 - similarity.
-        return [(id_, 1.0 - d) for id_, d in zip(result["ids"][0], (result["distances"] or [[]])[0], strict=True)]
+        return [(id_, 1.0 - distance) for distance, id_ in sorted(found)[:k]]
+
+
+class SentenceCollections:
+    """A store's sentence collections, one per article language, found by name and opened when first needed."""
+
+    def __init__(self, client: Any, slug: str) -> None:
+        self.client = client
+        self.prefix = f"sentences-{slug}-"
+        self._open: dict[str, Any] = {}
+        self.all(refresh=True)
+
+    def of(self, lang: str, create: bool = True) -> Any:
+        """The collection of sentences in `lang` (None when it does not exist and `create` is false)."""
+        name = self.prefix + (re.sub(r"[^a-z0-9]+", "-", lang.lower()).strip("-") or "none")
+        if name not in self._open:
+            if not create and name not in {c.name for c in self.all(refresh=True)}:
+                return None
+            self._open[name] = self.client.get_or_create_collection(name, metadata=SPACE)
+        return self._open[name]
+
+    def all(self, refresh: bool = False) -> list[Any]:
+        """Every language's collection (`refresh`: including those another instance created since)."""
+        if refresh:
+            for collection in self.client.list_collections():
+                if collection.name.startswith(self.prefix) and collection.name not in self._open:
+                    self._open[collection.name] = self.client.get_collection(collection.name)
+        return [self._open[name] for name in sorted(self._open)]
+
+    def count(self) -> int:
+        """Sentences stored, in all languages."""
+        return sum(int(collection.count()) for collection in self.all(refresh=True))
+
+
+def _documents(batch: list[str]) -> dict[str, Any]:
+    return {"document": {"$in": batch}} if len(batch) > 1 else {"document": batch[0]}
+
+
+def _ours(meta: Any) -> dict[str, Any]:
+    """A record's metadata without what llama-index's ChromaVectorStore added to it."""
+    return {
+        k: v
+        for k, v in dict(meta).items()
+        if not k.startswith("_") and k not in ("doc_id", "document_id", "ref_doc_id")
+    }
 
 
 def _record(id_: str, text: str, meta: Any) -> Record:
@@ -250,7 +358,7 @@ def _record(id_: str, text: str, meta: Any) -> Record:
     )
 
 
-def _batches(items: list[str], size: int) -> Iterable[list[str]]:
+def _batches(items: list[T], size: int) -> Iterable[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from rag.engine import Engine
-from rag.settings import Settings
+from rag.settings import PROJECT_ROOT, Settings
 from rag.store import StoreError, open_client
 from tests.conftest import SEEDS, CountingE5
 
@@ -84,6 +84,7 @@ def _settings(tmp_path: Path, url: str, name: str, seeds: Path) -> Settings:
 
 def _ask_in_another_process(url: str, data_dir: Path, question: str, cwd: Path) -> dict[str, object]:
     env = {**os.environ, "RAG_CHROMA_URL": url, "RAG_DATA_DIR": str(data_dir), "RAG_SEEDS_DIR": str(cwd / "none")}
+    env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")])  # this checkout's rag
     done = subprocess.run(
         [sys.executable, "-m", "rag.cli", "ask", "--json", question],
         capture_output=True,
