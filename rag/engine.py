@@ -65,10 +65,9 @@ class Engine:
         brought up to date when another instance sharing the store has changed it (checked every `refresh_seconds`)."""
         with self._lock:
             if self._index is None:
-                if not self.store.count():
+                self._index = self._load()
+                if not len(self._index) and not self.store.count():
                     self.ingest(self.settings.seeds_dir)
-                if self._index is None:
-                    self._index = self._load()
             elif time.monotonic() - self._checked >= self.refresh_seconds:
                 self._checked = time.monotonic()
                 if self.store.revision() != self._index.revision:

@@ -122,9 +122,10 @@ class KeywordIndex:
     def build(cls, documents: Sequence[Sequence[str]]) -> KeywordIndex:
         """The index of sentences given as their terms (see `tokenize`)."""
         ids: dict[str, int] = {}
-        flat = [ids.setdefault(term, len(ids)) for document in documents for term in document]
         offsets = np.concatenate([[0], np.cumsum([len(document) for document in documents])]).astype(np.int64)
-        return cls(list(ids), np.asarray(flat, np.int32), offsets)
+        flat = (ids.setdefault(term, len(ids)) for document in documents for term in document)
+        tokens = np.fromiter(flat, np.int32, count=int(offsets[-1]))
+        return cls(list(ids), tokens, offsets)
 
     def joined(self, other: KeywordIndex) -> KeywordIndex:
         """A new index: the sentences of `other` appended after these."""

@@ -67,7 +67,7 @@ class Index:
             kinds=[r.kind for r in records],
             numbers=np.array([(r.paragraph, r.sentence, r.start, r.end) for r in records], np.int32).reshape(-1, 4),
             keyword=KeywordIndex.build(
-                [list(t) if t is not None else cut(r.text) for r, t in zip(records, terms, strict=True)]
+                [t if t is not None else cut(r.text) for r, t in zip(records, terms, strict=True)]
             ),
         )
 
@@ -109,27 +109,41 @@ class Index:
     @cached_property
     def vocabularies(self) -> dict[str, Counter[str]]:
         """Per article language, each word's document frequency: what a translated question word may become."""
+        terms = self.keyword.terms
+        vocabularies: dict[str, Counter[str]] = defaultdict(Counter)
+        for name, counts in self._frequencies.items():
+            found = np.flatnonzero(counts)
+            vocabularies[name] = Counter(dict(zip([terms[i] for i in found], counts[found].tolist(), strict=True)))
+        return vocabularies
+
+    @cached_property
+    def _frequencies(self) -> dict[str, np.ndarray]:
+        """Per article language, each term id's document frequency (saved with the index)."""
         postings = self.keyword.postings
         term = np.repeat(np.arange(len(self.keyword.terms)), np.diff(postings["start"]))
         lang_of_doc = np.array([self.languages.index(lang) for lang in self._langs], np.int32).reshape(-1)
         lang = lang_of_doc[self._doc[postings["rows"]]] if len(term) else np.zeros(0, np.int32)
-        vocabularies: dict[str, Counter[str]] = defaultdict(Counter)
-        for code, name in enumerate(self.languages):
-            counts = np.bincount(term[lang == code], minlength=len(self.keyword.terms))
-            found = np.flatnonzero(counts)
-            vocabularies[name] = Counter(
-                dict(zip([self.keyword.terms[i] for i in found], counts[found].tolist(), strict=True))
-            )
-        return vocabularies
+        return {
+            name: np.bincount(term[lang == code], minlength=len(self.keyword.terms)).astype(np.int32)
+            for code, name in enumerate(self.languages)
+        }
+
+    @cached_property
+    def _paragraph_starts(self) -> list[int]:
+        """The position of each paragraph's first sentence (saved with the index)."""
+        pids = self._pids
+        return [i for i in range(len(pids)) if i == 0 or pids[i] != pids[i - 1]]
 
     def updated(self, removed: Iterable[str], added: Sentences) -> Index:
         """A new index: the articles `removed` (and those in `added`) taken out, the sentences `added` put in."""
         gone = set(removed) | set(added.articles)
         keep = np.flatnonzero(~np.isin(self._doc, [i for i, d in enumerate(self._docs) if d in gone]))
-        new = Index(added.records, added.terms)
-        rows = keep.tolist()
         manifest = {d: digest for d, digest in self.manifest.items() if d not in gone}
         manifest.update({d: a.digest for d, a in added.articles.items()})
+        new = Index(added.records, added.terms, manifest)
+        if not len(keep):
+            return new  # nothing kept: the sentences read are already in reading order
+        rows = keep.tolist()
         return Index._assemble(
             manifest=manifest,
             docs=self._docs + new._docs,
@@ -178,11 +192,12 @@ class Index:
         """Write the index to one file (atomically: a reader sees the old file or the new one)."""
         postings = self.keyword.postings
         kinds = sorted(set(self._kinds))
-        starts = [i for i in range(len(self._pids)) if i == 0 or self._pids[i] != self._pids[i - 1]]
+        starts = self._paragraph_starts
         meta = {
             "format": self.FORMAT,
             "tokenizer": TOKENIZER,
             "manifest": self.manifest,
+            "languages": self.languages,
             "revision": self.revision,
             "kinds": kinds,
         }
@@ -195,6 +210,7 @@ class Index:
             "tokens": self.keyword.tokens,
             "offsets": self.keyword.offsets,
             **{f"postings_{name}": array for name, array in postings.items()},
+            **{f"frequency_{i}": self._frequencies[lang] for i, lang in enumerate(self.languages)},
         }
         for name, strings in (
             ("docs", self._docs),
@@ -250,6 +266,9 @@ class Index:
                     numbers=data["numbers"].reshape(-1, 4),
                     keyword=keyword,
                 )
+                index._paragraph_starts = starts.tolist()
+                if meta.get("languages") == index.languages:
+                    index._frequencies = {lang: data[f"frequency_{i}"] for i, lang in enumerate(index.languages)}
                 return index
         except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile, json.JSONDecodeError):
             return None
@@ -302,11 +321,9 @@ class _Paragraphs(Mapping[str, str]):
 
     @cached_property
     def _rows(self) -> dict[str, tuple[int, int]]:
-        rows: dict[str, tuple[int, int]] = {}
-        for i, pid in enumerate(self._index._pids):
-            first = rows.get(pid, (i, i))[0]
-            rows[pid] = (first, i + 1)
-        return rows
+        starts = self._index._paragraph_starts
+        ends = [*starts[1:], len(self._index)]
+        return {self._index._pids[first]: (first, end) for first, end in zip(starts, ends, strict=True)}
 
     def __getitem__(self, pid: str) -> str:
         first, end = self._rows[pid]
