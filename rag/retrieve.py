@@ -356,10 +356,14 @@ class _Topics(Mapping[str, frozenset[str]]):
         topic = self._cache.get(document)
         if topic is None:
             first, end = self._rows[document]
-            counts: Counter[str] = Counter()
-            for i in range(first, end):
-                counts.update(set(self._index.keyword.sentence_terms(i)))
-            topic = self._cache[document] = frozenset(w for w, n in counts.items() if n >= self.share * (end - first))
+            keyword = self._index.keyword
+            offsets = keyword.offsets[first : end + 1]
+            tokens = keyword.tokens[offsets[0] : offsets[-1]].astype(np.int64)
+            sentence = np.repeat(np.arange(end - first), np.diff(offsets))
+            # Each (sentence, term) pair once, then in how many sentences each term is.
+            terms, counts = np.unique(np.unique(tokens * (end - first) + sentence) // (end - first), return_counts=True)
+            chosen = terms[counts >= self.share * (end - first)].tolist()
+            topic = self._cache[document] = frozenset(keyword.terms[t] for t in chosen)
         return topic
 
     def __iter__(self) -> Iterator[str]:

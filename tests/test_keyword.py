@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import bm25s
@@ -166,3 +167,11 @@ def test_terms_of_another_tokenizer_are_cut_again(fresh_settings: Settings) -> N
     assert TOKENIZER != "older"
     rebuilt = Index(got.records, got.terms)
     assert "stale" not in rebuilt.keyword.document_frequency
+
+
+def test_topics_are_the_words_of_a_tenth_of_an_articles_sentences(engine: Engine) -> None:
+    index = engine.index
+    for document in (EN, ZH):
+        sentences = [set(tokenize(r.text)) for r in index.records if r.document == document]
+        counts = Counter(word for words in sentences for word in words)
+        assert index.topics[document] == {w for w, n in counts.items() if n >= 0.1 * len(sentences)}
