@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.embeddings import BaseEmbedding
 
 from rag.answer import Answer, not_found
-from rag.corpus import Skipped, read_folder
+from rag.corpus import Article, Skipped, read_folder
 from rag.embeddings import build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
 from rag.question import Question, analyse, clean, cross_lingual, problem, translated_query
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
-from rag.store import DamagedStore, Progress, Store, open_client
+from rag.store import DamagedStore, Progress, Store, open_client, unlock
 from rag.translate import Translator
 
 if TYPE_CHECKING:
@@ -43,6 +43,9 @@ class IngestReport:
 class Engine:
     """Holds the collaborators (embedder, Chroma client) and the in-memory index; thread-safe for questions."""
 
+    refresh_seconds = 1.0  # how long the index may go unchecked against a store other instances write to
+    write_sentences = 512  # ingest writes articles in groups of about this many sentences
+
     def __init__(
         self,
         settings: Settings,
@@ -56,6 +59,7 @@ class Engine:
         self._llm_client = llm_client  # the chat client of the "openai" backend; built from settings on first use
         self._store: Store | None = None
         self._index: Index | None = None
+        self._checked = 0.0
         self._lock = threading.RLock()
         self.translator = Translator(cache_dir=settings.data_dir / "cache")
 
@@ -72,21 +76,51 @@ class Engine:
 
     @property
     def index(self) -> Index:
-        """The in-memory index, loaded from the store on first use; seeds are ingested into an empty store."""
+        """The index of the stored sentences, loaded on first use (seeds are ingested into an empty store), and
+        brought up to date when another instance sharing the store has changed it (checked every `refresh_seconds`)."""
         current = self._index
+        if current is not None and time.monotonic() - self._checked < self.refresh_seconds:
+            return current
         if current is not None and not self._lock.acquire(blocking=False):
             return current  # an ingest is under way: questions meanwhile get the index as it was, without waiting
         if current is not None:
             self._lock.release()
         with self._lock:
-            if self._index is None and not self.store.manifest():
-                self.ingest(self.settings.seeds_dir)  # loads the index
             if self._index is None:
                 self._index = self._load()
+                if not len(self._index) and not self.store.count():
+                    self.ingest(self.settings.seeds_dir)
+            elif time.monotonic() - self._checked >= self.refresh_seconds:
+                self._checked = time.monotonic()
+                if self.store.revision() != self._index.revision:
+                    self._index = self._load()
             return self._index
 
     def _load(self) -> Index:
-        return Index(self.store.records(self.store.manifest()))
+        """The index in line with the store: the saved one when the store has not changed since (same revision),
+        else with the articles added, changed or removed since then read from the store (with their stored
+        terms, so without jieba), and saved again."""
+        # The revision is read first, so a change made while loading is seen at the next check.
+        revision = self.store.revision()
+        self._checked = time.monotonic()
+        index = self._index if self._index is not None else Index.load(self._index_path) or Index()
+        if revision and revision == index.revision:
+            return index
+        stored = self.store.manifest()
+        digests = {document: article.digest for document, article in stored.items()}
+        saved = index.revision == revision
+        if index.manifest != digests:
+            changed = [document for document, digest in digests.items() if index.manifest.get(document) != digest]
+            index = index.updated(set(index.manifest) - set(digests) | set(changed), self.store.read(stored, changed))
+            saved = False
+        if not saved:
+            index.revision = revision
+            index.save(self._index_path)
+        return index
+
+    @property
+    def _index_path(self) -> Path:
+        return self.settings.data_dir / f"keyword-{self.store.slug}" / "index.npz"
 
     def ingest(self, path: Path | None = None, progress: Progress | None = None, prune: bool = True) -> IngestReport:
         """Bring the store in line with the articles in `path` (default: the seeds folder).
@@ -101,14 +135,19 @@ class Engine:
             stored = self.store.manifest()
             report = IngestReport(skipped=skipped)
             embedded = 0
+            pending: list[Article] = []
             for done, article in enumerate(articles, start=1):
                 previous = stored.get(article.id)
                 if previous is not None and previous.digest == article.digest:
                     report.unchanged.append(article.id)
                 else:
-                    embedded += self.store.write(article, batch_size=self.settings.embed_batch_size)
+                    pending.append(article)
                     (report.added if previous is None else report.updated).append(article.id)
-                if progress:
+                # Articles are written a few at a time: Chroma's per-call cost is then small next to embedding.
+                if pending and (done == len(articles) or sum(map(_sentences, pending)) >= self.write_sentences):
+                    embedded += self.store.write(pending, batch_size=self.settings.embed_batch_size)
+                    pending = []
+                if progress and not pending:
                     progress(done, len(articles), article.id)
             # An empty or unreadable folder is more likely a wrong path than a wish to delete every article.
             if prune and articles:
@@ -135,6 +174,15 @@ class Engine:
                 store.remove(document)
             store.clear()
             self._index = None
+            self._index_path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Close the embedded store and let other processes open it; using the engine afterwards opens it again."""
+        with self._lock:
+            if self._store is not None and self._client is None:
+                self._store.client.close()
+                unlock(self.settings.data_dir)
+            self._store = None
 
     def add(self, path: Path, progress: Progress | None = None) -> IngestReport:
         """Ingest one more article folder without removing what is already there (the UI's upload)."""
@@ -189,3 +237,7 @@ class Engine:
                 if self._llm_client is None:
                     self._llm_client = build_client(self.settings)
         return LLMAnswerer(self.settings, self.index, self._llm_client, fallback=offline, max_sources=2 * offline.top_k)
+
+
+def _sentences(article: Article) -> int:
+    return sum(len(paragraph.sentences) for paragraph in article.paragraphs)

@@ -280,7 +280,8 @@ class LLMAnswerer:
         """
         best = source.hits[0]
         retrieved = [hit.record for hit in source.hits]
-        paragraph = [record for record in self.index.records if record.paragraph_id == best.record.paragraph_id]
+        first, end = self.index.paragraphs.rows[best.record.paragraph_id]
+        paragraph = self.index.records[first:end]
         ranked = retrieved + [record for record in paragraph if record not in retrieved]
         quoted = {next((r.id for r in ranked if states_figure(r.text, figure)), None) for figure in figures}
         chosen = [replace(best, record=record) for record in paragraph if record.id in quoted]

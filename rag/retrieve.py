@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import os
+import threading
+import zipfile
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, overload
 
+import numpy as np
 from llama_index.core.embeddings import BaseEmbedding
 
 from rag.corpus import paragraph_text
 from rag.embeddings import embed_queries
-from rag.keyword import KeywordIndex, tokenize
-from rag.store import Record, Store
+from rag.keyword import TOKENIZER, KeywordIndex, cut, tokenize
+from rag.store import Record, Sentences, Store
 
 
 @dataclass(frozen=True)
@@ -24,50 +33,399 @@ class Hit:
 
 
 class Index:
-    """The in-memory view of the store used at question time: sentences, paragraphs and the keyword index."""
+    """The in-memory view of the store used at question time: sentences, paragraphs and the keyword index.
 
-    def __init__(self, records: list[Record]) -> None:
-        self.records = records
-        self.position = {record.id: i for i, record in enumerate(records)}
-        by_paragraph: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    Held column by column, so it is saved to and loaded from one file in a fraction of a second, and it
+    changes article by article (`updated`): an ingest cuts the words of its new sentences only.
+    """
+
+    FORMAT = 1  # of the saved file
+
+    def __init__(
+        self,
+        records: Sequence[Record] = (),
+        terms: Sequence[Sequence[str] | None] | None = None,
+        manifest: Mapping[str, str] | None = None,
+    ) -> None:
+        """Index `records` (in reading order); `terms` are their stored search terms where known, and
+        `manifest` maps each article fully included to its digest."""
+        docs: dict[str, int] = {}
         for record in records:
-            by_paragraph[record.paragraph_id].append((record.start, record.text))
-        self.paragraphs = {pid: paragraph_text(parts) for pid, parts in by_paragraph.items()}
-        self.languages = sorted({record.lang for record in records})
-        tokens = [tokenize(record.text) for record in records]
-        self.keyword = KeywordIndex([record.text for record in records], tokens=tokens)
-        self.topics = _topics(records, tokens)
-        # Word sets the answerer checks evidence against, computed once rather than per question.
-        self.words = [frozenset(words) for words in tokens]
-        paragraph_words: dict[str, set[str]] = defaultdict(set)
-        for record, words in zip(records, self.words, strict=True):
-            paragraph_words[record.paragraph_id] |= words
-        titles = {record.document: record.title for record in records}
-        title_words = {document: frozenset(tokenize(title)) for document, title in titles.items()}
-        self.context_words = {
-            record.paragraph_id: frozenset(paragraph_words[record.paragraph_id]) | title_words[record.document]
-            for record in records
-        }
-        # Per article language, each word's document frequency: what a translated question word may become.
-        self.vocabularies: dict[str, Counter[str]] = defaultdict(Counter)
-        for record, word_set in zip(records, self.words, strict=True):
-            self.vocabularies[record.lang].update(word_set)
+            docs.setdefault(record.document, len(docs))
+        firsts: dict[str, Record] = {}
+        for record in records:
+            firsts.setdefault(record.document, record)
+        terms = terms or [None] * len(records)
+        self._set(
+            manifest=dict(manifest or {}),
+            docs=list(docs),
+            titles=[firsts[d].title for d in docs],
+            langs=[firsts[d].lang for d in docs],
+            doc=np.array([docs[r.document] for r in records], np.int32),
+            ids=[r.id for r in records],
+            texts=[r.text for r in records],
+            pids=[r.paragraph_id for r in records],
+            kinds=[r.kind for r in records],
+            numbers=np.array([(r.paragraph, r.sentence, r.start, r.end) for r in records], np.int32).reshape(-1, 4),
+            keyword=KeywordIndex.build(
+                [t if t is not None else cut(r.text) for r, t in zip(records, terms, strict=True)]
+            ),
+        )
+
+    def _set(self, **columns: Any) -> None:
+        self.manifest: dict[str, str] = columns["manifest"]
+        self.revision: str = columns.get("revision", "")  # the store's revision this index reflects
+        self._docs: list[str] = columns["docs"]
+        self._titles: list[str] = columns["titles"]
+        self._langs: list[str] = columns["langs"]
+        self._doc: np.ndarray = columns["doc"]
+        self._ids: list[str] = columns["ids"]
+        self._texts: list[str] = columns["texts"]
+        self._pids: list[str] = columns["pids"]
+        self._kinds: list[str] = columns["kinds"]
+        self._numbers: np.ndarray = columns["numbers"]
+        self.keyword: KeywordIndex = columns["keyword"]
+        self.records = _Records(self)
+        self.languages = sorted({self._langs[d] for d in np.unique(self._doc).tolist()})
+        self.paragraphs = _Paragraphs(self)
+        self.topics: Mapping[str, frozenset[str]] = _Topics(self)
+        # Word sets the answerer checks evidence against, each made once when first asked for.
+        self.words: Sequence[frozenset[str]] = _Words(self)
+        self.context_words: Mapping[str, frozenset[str]] = _ContextWords(self)
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self._ids)
+
+    def record(self, i: int) -> Record:
+        """Sentence `i` (its position in reading order)."""
+        d = int(self._doc[i])
+        paragraph, sentence, start, end = self._numbers[i].tolist()
+        return Record(
+            self._ids[i], self._texts[i], self._docs[d], self._titles[d], self._langs[d],
+            paragraph, self._pids[i], self._kinds[i], sentence, start, end,
+        )  # fmt: skip
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Sentence id -> position in `records`."""
+        return dict(zip(self._ids, range(len(self._ids)), strict=True))
+
+    @cached_property
+    def vocabularies(self) -> dict[str, Counter[str]]:
+        """Per article language, each word's document frequency: what a translated question word may become."""
+        terms = self.keyword.terms
+        vocabularies: dict[str, Counter[str]] = defaultdict(Counter)
+        for name, counts in self._frequencies.items():
+            found = np.flatnonzero(counts)
+            vocabularies[name] = Counter(dict(zip([terms[i] for i in found], counts[found].tolist(), strict=True)))
+        return vocabularies
+
+    @cached_property
+    def _frequencies(self) -> dict[str, np.ndarray]:
+        """Per article language, each term id's document frequency (saved with the index)."""
+        postings = self.keyword.postings
+        term = np.repeat(np.arange(len(self.keyword.terms)), np.diff(postings["start"]))
+        lang_of_doc = np.array([self.languages.index(lang) for lang in self._langs], np.int32).reshape(-1)
+        lang = lang_of_doc[self._doc[postings["rows"]]] if len(term) else np.zeros(0, np.int32)
+        return {
+            name: np.bincount(term[lang == code], minlength=len(self.keyword.terms)).astype(np.int32)
+            for code, name in enumerate(self.languages)
+        }
+
+    @cached_property
+    def _paragraph_starts(self) -> list[int]:
+        """The position of each paragraph's first sentence (saved with the index)."""
+        pids = self._pids
+        return [i for i in range(len(pids)) if i == 0 or pids[i] != pids[i - 1]]
+
+    def updated(self, removed: Iterable[str], added: Sentences) -> Index:
+        """A new index: the articles `removed` (and those in `added`) taken out, the sentences `added` put in."""
+        gone = set(removed) | set(added.articles)
+        keep = np.flatnonzero(~np.isin(self._doc, [i for i, d in enumerate(self._docs) if d in gone]))
+        manifest = {d: digest for d, digest in self.manifest.items() if d not in gone}
+        manifest.update({d: a.digest for d, a in added.articles.items()})
+        new = Index(added.records, added.terms, manifest)
+        if not len(keep):
+            return new  # nothing kept: the sentences read are already in reading order
+        rows = keep.tolist()
+        return Index._assemble(
+            manifest=manifest,
+            docs=self._docs + new._docs,
+            titles=self._titles + new._titles,
+            langs=self._langs + new._langs,
+            doc=np.concatenate([self._doc[keep], new._doc + len(self._docs)]).astype(np.int32),
+            ids=[self._ids[i] for i in rows] + new._ids,
+            texts=[self._texts[i] for i in rows] + new._texts,
+            pids=[self._pids[i] for i in rows] + new._pids,
+            kinds=[self._kinds[i] for i in rows] + new._kinds,
+            numbers=np.concatenate([self._numbers[keep], new._numbers]).reshape(-1, 4),
+            keyword=self.keyword.subset(keep).joined(new.keyword),
+        )
+
+    @classmethod
+    def _assemble(cls, **columns: Any) -> Index:
+        """An index of these columns, rows put in reading order and articles without rows dropped."""
+        docs: list[str] = columns["docs"]
+        doc: np.ndarray = columns["doc"]
+        numbers: np.ndarray = columns["numbers"]
+        used = np.unique(doc)
+        names = [docs[i] for i in used.tolist()]
+        ranked = sorted(range(len(names)), key=names.__getitem__)
+        renumber = np.zeros(len(docs), np.int32)
+        renumber[used[ranked]] = np.arange(len(used), dtype=np.int32)
+        doc = renumber[doc]
+        order = np.lexsort((numbers[:, 1], numbers[:, 0], doc)) if len(doc) else np.zeros(0, np.int64)
+        rows = order.tolist()
+        index = cls.__new__(cls)
+        index._set(
+            manifest=columns["manifest"],
+            docs=[names[i] for i in ranked],
+            titles=[columns["titles"][used[i]] for i in ranked],
+            langs=[columns["langs"][used[i]] for i in ranked],
+            doc=doc[order],
+            ids=[columns["ids"][i] for i in rows],
+            texts=[columns["texts"][i] for i in rows],
+            pids=[columns["pids"][i] for i in rows],
+            kinds=[columns["kinds"][i] for i in rows],
+            numbers=numbers[order],
+            keyword=columns["keyword"].subset(order),
+        )
+        return index
+
+    def save(self, path: Path) -> None:
+        """Write the index to one file (atomically: a reader sees the old file or the new one)."""
+        postings = self.keyword.postings
+        kinds = sorted(set(self._kinds))
+        starts = self._paragraph_starts
+        meta = {
+            "format": self.FORMAT,
+            "tokenizer": TOKENIZER,
+            "manifest": self.manifest,
+            "languages": self.languages,
+            "revision": self.revision,
+            "kinds": kinds,
+        }
+        arrays: dict[str, Any] = {
+            "meta": _utf8(json.dumps(meta)),
+            "doc": self._doc,
+            "numbers": self._numbers,
+            "kind": np.array([kinds.index(k) for k in self._kinds], np.uint8),
+            "paragraph_starts": np.array(starts, np.int64),
+            "tokens": self.keyword.tokens,
+            "offsets": self.keyword.offsets,
+            **{f"postings_{name}": array for name, array in postings.items()},
+            **{f"frequency_{i}": self._frequencies[lang] for i, lang in enumerate(self.languages)},
+        }
+        for name, strings in (
+            ("docs", self._docs),
+            ("titles", self._titles),
+            ("langs", self._langs),
+            ("ids", self._ids),
+            ("texts", self._texts),
+            ("pids", [self._pids[i] for i in starts]),
+            ("terms", self.keyword.terms),
+        ):
+            arrays[name], arrays[f"{name}_ends"] = _pack(strings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with temporary.open("wb") as file:
+            np.savez(file, **arrays)
+        os.replace(temporary, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Index | None:
+        """The index saved at `path`, or None when there is none usable (missing, damaged, another format)."""
+        try:
+            with np.load(path) as data:
+                meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+                if meta.get("format") != cls.FORMAT or meta.get("tokenizer") != TOKENIZER:
+                    return None
+                strings = {
+                    name: _unpack(data[name], data[f"{name}_ends"])
+                    for name in ("docs", "titles", "langs", "ids", "texts", "pids", "terms")
+                }
+                doc = data["doc"]
+                starts = data["paragraph_starts"]
+                runs = np.diff(np.append(starts, len(doc))).astype(np.int64)
+                pids = strings["pids"]
+                kinds = meta["kinds"]
+                keyword = KeywordIndex(
+                    strings["terms"],
+                    data["tokens"],
+                    data["offsets"],
+                    postings={name: data[f"postings_{name}"] for name in ("start", "rows", "weight", "frequency")},
+                )
+                index = cls.__new__(cls)
+                index._set(
+                    manifest=dict(meta["manifest"]),
+                    revision=str(meta.get("revision", "")),
+                    docs=strings["docs"],
+                    titles=strings["titles"],
+                    langs=strings["langs"],
+                    doc=doc,
+                    ids=strings["ids"],
+                    texts=strings["texts"],
+                    pids=[pids[i] for i in np.repeat(np.arange(len(pids)), runs).tolist()],
+                    kinds=[kinds[k] for k in data["kind"].tolist()],
+                    numbers=data["numbers"].reshape(-1, 4),
+                    keyword=keyword,
+                )
+                index._paragraph_starts = starts.tolist()
+                if meta.get("languages") == index.languages:
+                    index._frequencies = {lang: data[f"frequency_{i}"] for i, lang in enumerate(index.languages)}
+                return index
+        except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile, json.JSONDecodeError):
+            return None
 
 
-def _topics(records: list[Record], tokens: list[list[str]], share: float = 0.1) -> dict[str, frozenset[str]]:
+def _utf8(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-8"), np.uint8)
+
+
+def _pack(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Strings as one UTF-8 array and the character offset where each ends."""
+    return _utf8("".join(strings)), np.cumsum([len(s) for s in strings], dtype=np.int64)
+
+
+def _unpack(data: np.ndarray, ends: np.ndarray) -> list[str]:
+    text = bytes(data).decode("utf-8")
+    bounds = [0, *ends.tolist()]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+class _Records(Sequence[Record]):
+    """The sentences in reading order, each made a `Record` when asked for."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    @overload
+    def __getitem__(self, i: int) -> Record: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Record]: ...
+    def __getitem__(self, i: int | slice) -> Record | list[Record]:
+        if isinstance(i, slice):
+            return [self._index.record(j) for j in range(len(self))[i]]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        return self._index.record(i % len(self))
+
+    def __iter__(self) -> Iterator[Record]:
+        return (self._index.record(i) for i in range(len(self)))
+
+
+class _Paragraphs(Mapping[str, str]):
+    """Paragraph id -> paragraph text, rebuilt from its sentences when asked for."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+
+    @cached_property
+    def rows(self) -> dict[str, tuple[int, int]]:
+        """Paragraph id -> the positions of its first sentence and of the sentence after its last."""
+        starts = self._index._paragraph_starts
+        ends = [*starts[1:], len(self._index)]
+        return {self._index._pids[first]: (first, end) for first, end in zip(starts, ends, strict=True)}
+
+    def __getitem__(self, pid: str) -> str:
+        first, end = self.rows[pid]
+        index = self._index
+        return paragraph_text([(int(index._numbers[i, 2]), index._texts[i]) for i in range(first, end)])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class _Topics(Mapping[str, frozenset[str]]):
     """Per article, the words in at least `share` of its sentences: what the article is about ("suzhou")."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    sizes: Counter[str] = Counter()
-    for record, words in zip(records, tokens, strict=True):
-        counts[record.document].update(set(words))
-        sizes[record.document] += 1
-    return {
-        document: frozenset(word for word, n in counter.items() if n >= share * sizes[document])
-        for document, counter in counts.items()
-    }
+
+    share = 0.1
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+        self._cache: dict[str, frozenset[str]] = {}
+
+    @cached_property
+    def _rows(self) -> dict[str, tuple[int, int]]:
+        doc = self._index._doc
+        bounds = np.searchsorted(doc, np.arange(len(self._index._docs) + 1)).tolist()
+        return {name: (bounds[i], bounds[i + 1]) for i, name in enumerate(self._index._docs)}
+
+    def __getitem__(self, document: str) -> frozenset[str]:
+        topic = self._cache.get(document)
+        if topic is None:
+            first, end = self._rows[document]
+            keyword = self._index.keyword
+            offsets = keyword.offsets[first : end + 1]
+            tokens = keyword.tokens[offsets[0] : offsets[-1]].astype(np.int64)
+            sentence = np.repeat(np.arange(end - first), np.diff(offsets))
+            # Each (sentence, term) pair once, then in how many sentences each term is.
+            terms, counts = np.unique(np.unique(tokens * (end - first) + sentence) // (end - first), return_counts=True)
+            chosen = terms[counts >= self.share * (end - first)].tolist()
+            topic = self._cache[document] = frozenset(keyword.terms[t] for t in chosen)
+        return topic
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+class _Words(Sequence[frozenset[str]]):
+    """Per sentence (by position), the set of its search terms."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+        self._cache: dict[int, frozenset[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    @overload
+    def __getitem__(self, i: int) -> frozenset[str]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[frozenset[str]]: ...
+    def __getitem__(self, i: int | slice) -> frozenset[str] | list[frozenset[str]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(len(self))[i]]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        words = self._cache.get(i)
+        if words is None:
+            words = self._cache[i] = frozenset(self._index.keyword.sentence_terms(i))
+        return words
+
+
+class _ContextWords(Mapping[str, frozenset[str]]):
+    """Paragraph id -> the search terms of the whole paragraph and of its article's title."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+        self._cache: dict[str, frozenset[str]] = {}
+
+    def __getitem__(self, pid: str) -> frozenset[str]:
+        words = self._cache.get(pid)
+        if words is None:
+            index = self._index
+            first, end = index.paragraphs.rows[pid]
+            title = index._titles[int(index._doc[first])]
+            words = frozenset(tokenize(title)).union(*(index.words[i] for i in range(first, end)))
+            self._cache[pid] = words
+        return words
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index.paragraphs)
+
+    def __len__(self) -> int:
+        return len(self._index.paragraphs)
 
 
 class Retriever:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from rag.answer import NOT_FOUND
 from rag.engine import Engine
-from rag.settings import Settings
+from rag.settings import PROJECT_ROOT, Settings
 from tests.conftest import SEEDS, CountingE5
 
 
@@ -96,7 +99,7 @@ def test_edit_and_delete_replace_what_is_stored(fresh_settings: Settings) -> Non
     third = engine.ingest()
     assert third.removed == ["a"] and third.added == ["b"]
     assert {record.document for record in engine.index.records} == {"b"}
-    assert engine.store.sentences.get(where={"document": "a"})["ids"] == []
+    assert all(c.get(where={"document": "a"})["ids"] == [] for c in engine.store.sentences.all(refresh=True))
 
     (folder / "b.txt").unlink()
     fourth = engine.ingest()  # an empty folder looks like a wrong path: nothing is deleted
@@ -114,3 +117,20 @@ def test_missing_seeds_folder_is_a_clear_error(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "d", seeds_dir=tmp_path / "missing", _env_file=None)  # type: ignore[call-arg]
     with pytest.raises(FileNotFoundError, match="missing"):
         Engine(settings).ingest()
+
+
+def test_close_lets_another_process_open_the_store(fresh_settings: Settings) -> None:
+    shutil.copy(SEEDS / "suzhou-organizational-work-en.txt", fresh_settings.seeds_dir / "a.txt")
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    engine.ingest()
+    code = "from rag.settings import Settings\nfrom rag.store import open_client\nopen_client(Settings())\nprint('opened')"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RAG_DATA_DIR": str(fresh_settings.data_dir)}
+
+    def open_elsewhere() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+
+    blocked = open_elsewhere()
+    assert blocked.returncode != 0 and "in use by another process" in blocked.stderr
+    engine.close()
+    assert open_elsewhere().stdout.strip() == "opened"
+    assert "3.43 million" in engine.ask("How many talents does Suzhou have?").text  # opened again on use

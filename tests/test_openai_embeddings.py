@@ -106,8 +106,8 @@ def test_seeds_ingested_and_retrieved_through_the_embeddings_server(remote: Engi
 def test_models_keep_their_own_collections(remote: Engine, remote_settings: Settings) -> None:
     local = Engine(remote_settings.model_copy(update={"embedder": "e5"}), client=remote.store.client)
     assert model_slug(remote.embedder) == "openaiembedding-multilingual-e5-small-q4"
-    assert remote.store.sentences.name == "sentences-openaiembedding-multilingual-e5-small-q4"
-    assert local.store.sentences.name == "sentences-e5embedding-multilingual-e5-small-q4"
+    assert remote.store.sentences.prefix == "sentences-openaiembedding-multilingual-e5-small-q4-"
+    assert local.store.sentences.prefix == "sentences-e5embedding-multilingual-e5-small-q4-"
     assert local.store.manifest() == {} and local.store.sentences.count() == 0  # the server's vectors stay apart
     assert remote.store.sentences.count() == len(remote.index)
 

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from rag.corpus import read_article, read_folder
+from rag.engine import Engine
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import REBUILD, DamagedStore, StoreError, open_client
 from tests.conftest import SEEDS
@@ -213,15 +214,17 @@ def inspect_store(articles: Path) -> None:
     index = engine.index
     records = index.records
     counts = Counter(record.document for record in records)
-    got = store.sentences.get(ids=[record.id for record in records], include=["documents"]) if records else None
-    texts = dict(zip(got["ids"], got["documents"] or [], strict=True)) if got else {}
+    texts: dict[str, str] = {}
+    for lang in {record.lang for record in records}:
+        got = store.sentences.of(lang).get(ids=[r.id for r in records if r.lang == lang], include=["documents"])
+        texts.update(zip(got["ids"], got["documents"] or [], strict=True))
     # Searched within its own article, a sentence's vector search is exact: an approximate one over the whole
     # store may miss a few of 1,200 sentences even when nothing is wrong.
     unfound = []
     for document in counts:
         mine = [record for record in records if record.document == document]
         twins = Counter(record.text for record in mine)  # a sentence an article repeats has its twin's vector
-        found = store.sentences.query(
+        found = store.sentences.of(mine[0].lang).query(
             query_embeddings=[vector(r.text) for r in mine], n_results=max(twins.values()), where={"document": document}
         )
         unfound += [r.id for r, ids in zip(mine, found["ids"], strict=True) if r.id not in ids[: twins[r.text]]]
@@ -300,14 +303,17 @@ def test_killed_ingest_leaves_whole_articles_and_a_rerun_completes_it(
 ) -> None:
     where = place(tmp_path, articles, embeddings)
     completed = [0]
-    # Each article is 10 requests of 2 sentences: killed on the last answer of an article, the process is then
-    # writing that article; a little later, it is embedding the next one.
-    for after, delay in ((150, 0.0), (150, 0.004)):
+    # Each article is 10 requests of 2 sentences, and ingest writes articles in groups of `group`. The first run is
+    # killed while it embeds its second group, so exactly its first group is complete; the second on the last answer
+    # of its first group, while it writes that group (whether the write got as far as the manifest is chance).
+    group = -(-Engine.write_sentences // SENTENCES)
+    for after, delay in ((10 * group + 5, 0.0), (10 * group, 0.0)):
         killed_ingest(where, articles, embeddings, after, delay)
         found = facts(where, articles)
         assert_whole(found)
         completed.append(len(found["manifest"]))
-        assert completed[-2] < completed[-1] < ARTICLES
+        assert completed[-2] <= completed[-1] < ARTICLES
+    assert completed[1] == group
     finished = rag(where, "ingest", str(articles))
     assert finished.returncode == 0, finished.stderr
     assert f"{ARTICLES - completed[-1]} added, 0 updated, {completed[-1]} unchanged" in finished.stdout
