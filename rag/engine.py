@@ -193,7 +193,7 @@ class Engine:
         index = self.index
         parsed = cross_lingual(analyse(clean(question)), self.translator, index.vocabularies)
         retriever = Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
-        return parsed, retriever.search(parsed.text, parsed.terms, translated_query(parsed))
+        return parsed, retriever.search(parsed.text, parsed.terms, translated_query(parsed), parsed.lang)
 
     def ask(
         self, question: str, history: Sequence[Turn] | None = None, top_k: int | None = None, llm: str | None = None

@@ -101,11 +101,17 @@ def cross_lingual(
         tokens = [t for t in tokenize(question.text) if CJK.search(t)]
     terms = dict(question.terms)
     expansions: dict[str, list[str]] = {}
+    parts: dict[str, list[str]] = {}
+    for own in question.terms:
+        if "-" in own:
+            for part in tokenize(own.replace("-", " ")):
+                parts.setdefault(part, []).append(own)
     for term in translator.translate(tokens, question.lang, vocabulary):
         terms[term.text] = max(terms.get(term.text, 0.0), round(0.9 * term.weight, 3))
         for word in tokenize(term.source) or [term.source]:
-            if word in question.terms:
-                expansions.setdefault(word, []).append(term.text)
+            # The question's own term may be a hyphenated word the translator saw in parts ("high-tech").
+            for own in [word] if word in question.terms else parts.get(word, []):
+                expansions.setdefault(own, []).append(term.text)
     return replace(question, terms=terms, expansions={k: tuple(v) for k, v in expansions.items()})
 
 

@@ -105,6 +105,25 @@ class Index:
             paragraph, self._pids[i], self._kinds[i], sentence, start, end,
         )  # fmt: skip
 
+    def keyword_search(self, terms: Mapping[str, float], k: int) -> dict[str, list[tuple[int, float]]]:
+        """Per article language, the `k` best (sentence position, BM25 score) pairs with a score above zero."""
+        if not len(self) or not terms or k <= 0:
+            return {}
+        scores = self.keyword.scores(terms)
+        rankings = {}
+        for lang, rows in self._rows_by_language.items():
+            found = rows[scores[rows] > 0]
+            best = found[np.argsort(-scores[found], kind="stable")[:k]]
+            if len(best):
+                rankings[lang] = [(int(i), float(scores[i])) for i in best]
+        return rankings
+
+    @cached_property
+    def _rows_by_language(self) -> dict[str, np.ndarray]:
+        codes = {name: code for code, name in enumerate(self.languages)}
+        lang = np.array([codes.get(name, -1) for name in self._langs], np.int32)[self._doc]
+        return {name: np.flatnonzero(lang == code) for name, code in codes.items()}
+
     @cached_property
     def position(self) -> dict[str, int]:
         """Sentence id -> position in `records`."""
@@ -431,6 +450,10 @@ class _ContextWords(Mapping[str, frozenset[str]]):
 class Retriever:
     """Finds the sentences most likely to answer a question."""
 
+    # Keyword matches in another language than the question's come through dictionary translations, which are
+    # noisy: they join the candidates but weigh this much in the fused rank (chosen on the calibration questions).
+    translated_weight = 0.2
+
     def __init__(self, store: Store, embedder: BaseEmbedding, index: Index, candidates: int = 20, rrf_k: int = 60):
         self.store = store
         self.embedder = embedder
@@ -439,12 +462,17 @@ class Retriever:
         self.rrf_k = rrf_k
 
     def search(
-        self, question: str, terms: dict[str, float] | None = None, translations: dict[str, str] | None = None
+        self,
+        question: str,
+        terms: dict[str, float] | None = None,
+        translations: dict[str, str] | None = None,
+        question_lang: str | None = None,
     ) -> list[Hit]:
         """Sentences ranked by fused dense and keyword rank.
 
         `terms` overrides the question's own keywords; `translations` (article language → the question's words in
-        that language) adds a dense search of each article language with its own words.
+        that language) adds a dense search of each article language with its own words; `question_lang` marks the
+        keyword matches in other languages as translated ones.
         """
         if not len(self.index):
             return []
@@ -464,15 +492,18 @@ class Retriever:
             rankings.append(ranking)
         if terms is None:
             terms = {term: 1.0 for term in tokenize(question)}
-        keyword = dict(self.index.keyword.search(terms, self.candidates))
-        by_lang: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for i, score in sorted(keyword.items(), key=lambda item: -item[1]):
-            by_lang[self.index.records[i].lang].append((i, score))
-        rankings.extend(by_lang.values())
+        # Keyword candidates per article language too: the question's own words outweigh their translations,
+        # so one pool would hold only sentences in the question's language.
+        keyword: dict[int, float] = {}
+        weights = [1.0] * len(rankings)
+        for lang, ranking in self.index.keyword_search(terms, self.candidates).items():
+            keyword.update(ranking)
+            rankings.append(ranking)
+            weights.append(self.translated_weight if question_lang and lang != question_lang else 1.0)
         fused: dict[int, float] = defaultdict(float)
-        for ranking in rankings:
+        for weight, ranking in zip(weights, rankings, strict=True):
             for rank, (i, _) in enumerate(ranking):
-                fused[i] += 1.0 / (self.rrf_k + rank + 1)
+                fused[i] += weight / (self.rrf_k + rank + 1)
         return [
             Hit(self.index.records[i], score, dense.get(i, 0.0), keyword.get(i, 0.0))
             for i, score in sorted(fused.items(), key=lambda item: -item[1])

