@@ -67,3 +67,18 @@ def test_a_store_of_one_sentence_collection_is_moved_per_language(fresh_settings
     meta = store.sentences.of("en").get(limit=1, include=["metadatas"])["metadatas"][0]
     assert "_node_content" not in meta and "ref_doc_id" not in meta
     assert engine.embedder.texts == len(before)  # type: ignore[attr-defined]  # nothing embedded again
+
+
+def test_llama_index_reads_the_sentence_collections(engine: Engine) -> None:
+    from llama_index.core import VectorStoreIndex
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    question = "How many talents does Suzhou have in total?"
+    collection = engine.store.sentences.of("en", create=False)
+    index = VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=collection), embed_model=engine.embedder)
+    found = index.as_retriever(similarity_top_k=5).retrieve(question)
+    ours = engine.store.search(engine.embedder.get_query_embedding(question), 5, where={"lang": "en"})
+    assert [node.node_id for node in found] == [id_ for id_, _ in ours]
+    for node in found:
+        record = engine.index.records[engine.index.position[node.node_id]]
+        assert node.get_content() == record.text and node.metadata["paragraph"] == record.paragraph
