@@ -49,6 +49,11 @@ def states_figures(answer: Answer, figures: Sequence[str]) -> bool:
     body = answer_body(answer)
     if not figures or len(body) > MAX_ANSWER_CHARS:
         return False
+    # "3 — …派出3个…、…派出4个督导组…": a figure stated up front is the answer's claim, and the quote after the
+    # dash only its evidence, so the claim must be the expected figure.
+    claim, dash, _ = body.partition(" — ")
+    if dash and find_figures(claim):
+        body = claim
     return all(states_figure(body, figure) for figure in figures)
 
 

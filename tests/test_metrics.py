@@ -91,6 +91,13 @@ def test_a_marker_is_not_a_figure() -> None:
     assert states_figures(answer("It was 1 of them [2]."), ("1",))
 
 
+def test_a_figure_stated_up_front_is_the_claim_the_quote_only_its_evidence() -> None:
+    quote = "决定派出3个区工委巡回督导组、委托区教育工委、区国资委派出4个督导组"
+    assert not states_figures(answer(f"3 — {quote} [1]"), ("4个",))
+    assert states_figures(answer(f"4 — {quote} [1]"), ("4个",))
+    assert states_figures(answer("Suzhou — more than 240,000 cadres were trained. [1]"), TRAINED.figures)
+
+
 def test_figure_matches_across_languages_and_spellings() -> None:
     assert states_figures(answer("全市人才总量约343万人。[1]"), TALENT_TOTAL.figures)
     assert not states_figures(answer("全市人才总量约34万人。[1]"), TALENT_TOTAL.figures)
