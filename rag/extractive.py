@@ -182,11 +182,19 @@ class ExtractiveAnswerer:
         measure = {form for term in question.measure for form in self._forms(term, question)}
         # The figure that answers stands in the clause that shares most with the question, next to its words.
         terms = set(question.terms) | measure
+        # Between figures equally close to question words, the one next to the thing counted wins ("派出3个区工委
+        # 巡回督导组、…派出4个督导组" for "how many supervision groups … the education work committee … send").
         scored = [
-            (self._clause_overlap(record.text, f, question), self._closeness(record.text, f, terms), f) for f in figures
+            (
+                self._clause_overlap(record.text, f, question),
+                self._closeness(record.text, f, terms),
+                self._closeness(record.text, f, measure) if measure else 0.0,
+                f,
+            )
+            for f in figures
         ]
-        top = max(overlap for overlap, _, _ in scored) or 1.0
-        _, closeness, figure = max(scored, key=lambda item: item[1] + item[0] / top)
+        top = max(overlap for overlap, _, _, _ in scored) or 1.0
+        _, closeness, _, figure = max(scored, key=lambda item: item[1] + item[0] / top + 0.5 * item[2])
         if question.wants == "amount" and any(f.unit for f in figures):
             figure = next(f for f in figures if f.unit)
         features = {

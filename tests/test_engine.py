@@ -145,3 +145,12 @@ def test_keyword_candidates_come_from_each_article_language(engine: Engine) -> N
     assert all(engine.index.records[i].lang == lang for lang, ranking in rankings.items() for i, _ in ranking)
     english = [hit for hit in hits if hit.record.lang == "en" and hit.keyword > 0]
     assert any("3.43 million" in hit.record.text for hit in english)
+
+
+def test_of_two_figures_near_the_question_words_the_one_by_the_thing_counted_answers(engine: Engine) -> None:
+    from rag.extractive import ExtractiveAnswerer
+
+    # "…派出3个区工委巡回督导组、委托区教育工委、区国资委派出4个督导组…": both follow 派出; only 4 is by 督导组 alone.
+    question, hits = engine.search("区教育工委、区国资委派出了几个督导组？")
+    best = ExtractiveAnswerer(engine.index).evidence(question, hits)[0]
+    assert "4个督导组" in best.hit.record.text and best.figure.text.startswith("4")
