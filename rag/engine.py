@@ -18,7 +18,7 @@ from rag.extractive import ExtractiveAnswerer
 from rag.question import Question, analyse, clean, cross_lingual, problem, translated_query
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
-from rag.store import DamagedStore, Progress, Store, open_client, unlock
+from rag.store import DamagedStore, Progress, Sentences, Store, open_client, unlock
 from rag.translate import Translator
 
 if TYPE_CHECKING:
@@ -118,6 +118,21 @@ class Engine:
             index.save(self._index_path)
         return index
 
+    def _with(self, index: Index, removed: Sequence[str], written: Sequence[Sentences]) -> Index:
+        """`index` with the articles `removed` taken out and those `written` put in (replacing earlier versions),
+        saved. Its revision is left unknown, so the next check compares manifests once: another instance may
+        have written meanwhile."""
+        records = [record for batch in written for record in batch.records]
+        terms = [t for batch in written for t in batch.terms]
+        order = sorted(range(len(records)), key=lambda i: (records[i].document, records[i].paragraph, records[i].sentence))
+        articles = {key: value for batch in written for key, value in batch.articles.items()}
+        added = Sentences([records[i] for i in order], [terms[i] for i in order], articles)
+        updated = index.updated(removed, added)
+        updated.revision = ""
+        updated.save(self._index_path)
+        self._checked = time.monotonic()
+        return updated
+
     @property
     def _index_path(self) -> Path:
         return self.settings.data_dir / f"keyword-{self.store.slug}" / "index.npz"
@@ -132,9 +147,13 @@ class Engine:
         folder = Path(path or self.settings.seeds_dir)
         articles, skipped = read_folder(folder, max_bytes=self.settings.max_file_bytes)
         with self._lock:
+            # The index as it stands before the writes, to which what is written is then added: reading
+            # 255,000 new sentences back from Chroma would cost half a minute and a gigabyte.
+            before = self._index if self._index is not None else self._load()
             stored = self.store.manifest()
             report = IngestReport(skipped=skipped)
             embedded = 0
+            written: list[Sentences] = []
             pending: list[Article] = []
             for done, article in enumerate(articles, start=1):
                 previous = stored.get(article.id)
@@ -145,7 +164,8 @@ class Engine:
                     (report.added if previous is None else report.updated).append(article.id)
                 # Articles are written a few at a time: Chroma's per-call cost is then small next to embedding.
                 if pending and (done == len(articles) or sum(map(_sentences, pending)) >= self.write_sentences):
-                    embedded += self.store.write(pending, batch_size=self.settings.embed_batch_size)
+                    written.append(self.store.write(pending, batch_size=self.settings.embed_batch_size))
+                    embedded += len(written[-1].records)
                     pending = []
                 if progress and not pending:
                     progress(done, len(articles), article.id)
@@ -155,8 +175,10 @@ class Engine:
                 for document in sorted(set(stored) - current):
                     self.store.remove(document)
                     report.removed.append(document)
-            if report.added or report.updated or report.removed or self._index is None:
-                self._index = self._load()
+            if report.added or report.updated or report.removed:
+                self._index = self._with(before, report.removed, written)
+            else:
+                self._index = before
         return replace(report, sentences_embedded=embedded, seconds=time.perf_counter() - started)
 
     def rebuild(self) -> None:

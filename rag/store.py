@@ -223,11 +223,12 @@ class Store:
         """Every stored sentence of a complete article (leftovers of an interrupted write are ignored)."""
         return self.read(manifest).records
 
-    def write(self, articles: Article | Sequence[Article], batch_size: int = 64) -> int:
-        """Replace articles' sentences, then mark them complete in the manifest; returns sentences embedded."""
+    def write(self, articles: Article | Sequence[Article], batch_size: int = 64) -> Sentences:
+        """Replace articles' sentences, then mark them complete in the manifest; returns what was written (every
+        sentence embedded), as `read` would return it."""
         articles = [articles] if isinstance(articles, Article) else list(articles)
         if not articles:
-            return 0
+            return Sentences([], [], {})
         self._remove([article.id for article in articles])
         ids: list[str] = []
         texts: list[str] = []
@@ -291,7 +292,13 @@ class Store:
             ],
         )
         self._changed()
-        return len(ids)
+        terms = [str(meta["terms"]).split() for meta in metadatas]
+        records = [_record(id_, text, meta) for id_, text, meta in zip(ids, texts, metadatas, strict=True)]
+        written = {
+            article.id: StoredArticle(article.id, article.digest, article.title, article.lang, _count(article))
+            for article in articles
+        }
+        return Sentences(records, list[list[str] | None](terms), written)
 
     def remove(self, document: str) -> None:
         """Delete an article: its manifest entry first, so a crash in between leaves it marked incomplete."""
@@ -389,6 +396,10 @@ def _record(id_: str, text: str, meta: Any) -> Record:
         start=int(meta["start"]),
         end=int(meta["end"]),
     )
+
+
+def _count(article: Article) -> int:
+    return sum(len(paragraph.sentences) for paragraph in article.paragraphs)
 
 
 def _batches(items: list[T], size: int) -> Iterable[list[T]]:

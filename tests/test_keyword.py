@@ -14,6 +14,7 @@ from rag.engine import Engine
 from rag.keyword import TOKENIZER, KeywordIndex, tokenize
 from rag.retrieve import Index
 from rag.settings import Settings
+from rag.store import Store
 from tests.conftest import SEEDS, CountingE5
 
 EN = "suzhou-organizational-work-en"
@@ -175,3 +176,25 @@ def test_topics_are_the_words_of_a_tenth_of_an_articles_sentences(engine: Engine
         sentences = [set(tokenize(r.text)) for r in index.records if r.document == document]
         counts = Counter(word for words in sentences for word in words)
         assert index.topics[document] == {w for w, n in counts.items() if n >= 0.1 * len(sentences)}
+
+
+def test_ingest_adds_what_it_wrote_without_reading_it_back(
+    fresh_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("suzhou-organizational-work-en.txt", "suzhou-high-tech-zone-zh.txt"):
+        shutil.copy(SEEDS / name, fresh_settings.seeds_dir / name)
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    reads: list[object] = []
+    real = Store.read
+    monkeypatch.setattr(Store, "read", lambda self, *args: reads.append(args) or real(self, *args))
+    engine.ingest()
+    assert reads == []
+    index = engine.index
+    monkeypatch.setattr(Store, "read", real)
+    stored = Index().updated(set(), engine.store.read(engine.store.manifest()))
+    assert list(index.records) == list(stored.records) and index.manifest == stored.manifest
+    assert [index.keyword.sentence_terms(i) for i in range(len(index))] == [
+        stored.keyword.sentence_terms(i) for i in range(len(stored))
+    ]
+    saved = Index.load(engine._index_path)
+    assert saved is not None and list(saved.records) == list(stored.records)
