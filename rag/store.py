@@ -112,6 +112,9 @@ def open_client(settings: Settings, fresh: bool = False) -> Any:
     path = settings.data_dir / "chroma"
     if fresh:
         _delete_store(path)
+    damage = _truncated_vector_files(path)
+    if damage:
+        raise DamagedStore(f"The store in {path} is damaged ({damage}); {REBUILD}.")
     try:
         client: Any = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except ChromaError as error:
@@ -477,6 +480,29 @@ def _check(client: Any) -> None:
             distances = (found["distances"] or [[]])[0]
             if not distances or distances[0] > 1e-3:
                 raise DamagedStore(f"collection {collection.name!r} does not find its own records")
+
+
+def _truncated_vector_files(path: Path) -> str | None:
+    """Which vector index file is shorter than its header says, if any. Checked before Chroma opens the store:
+    its native vector index reads a truncated file past its end and may crash the process rather than fail."""
+    import struct
+
+    if not path.is_dir():
+        return None
+    for header in sorted(path.glob("*/header.bin")):
+        try:
+            version, _, capacity, count, size = struct.unpack_from("<iQQQQ", header.read_bytes())
+            sizes = {name: (header.parent / name).stat().st_size for name in ("data_level0.bin", "length.bin")}
+        except (OSError, struct.error):
+            continue  # a layout this check does not know: left to Chroma's own reading and `_check`
+        if version != 1:
+            continue
+        # A segment holds `count` records, or, while it holds none, room for `capacity` of them.
+        for name, per_record in (("data_level0.bin", size), ("length.bin", 4)):
+            needed = per_record * (count or capacity)
+            if sizes[name] < needed:
+                return f"{header.parent.name}/{name} has {sizes[name]:,} bytes of the {needed:,} its header describes"
+    return None
 
 
 def _delete_store(path: Path) -> None:

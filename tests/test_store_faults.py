@@ -449,3 +449,18 @@ def test_a_damaged_store_is_recreated_in_process_by_rebuild(tmp_path: Path) -> N
     engine.rebuild()  # the same process that failed to open the store opens it anew
     assert engine.ingest().added == ["park"]
     assert "44" in engine.ask("How many quality projects has the medical device park landed?").text
+
+
+def test_truncated_vector_files_are_caught_before_chroma_reads_them(
+    tmp_path: Path, articles: Path, embeddings: EmbeddingServer, clean: Place
+) -> None:
+    from rag.store import _truncated_vector_files
+
+    assert _truncated_vector_files(clean.data_dir / "chroma") is None
+    for damage in ("vectors-truncated", "lengths-truncated"):
+        where = place(tmp_path / damage, articles, embeddings)
+        damaged_copy(clean, where, damage)
+        found = _truncated_vector_files(where.data_dir / "chroma")
+        assert found is not None and DAMAGE[damage][0].split("/")[-1] in found
+        with pytest.raises(DamagedStore, match="rag ingest --rebuild"):
+            open_client(Settings(data_dir=where.data_dir, _env_file=None))  # type: ignore[call-arg]
