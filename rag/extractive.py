@@ -247,11 +247,22 @@ class ExtractiveAnswerer:
         """1.0 when the figure stands right by one of `terms` ("3.43 million talents", "人才26万人"), less with
         words in between ("60,000 industrial innovation talents"), 0 when none is near."""
         # English counts its noun after the figure; Chinese puts it either side ("人才26万人", "44个优质项目").
+        # An English noun can also stand before its figure, across a verb ("the number of high-level talents
+        # exceeds 340,000"), and English words past a clause break describe another figure ("reached 3.43
+        # million, and … high-level talents").
         chinese = bool(CJK.search(text[max(0, figure.start - 2) : figure.end + 2]))
-        before = tokenize(text[max(0, figure.start - 30) : figure.start]) if chinese else []
-        after = [w for w in tokenize(text[figure.end : figure.end + 60]) if w not in _FILLER]
+        following = text[figure.end : figure.end + 60]
+        if chinese:
+            before = tokenize(text[max(0, figure.start - 30) : figure.start])
+        else:
+            cut = _CLAUSE_BREAK.search(following)
+            following = following[: cut.start()] if cut else following
+            verb = _EN_VERB_BEFORE.search(text[max(0, figure.start - 120) : figure.start])
+            before = tokenize(_CLAUSE_BREAK.split(verb.group(1))[-1]) if verb else []
+        after = [w for w in tokenize(following) if w not in _FILLER]
         best = 0.0
-        for gap, word in [*enumerate(reversed(before[-4:])), *enumerate(after[:4])]:
+        reach = 0 if chinese else 1  # across a verb, an English noun stands a little further from its figure
+        for gap, word in [*((g + reach, w) for g, w in enumerate(reversed(before[-4:]))), *enumerate(after[:4])]:
             if word in terms:
                 best = max(best, 1.0 / (1 + gap))
         return best
@@ -264,6 +275,12 @@ def _figures(text: str) -> tuple[Figure, ...]:
 
 
 _CLAUSE_BREAK = re.compile(r"[，；;]|,\s|:\s|：")
+# "… high-level talents exceeds (more than) 340,000": the words before such a verb name what the figure counts.
+_EN_VERB_BEFORE = re.compile(
+    r"(.*?)\s(?:exceeds?|exceeded|reach(?:es|ed)?|has reached|totals?|totalled|stands? at|stood at|is|are|was|were)"
+    r"(?:\s(?:more than|over|about|nearly|around|almost|approximately))?\s*$",
+    re.S,
+)
 
 
 def _clause(text: str, start: int, end: int, always: bool = False) -> str:

@@ -154,3 +154,20 @@ def test_of_two_figures_near_the_question_words_the_one_by_the_thing_counted_ans
     question, hits = engine.search("区教育工委、区国资委派出了几个督导组？")
     best = ExtractiveAnswerer(engine.index).evidence(question, hits)[0]
     assert "4个督导组" in best.hit.record.text and best.figure.text.startswith("4")
+
+
+def test_an_english_figure_is_read_with_its_own_clause() -> None:
+    from rag.extractive import ExtractiveAnswerer
+    from rag.figures import find_figures
+
+    # "…has reached 3.43 million, and the total number of high-level talents exceeds 340,000.": the words after
+    # the comma belong to 340,000, whose noun stands before its verb.
+    text = "The number of talents has reached 3.43 million, and the number of high-level talents exceeds 340,000."
+    million, thousands = find_figures(text)
+    closeness = ExtractiveAnswerer._closeness
+    assert closeness(text, million, {"high-level"}) == 0.0
+    assert closeness(text, thousands, {"high-level"}) > 0.0
+    assert closeness(text, million, {"talent"}) > 0.0 and closeness(text, thousands, {"talent"}) > 0.0
+    # Without a verb between them, a word before an English figure does not describe it.
+    text = "The most attractive city in the eyes of foreign talents for 10 consecutive years."
+    assert closeness(text, find_figures(text)[0], {"talent"}) == 0.0
