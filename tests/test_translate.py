@@ -145,6 +145,16 @@ def test_word_missing_from_the_dictionary_is_read_by_its_parts(
     assert max(t.weight for t in terms) < max(t.weight for t in direct)
 
 
+def test_names_meet_across_languages_in_pinyin(translator: Translator, vocabularies: Vocabularies) -> None:
+    # No dictionary lists people or firms; English news spells them in pinyin.
+    english = translator.translate(["姜必旺", "纳微"], "zh", vocabularies["en"])
+    assert {("jiang", "姜必旺"), ("biwang", "姜必旺"), ("nawei", "纳微")} <= {(t.text, t.source) for t in english}
+    chinese = translator.translate(["led", "by", "yang", "peiqiang"], "en", vocabularies["zh"])
+    assert ("杨培强", "yang peiqiang") in {(t.text, t.source) for t in chinese}
+    # A word the dictionary knows is translated by its senses, not spelled out: "suzhou" is 苏州's sense.
+    assert _weight(translator.translate(["suzhou"], "en", vocabularies["zh"]), "苏州") < 1.0
+
+
 def test_latin_word_in_a_chinese_question_is_kept(translator: Translator, vocabularies: Vocabularies) -> None:
     terms = translator.translate(["Suzhou", "人才"], "zh", vocabularies["en"])
     assert terms[0] == Term("suzhou", 1.0, "Suzhou")
