@@ -257,8 +257,10 @@ class ExtractiveAnswerer:
         else:
             cut = _CLAUSE_BREAK.search(following)
             following = following[: cut.start()] if cut else following
-            verb = _EN_VERB_BEFORE.search(text[max(0, figure.start - 120) : figure.start])
-            before = tokenize(_CLAUSE_BREAK.split(verb.group(1))[-1]) if verb else []
+            preceding = text[max(0, figure.start - 120) : figure.start]
+            tail = max(0, len(preceding) - 40)  # the verb stands right before the figure
+            verb = _EN_VERB_BEFORE.search(preceding, tail)
+            before = tokenize(_CLAUSE_BREAK.split(preceding[: verb.start()])[-1]) if verb else []
         after = [w for w in tokenize(following) if w not in _FILLER]
         best = 0.0
         reach = 0 if chinese else 1  # across a verb, an English noun stands a little further from its figure
@@ -277,9 +279,8 @@ def _figures(text: str) -> tuple[Figure, ...]:
 _CLAUSE_BREAK = re.compile(r"[，；;]|,\s|:\s|：")
 # "… high-level talents exceeds (more than) 340,000": the words before such a verb name what the figure counts.
 _EN_VERB_BEFORE = re.compile(
-    r"(.*?)\s(?:exceeds?|exceeded|reach(?:es|ed)?|has reached|totals?|totalled|stands? at|stood at|is|are|was|were)"
-    r"(?:\s(?:more than|over|about|nearly|around|almost|approximately))?\s*$",
-    re.S,
+    r"\s(?:exceeds?|exceeded|reach(?:es|ed)?|totals?|totalled|stands? at|stood at|is|are|was|were)"
+    r"(?:\s(?:more than|over|about|nearly|around|almost|approximately))?\s*$"
 )
 
 
