@@ -105,7 +105,8 @@ def replay(table: list[list[tuple[list[float], bool]]], w: np.ndarray, b: float,
     for question in table:
         answerable = any(right for _, right in question)
         scored = sorted(
-            ((1 / (1 + np.exp(-(np.dot(f, w) + b))), bool(f[cross]), right) for f, right in question), reverse=True
+            ((1 / (1 + np.exp(-(np.dot(f, w) + b))), bool(f[cross]), right) for f, right in question),
+            key=lambda item: -item[0],
         )
         chosen = choose([(probability, other) for probability, other, _ in scored], threshold)
         if chosen is not None:

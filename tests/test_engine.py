@@ -123,7 +123,9 @@ def test_close_lets_another_process_open_the_store(fresh_settings: Settings) -> 
     shutil.copy(SEEDS / "suzhou-organizational-work-en.txt", fresh_settings.seeds_dir / "a.txt")
     engine = Engine(fresh_settings, embedder=CountingE5())
     engine.ingest()
-    code = "from rag.settings import Settings\nfrom rag.store import open_client\nopen_client(Settings())\nprint('opened')"
+    code = (
+        "from rag.settings import Settings\nfrom rag.store import open_client\nopen_client(Settings())\nprint('opened')"
+    )
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RAG_DATA_DIR": str(fresh_settings.data_dir)}
 
     def open_elsewhere() -> subprocess.CompletedProcess[str]:
@@ -171,3 +173,51 @@ def test_an_english_figure_is_read_with_its_own_clause() -> None:
     # Without a verb between them, a word before an English figure does not describe it.
     text = "The most attractive city in the eyes of foreign talents for 10 consecutive years."
     assert closeness(text, find_figures(text)[0], {"talent"}) == 0.0
+
+
+def test_a_chinese_list_item_names_only_its_own_figure(engine: Engine) -> None:
+    from rag.extractive import ExtractiveAnswerer
+
+    # "…发表稿件1103篇，其中国家级媒体平台120篇、省级媒体平台520篇…": the items are split by 、 — 520 is the provincial one.
+    question, hits = engine.search("省级媒体平台刊发了苏州高新区党史学习教育稿件多少篇？")
+    best = ExtractiveAnswerer(engine.index).evidence(question, hits)[0]
+    assert best.figure.text.startswith("520"), best.figure
+    answer = engine.ask("省级媒体平台刊发了苏州高新区党史学习教育稿件多少篇？")
+    assert answer.found and "520篇" in answer.text and "1103" not in answer.text
+
+
+def test_a_count_question_is_not_answered_with_money(engine: Engine) -> None:
+    from rag.extractive import ExtractiveAnswerer
+
+    # The fund's sentence names the students (大学生) and 5000万元; how many students it helped is not said.
+    question, hits = engine.search("苏州高新区圆梦创业慈善基金已资助了多少名大学生？")
+    evidence = ExtractiveAnswerer(engine.index).evidence(question, hits)
+    assert question.wants == "count"
+    assert evidence and not any(e.figure.unit for e in evidence)
+    assert not engine.ask("苏州高新区圆梦创业慈善基金已资助了多少名大学生？").found
+
+
+def test_the_other_language_answers_when_it_is_clearly_likelier() -> None:
+    from rag.extractive import CROSS_MARGIN, choose
+
+    assert choose([(0.7, True), (0.6, False)], 0.5) == 0  # the other language, well ahead
+    assert choose([(0.6 + CROSS_MARGIN / 2, True), (0.6, False)], 0.5) == 1  # about as likely: the reader's own
+    assert choose([(0.6, True), (0.4, False)], 0.5) == 0  # nothing in the reader's language clears the bar
+    assert choose([(0.45, True), (0.4, False)], 0.5) is None
+
+
+def test_a_chinese_compound_and_its_pieces_count_as_one_question_word() -> None:
+    from rag.extractive import _spread, _term_groups
+    from rag.question import Question
+
+    question = Question(
+        text="", lang="zh", wants="date", terms={t: 1.0 for t in "苏州 工业 园区 苏州工业园区 纳微 时候".split()}
+    )
+    groups = _term_groups(question)
+    assert sorted(map(sorted, groups)) == [
+        sorted("苏州工业园区 苏州 工业 园区".split()),
+        ["纳微"],
+    ]  # 时候: the question's form
+    # A sentence with 苏州 alone has a third of 苏州工业园区; one with every piece has all of it.
+    assert _spread("苏州工业园区", {"苏州工业园区": 0.0, "苏州": 1.0, "工业": 0.0, "园区": 0.0}) == 1 / 3
+    assert _spread("苏州工业园区", {"苏州工业园区": 0.0, "苏州": 1.0, "工业": 1.0, "园区": 1.0}) == 1.0
