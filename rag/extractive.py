@@ -296,7 +296,10 @@ class ExtractiveAnswerer:
 
 
 # Words that say what kind of figure is asked for, not what about: a sentence need not repeat them.
-FORM_WORDS = frozenset("约 占 类 自 以来 时候 一年 总 超过 总量 比例 人数 时间 数量 多 大".split())
+FORM_WORDS = frozenset(
+    "约 占 类 自 以来 时候 一年 总 超过 总量 比例 人数 时间 数量 多 大 "
+    "year month date day share proportion percentage fraction amount size big large altogether".split()
+)
 
 
 def _term_groups(question: Question) -> list[list[str]]:

@@ -218,6 +218,8 @@ def test_a_chinese_compound_and_its_pieces_count_as_one_question_word() -> None:
         sorted("苏州工业园区 苏州 工业 园区".split()),
         ["纳微"],
     ]  # 时候: the question's form
+    english = Question(text="", lang="en", wants="date", terms={"year": 1.0, "nawei": 1.0, "found": 1.0})
+    assert sorted(map(sorted, _term_groups(english))) == [["found"], ["nawei"]]  # "In 2007, … he founded Nawei"
     # A sentence with 苏州 alone has a third of 苏州工业园区; one with every piece has all of it.
     assert _spread("苏州工业园区", {"苏州工业园区": 0.0, "苏州": 1.0, "工业": 0.0, "园区": 0.0}) == 1 / 3
     assert _spread("苏州工业园区", {"苏州工业园区": 0.0, "苏州": 1.0, "工业": 1.0, "园区": 1.0}) == 1.0
