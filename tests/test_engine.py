@@ -223,3 +223,15 @@ def test_a_chinese_compound_and_its_pieces_count_as_one_question_word() -> None:
     # A sentence with 苏州 alone has a third of 苏州工业园区; one with every piece has all of it.
     assert _spread("苏州工业园区", {"苏州工业园区": 0.0, "苏州": 1.0, "工业": 0.0, "园区": 0.0}) == 1 / 3
     assert _spread("苏州工业园区", {"苏州工业园区": 0.0, "苏州": 1.0, "工业": 1.0, "园区": 1.0}) == 1.0
+
+
+def test_a_word_of_the_same_root_meets_a_question_word() -> None:
+    from rag.extractive import ExtractiveAnswerer
+    from rag.keyword import tokenize
+
+    sentence = frozenset(tokenize("he founded Suzhou Nawei Technology Co., Ltd. in Suzhou Industrial Park"))
+    none: frozenset[str] = frozenset()
+    # 工业 translates to "industry"; the sentence says "industrial": almost as good as the word itself.
+    assert ExtractiveAnswerer._credit("工业", {"工业", "industry"}, sentence, none, none) == 0.9 * 0.8
+    assert ExtractiveAnswerer._credit("park", {"park"}, sentence, none, none) == 1.0
+    assert ExtractiveAnswerer._credit("hospital", {"hospital"}, sentence, none, none) == 0.0

@@ -198,3 +198,13 @@ def test_ingest_adds_what_it_wrote_without_reading_it_back(
     ]
     saved = Index.load(engine._index_path)
     assert saved is not None and list(saved.records) == list(stored.records)
+
+
+def test_glossary_terms_are_cut_whole() -> None:
+    from rag.keyword import glossary_words
+
+    words = glossary_words()
+    assert "新三板" in words and "人才贷" in words
+    assert "新三板" in tokenize("2016年3月，实现新三板挂牌。")  # not 新 / 三板 alone
+    assert "人才贷" in tokenize("苏州推出的“人才贷”最高额度是多少？")
+    assert [w for w in words if w not in tokenize(w)] == []
