@@ -24,6 +24,7 @@ from rag.figures import Figure, find_figures, same_figure, states_figure
 from rag.keyword import tokenize
 from rag.question import Question
 from rag.retrieve import Hit, Index
+from rag.store import Record
 
 MODEL_PATH = Path(__file__).with_name("answer_model.json")
 CROSS_MARGIN = 0.02  # how much likelier a sentence in the other language must be to win over the reader's
@@ -36,6 +37,7 @@ WANTED = {
     "percent": ("percent",),
     "any": ("number", "percent", "date", "year"),
 }
+_NOT_WORD = re.compile(r"[\W_]+")
 # Words that may stand between a figure and the noun it counts without being a noun themselves.
 _FILLER = frozenset("个 家 项 名 人 人次 元 亿元 万元 余 多 超 近 约 of".split())
 FEATURES = (
@@ -45,6 +47,7 @@ FEATURES = (
     "closeness",
     "measure_near",
     "measure_missing",
+    "name_missing",
     "unknown",
     "cross",
     "rank",
@@ -211,6 +214,7 @@ class ExtractiveAnswerer:
             if measure
             else 1.0,
             "measure_missing": float(bool(measure) and not measure & words),
+            "name_missing": self._name_missing(question, record),
             "unknown": unknown / total if total else 0.0,
             "cross": float(record.lang != question.lang),
             "rank": 1.0 / (1 + rank),
@@ -229,6 +233,15 @@ class ExtractiveAnswerer:
         if evidence.hit.record.lang == question.lang:
             return clause
         return f"{write_figure(evidence.figure, question.lang)} — {clause}"
+
+    def _name_missing(self, question: Question, record: Record) -> float:
+        """The share of the names the question quotes that the sentence's paragraph lacks: "How much has “融医贷”
+        lent?" is not answered by a paragraph on another loan. 0 for a sentence in the other language, which writes
+        names its own way."""
+        if not question.names or record.lang != question.lang:
+            return 0.0
+        paragraph = _bare(self.index.paragraphs[record.paragraph_id])
+        return sum(_bare(name) not in paragraph for name in question.names) / len(question.names)
 
     def _forms(self, term: str, question: Question) -> set[str]:
         return {term, *question.expansions.get(term, ())}
@@ -337,6 +350,11 @@ def _spread(word: str, credits: Mapping[str, float]) -> float:
                 best[i] = max(best[i], credit)
             start = word.find(piece, start + 1)
     return sum(best) / len(best)
+
+
+def _bare(text: str) -> str:
+    """Lower case, without spaces and punctuation: how names are compared ("Gusu Talent Fund" = "gusutalentfund")."""
+    return _NOT_WORD.sub("", text.lower())
 
 
 @lru_cache(maxsize=8192)

@@ -41,6 +41,8 @@ _PATTERNS = [
 ]
 
 
+# A quoted name: “…”, "…", 《…》 or 「…」.
+_QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,60})[”\"》」]")
 # The thing counted: the words after "how many" up to the verb, or the noun by 多少/几 ("多少家医院", "常住人口有多少").
 _EN_MEASURE = re.compile(
     r"\bhow many\s+(.+?)(?=\s+(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|in|on|at|for|from|"
@@ -68,6 +70,7 @@ class Question:
     measure: tuple[str, ...] = ()  # search terms of the thing asked about ("hospital"), () when not a count
     figures: tuple[Figure, ...] = ()  # figures the question itself states ("in 2019") — evidence must state them
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # own term → its translations
+    names: tuple[str, ...] = ()  # what the question quotes (“融医贷”, "Gusu Talent Fund"): names of one thing
 
 
 def analyse(text: str) -> Question:
@@ -81,6 +84,7 @@ def analyse(text: str) -> Question:
         terms=terms,
         measure=_measure(text),
         figures=tuple(find_figures(text)),
+        names=tuple(name.strip() for name in _QUOTED.findall(text) if len(name.strip()) >= 2),
     )
 
 

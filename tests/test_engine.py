@@ -235,3 +235,16 @@ def test_a_word_of_the_same_root_meets_a_question_word() -> None:
     assert ExtractiveAnswerer._credit("工业", {"工业", "industry"}, sentence, none, none) == 0.9 * 0.8
     assert ExtractiveAnswerer._credit("park", {"park"}, sentence, none, none) == 1.0
     assert ExtractiveAnswerer._credit("hospital", {"hospital"}, sentence, none, none) == 0.0
+
+
+def test_a_quoted_name_must_be_in_the_answering_paragraph(engine: Engine) -> None:
+    from rag.question import analyse
+
+    assert analyse("“融医贷”累计发放贷款金额是多少？").names == ("融医贷",)
+    assert analyse('How big is the "Gusu Talent Fund"?').names == ("Gusu Talent Fund",)
+    # The paragraph with the lectures is about the district's lecture teams, not the 半响讲台 of one subdistrict.
+    answer = engine.ask("枫桥街道“半响讲台”开展了多少场党史宣讲？")
+    assert not answer.found and answer.citations == []
+    # A name the paragraph has (in another of its sentences) is no objection.
+    answer = engine.ask("“我为群众办实事”项目中，保障和改善民生的有多少项？")
+    assert answer.found and "104" in answer.text
