@@ -32,7 +32,7 @@ _PATTERNS = [
         "amount",
         re.compile(
             r"\bhow much\b|\bvalue\b|\bworth\b|\bamount\b|\bscale\b|\bsize of\b|\bcapital\b|\bfund|\byuan\b|"
-            r"\brevenue\b|\bbudget\b|\bGDP\b|"
+            r"\brevenue\b|\bbudget\b|\bGDP\b|\binvestment\b|"
             r"多少钱|金额|额度|总额|规模|资金|资本|产值|营收|收入|市值|多少亿|多少万元|投资|GDP",
             re.I,
         ),

@@ -248,3 +248,20 @@ def test_a_quoted_name_must_be_in_the_answering_paragraph(engine: Engine) -> Non
     # A name the paragraph has (in another of its sentences) is no objection.
     answer = engine.ask("“我为群众办实事”项目中，保障和改善民生的有多少项？")
     assert answer.found and "104" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "wants"),
+    [
+        ("What is the total investment of the projects that took root?", "amount"),
+        ("What was Suzhou High-tech Zone's GDP in 2020?", "amount"),
+        ("纽迈公司去年的营业收入是多少？", "amount"),
+        ("How many projects have taken root?", "count"),
+        ("What share of the province's applicants came from Suzhou?", "percent"),
+        ("纳微科技是什么时候上市的？", "date"),
+    ],
+)
+def test_the_kind_of_figure_a_question_asks_for(question: str, wants: str) -> None:
+    from rag.question import analyse
+
+    assert analyse(question).wants == wants
