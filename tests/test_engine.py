@@ -265,3 +265,18 @@ def test_the_kind_of_figure_a_question_asks_for(question: str, wants: str) -> No
     from rag.question import analyse
 
     assert analyse(question).wants == wants
+
+
+def test_a_word_without_translation_in_the_other_article_weighs_less_there(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag import extractive
+
+    # "person-times" and "counted" have no translation in the Chinese article, which says 人次 its own way.
+    question = "Counted in person-times, how many leading talents of various kinds has Suzhou High-tech Zone gathered?"
+    answer = engine.ask(question)
+    assert answer.found and answer.text.startswith("1,700") and "1700多人次" in answer.citations[0].quote
+    parsed, hits = engine.search(question)
+    weighed = extractive.ExtractiveAnswerer(engine.index).evidence(parsed, hits)[0].features["coverage"]
+    monkeypatch.setattr(extractive, "UNTRANSLATED", 1.0)
+    assert extractive.ExtractiveAnswerer(engine.index).evidence(parsed, hits)[0].features["coverage"] < weighed
