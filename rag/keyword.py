@@ -50,7 +50,7 @@ def glossary_words(path: Path = GLOSSARY) -> tuple[str, ...]:
 # Terms are stored beside each sentence and in the keyword snapshot; a change to how text is cut changes this
 # fingerprint, and terms stored under another one are cut again.
 TOKENIZER = hashlib.sha256(
-    repr((1, CJK_RUN.pattern, LATIN_WORD.pattern, sorted(EN_STOP), sorted(ZH_STOP), STEM_RULES, glossary_words())).encode()
+    repr((2, CJK_RUN.pattern, LATIN_WORD.pattern, sorted(EN_STOP), sorted(ZH_STOP), STEM_RULES, glossary_words())).encode()
 ).hexdigest()[:12]
 
 
@@ -104,6 +104,7 @@ def cut(text: str) -> list[str]:
 
 def _latin(text: str) -> list[str]:
     words = LATIN_WORD.findall(text.lower())
+    words = [w[:-2] if w.endswith(("'s", "’s")) else w for w in words]  # Suzhou's: suzhou
     return [stem(w) for w in words if w not in EN_STOP and not w[0].isdigit()]
 
 

@@ -31,6 +31,7 @@ def test_tokenize_stems_english_and_cuts_chinese() -> None:
     assert tokenize("The talents were trained in 2021") == ["talent", "train"]
     assert "人才" in tokenize("苏州高新区已累计集聚各类人才26万人")
     assert "的" not in tokenize("苏州的人才")
+    assert tokenize("Suzhou High-tech Zone's GDP") == ["suzhou", "high-tech", "zone", "gdp"]  # not "zone'"
 
 
 def test_tokenize_returns_a_fresh_list_each_time() -> None:
