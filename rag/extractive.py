@@ -306,7 +306,8 @@ class ExtractiveAnswerer:
             before = tokenize(text[max(0, figure.start - 30) : figure.start])
         else:
             cut = _CLAUSE_BREAK.search(following)
-            following = following[: cut.start()] if cut else following
+            if cut and figure.kind not in ("date", "year"):  # "In June 2021, Nawei was listed": the date's event
+                following = following[: cut.start()]
             preceding = text[max(0, figure.start - 120) : figure.start]
             tail = max(0, len(preceding) - 40)  # the verb stands right before the figure
             verb = _EN_VERB_BEFORE.search(preceding, tail)

@@ -173,6 +173,9 @@ def test_an_english_figure_is_read_with_its_own_clause() -> None:
     # Without a verb between them, a word before an English figure does not describe it.
     text = "The most attractive city in the eyes of foreign talents for 10 consecutive years."
     assert closeness(text, find_figures(text)[0], {"talent"}) == 0.0
+    # A date opening the sentence dates its main clause, past the comma.
+    text = "In June 2021, Nawei Technology was listed on the Shanghai Stock Exchange."
+    assert closeness(text, find_figures(text)[0], {"nawei"}) == 1.0
 
 
 def test_a_chinese_list_item_names_only_its_own_figure(engine: Engine) -> None:
