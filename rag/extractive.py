@@ -21,7 +21,7 @@ from rag.answer import Answer, not_found
 from rag.citations import cite, marker
 from rag.corpus import CJK
 from rag.figures import Figure, find_figures, same_figure, states_figure
-from rag.keyword import tokenize
+from rag.keyword import stem, tokenize
 from rag.question import Question
 from rag.retrieve import Hit, Index
 from rag.store import Record
@@ -172,8 +172,8 @@ class ExtractiveAnswerer:
     ) -> tuple[dict[str, float], Figure]:
         """The features of one candidate sentence, and the figure in it that best fits the question."""
         record = hit.record
-        words = self.index.words[self.index.position[record.id]]
-        context = self.index.context_words[record.paragraph_id]
+        words = _with_parts(self.index.words[self.index.position[record.id]])
+        context = _with_parts(self.index.context_words[record.paragraph_id])
         topics = self.index.topics.get(record.document, frozenset())
         total = covered = unknown = 0.0
         for group in _term_groups(question):
@@ -278,9 +278,9 @@ class ExtractiveAnswerer:
     def _clause_overlap(self, text: str, figure: Figure, question: Question) -> float:
         """How much of the question (by rarity) the clause around the figure shares."""
         if _listed(text, figure):
-            words = set(tokenize(_item(text, figure.start, figure.end)))
+            words = _with_parts(frozenset(tokenize(_item(text, figure.start, figure.end))))
         else:
-            words = set(tokenize(_clause(text, figure.start, figure.end, always=True)))
+            words = _with_parts(frozenset(tokenize(_clause(text, figure.start, figure.end, always=True))))
         return sum(
             self._rarity(forms)
             for forms in (self._forms(term, question) for term, weight in question.terms.items() if weight >= 1.0)
@@ -316,7 +316,7 @@ class ExtractiveAnswerer:
         best = 0.0
         reach = 0 if chinese else 1  # across a verb, an English noun stands a little further from its figure
         for gap, word in [*((g + reach, w) for g, w in enumerate(reversed(before[-4:]))), *enumerate(after[:4])]:
-            if word in terms:
+            if word in terms or ("-" in word and not terms.isdisjoint(_with_parts(frozenset([word])))):
                 best = max(best, 1.0 / (1 + gap))
         return best
 
@@ -362,6 +362,14 @@ def _spread(word: str, credits: Mapping[str, float]) -> float:
 def _bare(text: str) -> str:
     """Lower case, without spaces and punctuation: how names are compared ("Gusu Talent Fund" = "gusutalentfund")."""
     return _NOT_WORD.sub("", text.lower())
+
+
+@lru_cache(maxsize=8192)
+def _with_parts(words: frozenset[str]) -> frozenset[str]:
+    """Search terms with the parts of each hyphenated English word: "high-level" also meets "level" (高层次)."""
+    if not any("-" in w for w in words):
+        return words
+    return words | {stem(part) for w in words if "-" in w for part in w.split("-") if len(part) > 1}
 
 
 @lru_cache(maxsize=8192)

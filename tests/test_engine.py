@@ -173,6 +173,10 @@ def test_an_english_figure_is_read_with_its_own_clause() -> None:
     # Without a verb between them, a word before an English figure does not describe it.
     text = "The most attractive city in the eyes of foreign talents for 10 consecutive years."
     assert closeness(text, find_figures(text)[0], {"talent"}) == 0.0
+    # A hyphenated word stands for its parts: 国家级 (national, level) is by "202 national-level talents".
+    text = "gathering 202 national-level talents and more than 60,000 industrial innovation talents"
+    few, many = find_figures(text)
+    assert closeness(text, few, {"national", "industrial"}) == 1.0 and closeness(text, many, {"national"}) == 0.0
     # A date opening the sentence dates its main clause, past the comma.
     text = "In June 2021, Nawei Technology was listed on the Shanghai Stock Exchange."
     assert closeness(text, find_figures(text)[0], {"nawei"}) == 1.0
@@ -238,6 +242,14 @@ def test_a_word_of_the_same_root_meets_a_question_word() -> None:
     assert ExtractiveAnswerer._credit("工业", {"工业", "industry"}, sentence, none, none) == 0.9 * 0.8
     assert ExtractiveAnswerer._credit("park", {"park"}, sentence, none, none) == 1.0
     assert ExtractiveAnswerer._credit("hospital", {"hospital"}, sentence, none, none) == 0.0
+
+
+def test_the_parts_of_a_hyphenated_word_meet_question_words() -> None:
+    from rag.extractive import _with_parts
+    from rag.keyword import tokenize
+
+    words = _with_parts(frozenset(tokenize("the number of high-level talents exceeds 340,000")))
+    assert {"high-level", "high", "level", "talent"} <= words
 
 
 def test_a_quoted_name_must_be_in_the_answering_paragraph(engine: Engine) -> None:
