@@ -312,11 +312,12 @@ class ExtractiveAnswerer:
             tail = max(0, len(preceding) - 40)  # the verb stands right before the figure
             verb = _EN_VERB_BEFORE.search(preceding, tail)
             before = tokenize(_CLAUSE_BREAK.split(preceding[: verb.start()])[-1]) if verb else []
-        after = [w for w in tokenize(following) if w not in _FILLER]
+        after = _words([w for w in tokenize(following) if w not in _FILLER])
         best = 0.0
         reach = 0 if chinese else 1  # across a verb, an English noun stands a little further from its figure
-        for gap, word in [*((g + reach, w) for g, w in enumerate(reversed(before[-4:]))), *enumerate(after[:4])]:
-            if word in terms or ("-" in word and not terms.isdisjoint(_with_parts(frozenset([word])))):
+        near = [*((g + reach, w) for g, w in enumerate(reversed(_words(before)[-4:]))), *enumerate(after[:4])]
+        for gap, word in near:
+            if not terms.isdisjoint(_with_parts(word)):
                 best = max(best, 1.0 / (1 + gap))
         return best
 
@@ -362,6 +363,18 @@ def _spread(word: str, credits: Mapping[str, float]) -> float:
 def _bare(text: str) -> str:
     """Lower case, without spaces and punctuation: how names are compared ("Gusu Talent Fund" = "gusutalentfund")."""
     return _NOT_WORD.sub("", text.lower())
+
+
+def _words(terms: Sequence[str]) -> list[frozenset[str]]:
+    """Search terms in text order, a Chinese word and the pieces jieba gives before it (高层, 层次, 人才, 高层次,
+    高层次人才) taken as one word: how far a figure stands from a word is counted in words, not pieces."""
+    words: list[tuple[str, frozenset[str]]] = []
+    for term in terms:
+        merged = {term}
+        while CJK.match(term) and words and words[-1][0] in term and len(words[-1][0]) < len(term):
+            merged |= words.pop()[1]
+        words.append((term, frozenset(merged)))
+    return [pieces for _, pieces in words]
 
 
 @lru_cache(maxsize=8192)

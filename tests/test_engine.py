@@ -177,6 +177,9 @@ def test_an_english_figure_is_read_with_its_own_clause() -> None:
     text = "gathering 202 national-level talents and more than 60,000 industrial innovation talents"
     few, many = find_figures(text)
     assert closeness(text, few, {"national", "industrial"}) == 1.0 and closeness(text, many, {"national"}) == 0.0
+    # Distance is counted in words, not in the pieces jieba gives of a compound (高层, 层次, 高层次, 人才, 高层次人才).
+    text = "累计引进高层次人才超150名。"
+    assert closeness(text, find_figures(text)[0], {"人才"}) == 1.0
     # A date opening the sentence dates its main clause, past the comma.
     text = "In June 2021, Nawei Technology was listed on the Shanghai Stock Exchange."
     assert closeness(text, find_figures(text)[0], {"nawei"}) == 1.0
