@@ -21,7 +21,7 @@ from rag.answer import Answer, not_found
 from rag.citations import cite, marker
 from rag.corpus import CJK
 from rag.figures import Figure, find_figures, same_figure, states_figure
-from rag.keyword import stem, tokenize
+from rag.keyword import root, stem, tokenize
 from rag.question import Question
 from rag.retrieve import Hit, Index
 from rag.store import Record
@@ -185,7 +185,12 @@ class ExtractiveAnswerer:
                 forms = self._forms(term, question)
                 rarity = max(rarity, self._rarity(forms))
                 credits[term] = self._credit(term, forms, words, topics, context)
-            if record.lang != question.lang and not any(credits.values()) and not any(map(question.expansions.get, group)):
+            if (
+                record.lang != question.lang
+                and not any(credits.values())
+                and not any(map(question.expansions.get, group))
+                and question.proper.isdisjoint(group)  # a dictionary knows France: an article without it is not on it
+            ):
                 rarity *= UNTRANSLATED
             total += rarity
             if not any(
@@ -387,21 +392,8 @@ def _with_parts(words: frozenset[str]) -> frozenset[str]:
 
 @lru_cache(maxsize=8192)
 def _roots(words: frozenset[str]) -> frozenset[str]:
-    """The Snowball (Porter 2) roots of English search terms, which meet a word's derivations as well as its
-    inflections ("industrial" and "industry": industri); Chinese words are their own roots."""
-    return frozenset(_root(w) for w in words)
-
-
-@lru_cache(maxsize=65536)
-def _root(word: str) -> str:
-    return _snowball().stemWord(word) if word.isascii() else word
-
-
-@cache
-def _snowball():  # type: ignore[no-untyped-def]
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("english")
+    """The Snowball roots of search terms (see `root`): "industrial" meets "industry"."""
+    return frozenset(map(root, words))
 
 
 @lru_cache(maxsize=65536)

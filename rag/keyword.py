@@ -79,6 +79,20 @@ def stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1 << 16)
+def root(word: str) -> str:
+    """The Snowball (Porter 2) root of an English search term, shared by its derivations as well as its
+    inflections ("industrial" and "industry": industri; "independently": independ). Other words are their own."""
+    return _snowball().stemWord(word) if word.isascii() else word
+
+
+@lru_cache(maxsize=1)
+def _snowball():  # type: ignore[no-untyped-def]
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
 def tokenize(text: str) -> list[str]:
     """Search terms of a text: stemmed English words and jieba's Chinese words, stop words dropped."""
     return list(_remembered(text))

@@ -41,6 +41,8 @@ _PATTERNS = [
 ]
 
 
+# A capitalized English word that does not open the question: a proper noun ("the capital of France").
+_CAPITALIZED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][A-Za-z-]*")
 # A quoted name: “…”, "…", 《…》 or 「…」.
 _QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,60})[”\"》」]")
 # The thing counted: the words after "how many" up to the verb, or the noun by 多少/几 ("多少家医院", "常住人口有多少").
@@ -71,6 +73,7 @@ class Question:
     figures: tuple[Figure, ...] = ()  # figures the question itself states ("in 2019") — evidence must state them
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # own term → its translations
     names: tuple[str, ...] = ()  # what the question quotes (“融医贷”, "Gusu Talent Fund"): names of one thing
+    proper: frozenset[str] = frozenset()  # own terms that are proper nouns: France, 法国 (dictionaries know them)
 
 
 def analyse(text: str) -> Question:
@@ -85,6 +88,7 @@ def analyse(text: str) -> Question:
         measure=_measure(text),
         figures=tuple(find_figures(text)),
         names=tuple(name.strip() for name in _QUOTED.findall(text) if len(name.strip()) >= 2),
+        proper=frozenset(t for word in _CAPITALIZED.findall(text) for t in tokenize(word)),
     )
 
 
@@ -117,6 +121,9 @@ def cross_lingual(
             # The question's own term may be a hyphenated word the translator saw in parts ("high-tech").
             for own in [word] if word in question.terms else parts.get(word, []):
                 expansions.setdefault(own, []).append(term.text)
+    if question.lang == "zh":  # a word CC-CEDICT glosses with a name (法国: France) is a proper noun
+        proper = question.proper | {t for t in question.terms if translator.names(t)}
+        question = replace(question, proper=frozenset(proper))
     return replace(question, terms=terms, expansions={k: tuple(v) for k, v in expansions.items()})
 
 

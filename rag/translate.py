@@ -415,6 +415,11 @@ class Translator:
                     self._dictionary = _load_dictionary(cedict, self.cache_dir, self.glossary)
         return self._dictionary
 
+    def names(self, word: str) -> bool:
+        """Whether CC-CEDICT's main sense of a Chinese word is a name ("France" for 法国)."""
+        senses = self._loaded().senses.get(word) or ""
+        return senses[:1].isupper()
+
     def translate(self, tokens: Sequence[str], source_lang: str, vocabulary: Mapping[str, int]) -> list[Term]:
         """Terms of the other language's `vocabulary` (term -> document frequency) translating `tokens`.
 

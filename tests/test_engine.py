@@ -298,3 +298,14 @@ def test_a_word_without_translation_in_the_other_article_weighs_less_there(
     weighed = extractive.ExtractiveAnswerer(engine.index).evidence(parsed, hits)[0].features["coverage"]
     monkeypatch.setattr(extractive, "UNTRANSLATED", 1.0)
     assert extractive.ExtractiveAnswerer(engine.index).evidence(parsed, hits)[0].features["coverage"] < weighed
+
+
+def test_a_proper_noun_missing_from_the_other_article_counts_in_full(engine: Engine) -> None:
+    from rag.question import analyse
+
+    assert analyse("What is the capital of France?").proper == {"france"}
+    assert "counted" not in analyse("Counted in person-times, how many talents has Suzhou gathered?").proper
+    # France has a translation (法国) that the Chinese article never uses: it is not about France.
+    for question in ("What is the capital of France?", "法国的首都有多少人口？"):
+        answer = engine.ask(question)
+        assert not answer.found and answer.citations == []
