@@ -128,7 +128,7 @@ class ExtractiveAnswerer:
         """The answer to `question` from the retrieved `hits`."""
         evidence = self.evidence(question, hits)
         chosen = choose([(e.probability, bool(e.features["cross"])) for e in evidence], self.model.threshold)
-        if chosen is None:
+        if chosen is None or question.strangers:  # a place no article mentions: nothing to say about it
             return not_found(question.text, question.lang)
         best = evidence[chosen]
         # Other paragraphs that state the same figure about the same thing corroborate it ("3.43 million" is

@@ -74,6 +74,7 @@ class Question:
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # own term → its translations
     names: tuple[str, ...] = ()  # what the question quotes (“融医贷”, "Gusu Talent Fund"): names of one thing
     proper: frozenset[str] = frozenset()  # own terms that are proper nouns: France, 法国 (dictionaries know them)
+    strangers: tuple[str, ...] = ()  # places and other names no article mentions in any language ("Hangzhou")
 
 
 def analyse(text: str) -> Question:
@@ -124,7 +125,25 @@ def cross_lingual(
     if question.lang == "zh":  # a word CC-CEDICT glosses with a name (法国: France) is a proper noun
         proper = question.proper | {t for t in question.terms if translator.names(t)}
         question = replace(question, proper=frozenset(proper))
-    return replace(question, terms=terms, expansions={k: tuple(v) for k, v in expansions.items()})
+    return replace(
+        question,
+        terms=terms,
+        expansions={k: tuple(v) for k, v in expansions.items()},
+        strangers=_strangers(question, translator, vocabularies.get(question.lang) or {}, vocabulary),
+    )
+
+
+def _strangers(
+    question: Question, translator: Translator, own: Mapping[str, int], other: Mapping[str, int]
+) -> tuple[str, ...]:
+    """The question's proper nouns that CC-CEDICT knows as names and no article uses, neither as written nor as
+    the name's translation: "How many talents does Hangzhou have?" (杭州) of articles on Suzhou."""
+    found = []
+    for term in sorted(question.proper):
+        names = translator.name_translations(term, question.lang)
+        if names and term not in own and not any(all(t in other for t in tokenize(n)) for n in names):
+            found.append(term)
+    return tuple(found)
 
 
 def translated_query(question: Question, most: int = 8) -> dict[str, str]:

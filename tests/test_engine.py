@@ -309,3 +309,33 @@ def test_a_proper_noun_missing_from_the_other_article_counts_in_full(engine: Eng
     for question in ("What is the capital of France?", "法国的首都有多少人口？"):
         answer = engine.ask(question)
         assert not answer.found and answer.citations == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many talents does Hangzhou have?",
+        "How many people live in Tokyo?",
+        "What is the GDP of Germany?",
+        "南京有多少人才？",
+        "杭州有多少家医疗器械企业？",
+        "华为有多少员工？",
+    ],
+)
+def test_a_place_or_company_no_article_mentions_gets_no_answer(engine: Engine, question: str) -> None:
+    parsed, _ = engine.search(question)
+    assert parsed.strangers  # named in CC-CEDICT, in neither article in any language
+    answer = engine.ask(question)
+    assert not answer.found and answer.citations == []
+
+
+def test_names_the_articles_use_are_no_strangers(engine: Engine) -> None:
+    for question in ("How many talents does Suzhou have?", "苏州高新区已累计集聚各类人才多少人？"):
+        parsed, _ = engine.search(question)
+        assert parsed.strangers == () and engine.ask(question).found
+    # "Third" and "Yang" are capitalized here, but the dictionary also writes them in lower case: no names.
+    parsed, _ = engine.search("When was Niumag, led by Yang Peiqiang, listed on the New Third Board?")
+    assert parsed.strangers == ()
+    # 党政 is glossed "Party and government administration", but "party" is an ordinary word too.
+    parsed, _ = engine.search("苏州新一届县级市（区）党政领导班子中，有镇（街道）党政工作经历的比例超过多少？")
+    assert parsed.strangers == ()

@@ -285,6 +285,9 @@ def test_stem_keeps_cadre_and_cadres_together() -> None:
         ("to sign a contract or agreement", ["sign a contract or agreement"]),
         ("CL:個|个[ge4]", []),
         ("variant of 園|园[yuan2]", []),
+        # A sense that refers to other headwords keeps the name it opens with.
+        ("Nanjing subprovincial city on the Yangtze, capital of Jiangsu province 江蘇|江苏[Jiang1 su1]", ["Nanjing"]),
+        ("used in 葡萄[pu2 tao5]", []),
     ],
 )
 def test_clean_senses(sense: str, cleaned: list[str]) -> None:
@@ -307,3 +310,12 @@ def test_cache_follows_a_changed_glossary(small_cedict: Path, tmp_path: Path) ->
     glossary.write_text("园区 园区 [yuan2 qu1] /park/industrial park/zone/\n", encoding="utf-8")
     updated = Translator(cache_dir=cache, cedict_path=small_cedict, glossary=glossary)
     assert _texts(updated.translate(["zone"], "en", {"园区": 1})) == ["园区"]
+
+
+def test_a_place_translates_to_its_name_only(translator: Translator) -> None:
+    # 北京 is also glossed "capital of People's Republic of China": a description, not a translation.
+    assert translator.name_translations("北京", "zh") == ["Beijing", "Peking", "PRC government"]
+    assert translator.name_translations("hangzhou", "en")[:1] == ["杭州"]
+    # Words CC-CEDICT also writes in lower case are no names: "party", "third", "shanghai" (to kidnap).
+    assert translator.name_translations("党政", "zh") == translator.name_translations("third", "en") == []
+    assert not translator.names("人才") and translator.names("法国")
