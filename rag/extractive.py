@@ -40,6 +40,13 @@ WANTED = {
     "date": ("date", "year"),
     "percent": ("percent",),
     "any": ("number", "percent", "date", "year"),
+    "none": (),
+}
+# Said instead of "not found" to a question no figure answers ("Who founded Nawei?"): the articles may well say.
+NO_FIGURE_ASKED = {
+    "en": "The offline answerer finds figures: how many, how much, when, what share. Ask for one, or set "
+    "RAG_LLM=openai to have a language model answer other questions.",
+    "zh": "离线模式只回答数字类问题：多少、几、何时、比例。请换成问数字的问法，或设置 RAG_LLM=openai 由语言模型回答其他问题。",
 }
 _NOT_WORD = re.compile(r"[\W_]+")
 # Words that may stand between a figure and the noun it counts without being a noun themselves.
@@ -126,6 +133,8 @@ class ExtractiveAnswerer:
 
     def answer(self, question: Question, hits: list[Hit]) -> Answer:
         """The answer to `question` from the retrieved `hits`."""
+        if question.wants == "none":
+            return not_found(question.text, question.lang, note=NO_FIGURE_ASKED.get(question.lang))
         evidence = self.evidence(question, hits)
         chosen = choose([(e.probability, bool(e.features["cross"])) for e in evidence], self.model.threshold)
         if chosen is None or question.strangers:  # a place no article mentions: nothing to say about it

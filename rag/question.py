@@ -45,6 +45,12 @@ _PATTERNS = [
 _CAPITALIZED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][A-Za-z-]*")
 # A quoted name: “…”, "…", 《…》 or 「…」.
 _QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,60})[”\"》」]")
+# Questions that ask for a person, a place, a reason or a manner, not a figure.
+_NOT_A_FIGURE = re.compile(
+    r"^\W*(?:who|whom|whose|where|why)\b|^\W*how (?:do|does|did|can|could|is|are|was|were|has|have|will|would|should)\b|"
+    r"谁|哪里|哪儿|为什么|为何|怎么|怎样|如何",
+    re.I,
+)
 # The thing counted: the words after "how many" up to the verb, or the noun by 多少/几 ("多少家医院", "常住人口有多少").
 _EN_MEASURE = re.compile(
     r"\bhow many\s+(.+?)(?=\s+(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|in|on|at|for|from|"
@@ -80,6 +86,8 @@ class Question:
 def analyse(text: str) -> Question:
     """Language, the kind of figure wanted, the thing counted, and the question's own search terms."""
     wants = next((name for name, pattern in _PATTERNS if pattern.search(text)), "any")
+    if wants == "any" and _NOT_A_FIGURE.search(text):
+        wants = "none"  # "Who founded Nawei?", 苏州为什么吸引人才？: no figure answers these
     terms = {term: 1.0 for term in tokenize(text)}
     return Question(
         text=text,

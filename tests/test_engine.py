@@ -339,3 +339,31 @@ def test_names_the_articles_use_are_no_strangers(engine: Engine) -> None:
     # 党政 is glossed "Party and government administration", but "party" is an ordinary word too.
     parsed, _ = engine.search("苏州新一届县级市（区）党政领导班子中，有镇（街道）党政工作经历的比例超过多少？")
     assert parsed.strangers == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("Who founded Nawei Technology?", "en"),
+        ("Why did Jiang Biwang choose Suzhou?", "en"),
+        ("How did Suzhou attract talents?", "en"),
+        ("纳微科技是谁创办的？", "zh"),
+        ("苏州为什么吸引人才？", "zh"),
+    ],
+)
+def test_a_question_no_figure_answers_is_told_what_the_offline_answerer_does(
+    engine: Engine, question: str, lang: str
+) -> None:
+    from rag.extractive import NO_FIGURE_ASKED
+
+    # Before, 纳微科技是谁创办的？ ("who founded Nawei?") was answered "2021年6月 — In June 2021, Nawei … was listed".
+    answer = engine.ask(question)
+    assert not answer.found and answer.citations == [] and answer.text == NO_FIGURE_ASKED[lang]
+
+
+def test_who_inside_a_figure_question_is_no_who_question() -> None:
+    from rag.question import analyse
+
+    assert analyse("What fraction of everyone who applied comes from Suzhou?").wants == "percent"
+    assert analyse("How many people who applied came from Suzhou?").wants == "count"
+    assert analyse("Is Suzhou attractive to foreign talents?").wants == "any"
