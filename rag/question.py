@@ -111,8 +111,11 @@ def cross_lingual(
     """
     other = "zh" if question.lang == "en" else "en"
     vocabulary = vocabularies.get(other)
-    if not vocabulary:
-        return question
+    if question.lang == "zh":  # a word CC-CEDICT glosses with a name (法国: France) is a proper noun
+        proper = question.proper | {t for t in question.terms if translator.names(t)}
+        question = replace(question, proper=frozenset(proper))
+    if not vocabulary:  # articles in one language only: nothing to translate into
+        return replace(question, strangers=_strangers(question, translator, vocabularies.get(question.lang) or {}, {}))
     if question.lang == "en":
         tokens = re.findall(r"[a-z][a-z']*", question.text.lower())
     else:
@@ -130,9 +133,6 @@ def cross_lingual(
             # The question's own term may be a hyphenated word the translator saw in parts ("high-tech").
             for own in [word] if word in question.terms else parts.get(word, []):
                 expansions.setdefault(own, []).append(term.text)
-    if question.lang == "zh":  # a word CC-CEDICT glosses with a name (法国: France) is a proper noun
-        proper = question.proper | {t for t in question.terms if translator.names(t)}
-        question = replace(question, proper=frozenset(proper))
     return replace(
         question,
         terms=terms,

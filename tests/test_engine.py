@@ -367,3 +367,14 @@ def test_who_inside_a_figure_question_is_no_who_question() -> None:
     assert analyse("What fraction of everyone who applied comes from Suzhou?").wants == "percent"
     assert analyse("How many people who applied came from Suzhou?").wants == "count"
     assert analyse("Is Suzhou attractive to foreign talents?").wants == "any"
+
+
+def test_a_stranger_is_found_with_articles_in_one_language_only(fresh_settings: Settings) -> None:
+    shutil.copy(SEEDS / "suzhou-high-tech-zone-zh.txt", fresh_settings.seeds_dir / "zh.txt")
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    try:
+        parsed, _ = engine.search("杭州有多少家医疗器械企业？")
+        assert parsed.strangers == ("杭州",) and not engine.ask("杭州有多少家医疗器械企业？").found
+        assert engine.ask("苏州高新区已累计集聚各类人才多少人？").found
+    finally:
+        engine.close()
