@@ -41,6 +41,7 @@ WANTED = {
     "percent": ("percent",),
     "any": ("number", "percent", "date", "year"),
     "none": (),
+    "comparison": (),
 }
 # Said instead of "not found" to a question no figure answers ("Who founded Nawei?"): the articles may well say.
 NO_FIGURE_ASKED = {

@@ -51,6 +51,12 @@ _NOT_A_FIGURE = re.compile(
     r"谁|哪里|哪儿|为什么|为何|怎么|怎样|如何",
     re.I,
 )
+# Questions that ask for a difference or a ratio of two figures.
+_COMPARISON = re.compile(
+    r"\bhow (?:many|much) (?:more|fewer|less)\b.*\bthan\b|\bdifference between\b|\bratio\b|"
+    r"比.{1,20}?(?:多|少)(?:多少|几)|相差|差距|差多少",
+    re.I,
+)
 # The thing counted: the words after "how many" up to the verb, or the noun by 多少/几 ("多少家医院", "常住人口有多少").
 _EN_MEASURE = re.compile(
     r"\bhow many\s+(.+?)(?=\s+(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|in|on|at|for|from|"
@@ -88,6 +94,8 @@ def analyse(text: str) -> Question:
     wants = next((name for name, pattern in _PATTERNS if pattern.search(text)), "any")
     if wants == "any" and _NOT_A_FIGURE.search(text):
         wants = "none"  # "Who founded Nawei?", 苏州为什么吸引人才？: no figure answers these
+    if _COMPARISON.search(text):
+        wants = "comparison"  # a difference or a ratio is worked out, not quoted: the articles state neither
     terms = {term: 1.0 for term in tokenize(text)}
     return Question(
         text=text,

@@ -361,6 +361,16 @@ def test_a_question_no_figure_answers_is_told_what_the_offline_answerer_does(
     assert not answer.found and answer.citations == [] and answer.text == NO_FIGURE_ASKED[lang]
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["How many more talents does Suzhou have than the High-tech Zone?", "苏州比高新区多多少人才？"],
+)
+def test_a_difference_of_two_figures_is_not_answered_with_one_of_them(engine: Engine, question: str) -> None:
+    # Before, the first was answered "36,000": a figure the articles state, but not the difference asked for.
+    answer = engine.ask(question)
+    assert not answer.found and answer.citations == []
+
+
 def test_who_inside_a_figure_question_is_no_who_question() -> None:
     from rag.question import analyse
 
