@@ -253,7 +253,13 @@ class ExtractiveAnswerer:
         clause = _clause(text, evidence.figure.start - offset, evidence.figure.end - offset)
         if evidence.hit.record.lang == question.lang:
             return clause
-        return f"{write_figure(evidence.figure, question.lang)} — {clause}"
+        figure = write_figure(evidence.figure, question.lang)
+        # "44 quality projects — 医疗器械产业园落地44个优质项目": the question's own name for what is counted, when the
+        # quoted figure stands right by it.
+        measure = {form for term in question.measure for form in self._forms(term, question)}
+        if question.counted and self._closeness(evidence.hit.record.text, evidence.figure, measure) >= 0.5:
+            figure = f"{figure} {question.counted}"
+        return f"{figure} — {clause}"
 
     def _name_missing(self, question: Question, record: Record) -> float:
         """The share of the names the question quotes that the sentence's paragraph lacks: "How much has “融医贷”

@@ -57,6 +57,7 @@ _COMPARISON = re.compile(
     r"比.{1,20}?(?:多|少)(?:多少|几)|相差|差距|差多少",
     re.I,
 )
+_AUXILIARIES = frozenset("are is was were have has had do does did can could will would of".split())
 # The thing counted: the words after "how many" up to the verb, or the noun by 多少/几 ("多少家医院", "常住人口有多少").
 _EN_MEASURE = re.compile(
     r"\bhow many\s+(.+?)(?=\s+(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|in|on|at|for|from|"
@@ -86,6 +87,7 @@ class Question:
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # own term → its translations
     names: tuple[str, ...] = ()  # what the question quotes (“融医贷”, "Gusu Talent Fund"): names of one thing
     proper: frozenset[str] = frozenset()  # own terms that are proper nouns: France, 法国 (dictionaries know them)
+    counted: str = ""  # the thing counted as the English question writes it ("quality projects"), "" if none
     strangers: tuple[str, ...] = ()  # places and other names no article mentions in any language ("Hangzhou")
 
 
@@ -103,6 +105,7 @@ def analyse(text: str) -> Question:
         wants=wants,
         terms=terms,
         measure=_measure(text),
+        counted=_counted(text),
         figures=tuple(find_figures(text)),
         names=tuple(name.strip() for name in _QUOTED.findall(text) if len(name.strip()) >= 2),
         proper=frozenset(t for word in _CAPITALIZED.findall(text) for t in tokenize(word)),
@@ -170,6 +173,14 @@ def translated_query(question: Question, most: int = 8) -> dict[str, str]:
     other = "zh" if question.lang == "en" else "en"
     best = sorted(translated, key=lambda term: -question.terms[term])[:most]
     return {other: ("" if other == "zh" else " ").join(best)}
+
+
+def _counted(text: str) -> str:
+    """The words after "how many", as written: "quality projects" in "How many quality projects has … landed?"."""
+    match = _EN_MEASURE.search(text)
+    words = match[1].strip() if match else ""
+    plain = re.fullmatch(r"[A-Za-z][A-Za-z -]*", words) and len(words.split()) <= 5
+    return words if plain and words.split()[0].lower() not in _AUXILIARIES else ""  # not "how many are …"
 
 
 def _measure(text: str) -> tuple[str, ...]:

@@ -388,3 +388,14 @@ def test_a_stranger_is_found_with_articles_in_one_language_only(fresh_settings: 
         assert engine.ask("苏州高新区已累计集聚各类人才多少人？").found
     finally:
         engine.close()
+
+
+def test_an_answer_from_the_other_language_names_what_it_counts(engine: Engine) -> None:
+    from rag.question import analyse
+
+    # The issue's own example: "44 quality projects — 医疗器械产业园落地44个优质项目 [1]".
+    answer = engine.ask("How many quality projects has the medical device industrial park landed?")
+    assert answer.found and answer.text.startswith("44 quality projects — 医疗器械产业园落地44个优质项目")
+    # Only plain words the question gives for the thing counted are used.
+    assert analyse("Among the talents gathered, how many are high-level?").counted == ""
+    assert analyse('How many "doing practical things" projects were collected?').counted == ""
