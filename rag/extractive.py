@@ -258,7 +258,7 @@ class ExtractiveAnswerer:
         # quoted figure stands right by it.
         measure = {form for term in question.measure for form in self._forms(term, question)}
         if question.counted and self._closeness(evidence.hit.record.text, evidence.figure, measure) >= 0.5:
-            figure = f"{figure} {question.counted}"
+            figure = f"{figure}{question.counted}" if question.lang == "zh" else f"{figure} {question.counted}"
         return f"{figure} — {clause}"
 
     def _name_missing(self, question: Question, record: Record) -> float:

@@ -176,7 +176,11 @@ def translated_query(question: Question, most: int = 8) -> dict[str, str]:
 
 
 def _counted(text: str) -> str:
-    """The words after "how many", as written: "quality projects" in "How many quality projects has … landed?"."""
+    """The thing counted as the question writes it: "quality projects" in "How many quality projects has …
+    landed?", 个党组织为民服务项目 in 实施了多少个党组织为民服务项目？"""
+    chinese = _ZH_MEASURE_AFTER.search(text)
+    if chinese and chinese[2] and all(CJK.match(ch) for ch in chinese[2]):
+        return (chinese[1] or "") + chinese[2]
     match = _EN_MEASURE.search(text)
     words = match[1].strip() if match else ""
     plain = re.fullmatch(r"[A-Za-z][A-Za-z -]*", words) and len(words.split()) <= 5

@@ -396,6 +396,8 @@ def test_an_answer_from_the_other_language_names_what_it_counts(engine: Engine) 
     # The issue's own example: "44 quality projects — 医疗器械产业园落地44个优质项目 [1]".
     answer = engine.ask("How many quality projects has the medical device industrial park landed?")
     assert answer.found and answer.text.startswith("44 quality projects — 医疗器械产业园落地44个优质项目")
+    answer = engine.ask("苏州在全球布局了近多少个海外创新中心？")
+    assert answer.found and answer.text.startswith("50个海外创新中心 — ")
     # Only plain words the question gives for the thing counted are used.
     assert analyse("Among the talents gathered, how many are high-level?").counted == ""
     assert analyse('How many "doing practical things" projects were collected?').counted == ""
