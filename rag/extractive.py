@@ -265,10 +265,10 @@ class ExtractiveAnswerer:
         """The share of the names the question quotes that the sentence's paragraph lacks: "How much has “融医贷”
         lent?" is not answered by a paragraph on another loan. 0 for a sentence in the other language, which writes
         names its own way."""
-        if not question.names or record.lang != question.lang:
+        if not question.quoted or record.lang != question.lang:
             return 0.0
         paragraph = _bare(self.index.paragraphs[record.paragraph_id])
-        return sum(_bare(name) not in paragraph for name in question.names) / len(question.names)
+        return sum(_bare(name) not in paragraph for name in question.quoted) / len(question.quoted)
 
     def _forms(self, term: str, question: Question) -> set[str]:
         return {term, *question.expansions.get(term, ())}

@@ -85,7 +85,7 @@ class Question:
     measure: tuple[str, ...] = ()  # search terms of the thing asked about ("hospital"), () when not a count
     figures: tuple[Figure, ...] = ()  # figures the question itself states ("in 2019") — evidence must state them
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # own term → its translations
-    names: tuple[str, ...] = ()  # what the question quotes (“融医贷”, "Gusu Talent Fund"): names of one thing
+    quoted: tuple[str, ...] = ()  # what the question quotes (“融医贷”, "Gusu Talent Fund"): names of one thing
     proper: frozenset[str] = frozenset()  # own terms that are proper nouns: France, 法国 (dictionaries know them)
     counted: str = ""  # the thing counted as the English question writes it ("quality projects"), "" if none
     strangers: tuple[str, ...] = ()  # places and other names no article mentions in any language ("Hangzhou")
@@ -107,7 +107,7 @@ def analyse(text: str) -> Question:
         measure=_measure(text),
         counted=_counted(text),
         figures=tuple(find_figures(text)),
-        names=tuple(name.strip() for name in _QUOTED.findall(text) if len(name.strip()) >= 2),
+        quoted=tuple(name.strip() for name in _QUOTED.findall(text) if len(name.strip()) >= 2),
         proper=frozenset(t for word in _CAPITALIZED.findall(text) for t in tokenize(word)),
     )
 
@@ -123,7 +123,7 @@ def cross_lingual(
     other = "zh" if question.lang == "en" else "en"
     vocabulary = vocabularies.get(other)
     if question.lang == "zh":  # a word CC-CEDICT glosses with a name (法国: France) is a proper noun
-        proper = question.proper | {t for t in question.terms if translator.names(t)}
+        proper = question.proper | {t for t in question.terms if translator.is_name(t)}
         question = replace(question, proper=frozenset(proper))
     if not vocabulary:  # articles in one language only: nothing to translate into
         return replace(question, strangers=_strangers(question, translator, vocabularies.get(question.lang) or {}, {}))

@@ -438,7 +438,7 @@ class Translator:
                     self._dictionary = _load_dictionary(cedict, self.cache_dir, self.glossary)
         return self._dictionary
 
-    def names(self, word: str) -> bool:
+    def is_name(self, word: str) -> bool:
         """Whether CC-CEDICT's main sense of a Chinese word is a name ("France" for 法国)."""
         return bool(self.name_translations(word, "zh"))
 

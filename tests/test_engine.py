@@ -258,8 +258,8 @@ def test_the_parts_of_a_hyphenated_word_meet_question_words() -> None:
 def test_a_quoted_name_must_be_in_the_answering_paragraph(engine: Engine) -> None:
     from rag.question import analyse
 
-    assert analyse("“融医贷”累计发放贷款金额是多少？").names == ("融医贷",)
-    assert analyse('How big is the "Gusu Talent Fund"?').names == ("Gusu Talent Fund",)
+    assert analyse("“融医贷”累计发放贷款金额是多少？").quoted == ("融医贷",)
+    assert analyse('How big is the "Gusu Talent Fund"?').quoted == ("Gusu Talent Fund",)
     # The paragraph with the lectures is about the district's lecture teams, not the 半响讲台 of one subdistrict.
     answer = engine.ask("枫桥街道“半响讲台”开展了多少场党史宣讲？")
     assert not answer.found and answer.citations == []

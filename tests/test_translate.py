@@ -318,4 +318,4 @@ def test_a_place_translates_to_its_name_only(translator: Translator) -> None:
     assert translator.name_translations("hangzhou", "en")[:1] == ["杭州"]
     # Words CC-CEDICT also writes in lower case are no names: "party", "third", "shanghai" (to kidnap).
     assert translator.name_translations("党政", "zh") == translator.name_translations("third", "en") == []
-    assert not translator.names("人才") and translator.names("法国")
+    assert not translator.is_name("人才") and translator.is_name("法国")
