@@ -14,6 +14,9 @@ Definitions (also in README-eval.md):
 - citation precision: of the citations of answerable questions, the share whose paragraph states an expected figure.
 - hallucination: an unanswerable question answered (found=True) with any figure; an answerable question whose
   answer states a figure that none of its cited paragraphs states.
+- nearest hit: for a refused answerable question, some passage the refusal shows as nearest (`Answer.nearest`)
+  is of the evidence's article and holds the evidence: the reader can still find the figure. Reported as a share
+  of the refused answerable questions.
 - retrieval rank: 1-based rank of the first paragraph holding the evidence among the distinct paragraphs of the
   retriever's hits, in hit order; recall@k and MRR over answerable questions.
 """
@@ -82,6 +85,14 @@ def quote_hit(answer: Answer, case: Case) -> bool:
     )
 
 
+def nearest_hit(answer: Answer, case: Case) -> bool:
+    """Whether a refusal shows the evidence's paragraph among its nearest passages."""
+    if case.evidence is None or answer.found:
+        return False
+    evidence = _flat(case.evidence)
+    return any(c.document == case.document and evidence in _flat(c.text) for c in answer.nearest)
+
+
 def supports(citation: Citation, figures: Sequence[str]) -> bool:
     """Whether the cited paragraph states one of the expected figures."""
     return any(states_figure(citation.text, figure) for figure in figures)
@@ -129,6 +140,7 @@ class Verdict:
     hallucinated: tuple[str, ...] = ()
     rank: int | None = None
     error: str | None = None
+    nearest_hit: bool = False  # refused, but the evidence's paragraph is among the nearest passages shown
 
     @property
     def found(self) -> bool:
@@ -181,6 +193,7 @@ def judge(case: Case, answer: Answer, seconds: float, rank: int | None = None) -
         cited=len(answer.citations) if answerable else 0,
         hallucinated=tuple(hallucinated_figures(answer, case)),
         rank=rank,
+        nearest_hit=answerable and nearest_hit(answer, case),
     )
 
 
@@ -204,6 +217,7 @@ class Summary:
     refusal_precision: float | None
     refusal_recall: float | None
     hallucination: float | None
+    nearest_hit: float | None
     recall_at_1: float | None
     recall_at_3: float | None
     recall_at_5: float | None
@@ -238,6 +252,7 @@ def summarize(verdicts: Sequence[Verdict]) -> Summary:
         refusal_precision=_share([not v.case.answerable for v in refused]),
         refusal_recall=_share([v.refused for v in unanswerable]),
         hallucination=_share([bool(v.hallucinated) for v in verdicts]),
+        nearest_hit=_share([v.nearest_hit for v in answerable if v.refused]),
         recall_at_1=recall[1],
         recall_at_3=recall[3],
         recall_at_5=recall[5],

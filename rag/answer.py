@@ -31,6 +31,9 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     backend: str = "offline"
     seconds: float = 0.0
+    # When the articles do not say: the paragraphs that come closest to the question, for the reader to judge.
+    # They support nothing and the text has no markers for them; empty for a found answer.
+    nearest: list[Citation] = field(default_factory=list)
 
 
 NOT_FOUND = {

@@ -127,6 +127,11 @@ def _ask(settings: object, question: str, as_json: bool) -> int:
     for citation in answer.citations:
         print(f"\n[{citation.number}] {citation.title} — paragraph {citation.paragraph} ({citation.document})")
         print(f"    “{citation.quote}”")
+    if answer.nearest:
+        print("\nClosest passages (they may not answer the question):")
+    for passage in answer.nearest:
+        print(f"\n- {passage.title} — paragraph {passage.paragraph} ({passage.document})")
+        print(f"    “{passage.quote}”")
     return 0
 
 

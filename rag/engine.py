@@ -243,12 +243,20 @@ class Engine:
             yield answer.text
         else:
             offline = ExtractiveAnswerer(self.index, top_k=top_k or self.settings.top_k)
+            searched: list[tuple[Question, list[Hit]]] = []
+
+            def search(text: str) -> tuple[Question, list[Hit]]:
+                searched.append(self.search(text))
+                return searched[-1]
+
             if (llm or self.settings.llm) == "openai":
                 answerer = self._llm_answerer(offline)
-                answer = yield from answerer.stream(clean(question), history or [], self.search)
+                answer = yield from answerer.stream(clean(question), history or [], search)
             else:
-                answer = offline.answer(*self.search(question))
+                answer = offline.answer(*search(question))
                 yield answer.text
+            if not answer.found and not answer.nearest and searched:  # the LLM said the articles do not say
+                answer = replace(answer, nearest=offline.nearest(*searched[0]))  # of the question as asked
         yield replace(answer, question=question, seconds=time.perf_counter() - started)
 
     def _llm_answerer(self, offline: ExtractiveAnswerer) -> LLMAnswerer:

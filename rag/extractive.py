@@ -13,11 +13,11 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 
-from rag.answer import Answer, not_found
+from rag.answer import Answer, Citation, not_found
 from rag.citations import cite, marker
 from rag.corpus import CJK
 from rag.figures import Figure, find_figures, same_figure, states_figure
@@ -27,6 +27,7 @@ from rag.retrieve import Hit, Index
 from rag.store import Record
 
 MODEL_PATH = Path(__file__).with_name("answer_model.json")
+LIKELIEST_SHOWN = 2  # answering sentences a refusal shows among its nearest passages, before retrieval's best
 CROSS_MARGIN = 0.02  # how much likelier a sentence in the other language must be to win over the reader's
 
 # How much a question word weighs, against a sentence in the other language, when no translation of it occurs in
@@ -135,11 +136,12 @@ class ExtractiveAnswerer:
     def answer(self, question: Question, hits: list[Hit]) -> Answer:
         """The answer to `question` from the retrieved `hits`."""
         if question.wants == "none":
-            return not_found(question.text, question.lang, note=NO_FIGURE_ASKED.get(question.lang))
+            refusal = not_found(question.text, question.lang, note=NO_FIGURE_ASKED.get(question.lang))
+            return replace(refusal, nearest=self.nearest(question, hits, []))
         evidence = self.evidence(question, hits)
         chosen = choose([(e.probability, bool(e.features["cross"])) for e in evidence], self.model.threshold)
         if chosen is None or question.strangers:  # a place no article mentions: nothing to say about it
-            return not_found(question.text, question.lang)
+            return replace(not_found(question.text, question.lang), nearest=self.nearest(question, hits, evidence))
         best = evidence[chosen]
         # Other paragraphs that state the same figure about the same thing corroborate it ("3.43 million" is
         # given twice in one article): cite them too, up to top_k paragraphs.
@@ -157,6 +159,27 @@ class ExtractiveAnswerer:
         markers = "".join(marker(c.number) for c in citations)
         text = f"{self.statement(question, best)} {markers}"
         return Answer(question=question.text, text=text, found=True, citations=citations, backend=self.name)
+
+    def nearest(
+        self, question: Question, hits: list[Hit], evidence: list[Evidence] | None = None, most: int = 3
+    ) -> list[Citation]:
+        """The passages a "not found" answer shows the reader, to judge for themselves: the paragraphs of the two
+        likeliest answering sentences (quoting them), then the best retrieved paragraphs sharing a word with the
+        question. A paraphrase the answerer cannot vouch for ("pool of skilled people" for "talents") or a figure
+        found only across languages is usually among them. None for a question on a place no article mentions."""
+        if question.strangers:
+            return []
+        if evidence is None:
+            evidence = self.evidence(question, hits)
+        # A paragraph is quoted at its likeliest answering sentence, if it has one: the sentence with the figure.
+        likeliest: dict[str, Hit] = {}
+        for e in evidence:
+            likeliest.setdefault(e.hit.record.paragraph_id, e.hit)
+        shown: list[Hit] = []
+        for hit in [e.hit for e in evidence][:LIKELIEST_SHOWN] + [h for h in hits if h.keyword > 0]:
+            if len(shown) < most and all(hit.record.paragraph_id != h.record.paragraph_id for h in shown):
+                shown.append(likeliest.get(hit.record.paragraph_id, hit))
+        return [cite(number, [hit], self.index) for number, hit in enumerate(shown, start=1)]
 
     def evidence(self, question: Question, hits: list[Hit]) -> list[Evidence]:
         """Every hit that could answer (right kind of figure, agrees with the question's figures), best first."""

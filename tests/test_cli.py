@@ -23,6 +23,14 @@ def test_ask_prints_answer_and_citations(env: None, capsys: pytest.CaptureFixtur
     assert "paragraph 8" in out
 
 
+def test_ask_lists_the_closest_passages_of_a_refusal(env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "How large is Suzhou's pool of skilled people?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("The articles do not say.\n")
+    assert "Closest passages (they may not answer the question):" in out
+    assert "\n[1]" not in out  # nothing is cited
+
+
 def test_ask_json(env: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "苏州高新区已累计集聚各类人才多少人？", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

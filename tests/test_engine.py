@@ -45,6 +45,43 @@ def test_unanswerable_question_is_refused_without_a_figure(engine: Engine) -> No
     assert answer.citations == []
 
 
+def test_a_refusal_shows_the_nearest_passages_and_cites_none(engine: Engine) -> None:
+    answer = engine.ask("How large is Suzhou's pool of skilled people?")  # "talents", in words the answerer lacks
+    assert not answer.found and answer.text == NOT_FOUND["en"] and answer.citations == []
+    assert [c.number for c in answer.nearest] == [1, 2, 3]
+    assert len({(c.document, c.paragraph) for c in answer.nearest}) == 3
+    paragraphs = {(r.document, r.paragraph) for r in engine.index.records}
+    for passage in answer.nearest:
+        assert passage.quote and passage.quote in passage.text
+        assert (passage.document, passage.paragraph) in paragraphs
+    assert any("3.43 million" in passage.text for passage in answer.nearest)
+
+
+def test_a_figure_across_languages_the_answerer_refuses_is_shown_nearest(engine: Engine) -> None:
+    question = "How many copies of the designated Party history study materials did Suzhou High-tech Zone order?"
+    answer = engine.ask(question)
+    assert not answer.found
+    assert any(p.document == "suzhou-high-tech-zone-zh" and "征订11万余册" in p.text for p in answer.nearest)
+
+
+def test_a_question_for_no_figure_shows_where_the_articles_tell(engine: Engine) -> None:
+    answer = engine.ask("纳微科技是谁创办的？")
+    assert not answer.found
+    assert any("he founded Suzhou Nawei Technology" in passage.text for passage in answer.nearest)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many talents does Suzhou have?",  # answered: its citations are the sources
+        "How many talents does Hangzhou have?",  # no article mentions Hangzhou: passages on Suzhou would mislead
+        "   ",
+    ],
+)
+def test_no_nearest_passages_beside_an_answer_a_stranger_or_bad_input(engine: Engine, question: str) -> None:
+    assert engine.ask(question).nearest == []
+
+
 def test_every_citation_was_retrieved_and_quotes_verbatim(engine: Engine) -> None:
     index = engine.index
     for question in ("When was Nawei Technology listed?", "医疗器械产业园落地了多少个优质项目？"):

@@ -161,6 +161,13 @@ def test_not_found_phrase(llm_engine: Engine, server: ChatServer, question: str,
     assert answer.text == NOT_FOUND[lang] == "".join(deltas)
 
 
+def test_a_model_refusal_shows_the_nearest_passages(llm_engine: Engine, server: ChatServer) -> None:
+    server.queue("苏州的人才库有多大？", NOT_FOUND["en"])
+    _, answer = run(llm_engine, "How large is Suzhou's pool of skilled people?")
+    assert not answer.found and answer.citations == [] and answer.backend != "offline"
+    assert any("3.43 million" in passage.text for passage in answer.nearest)
+
+
 def test_rate_limit_and_server_error_are_retried(llm_engine: Engine, server: ChatServer) -> None:
     quick = {"retry-after-ms": "20"}  # the server's Retry-After, which the client honours
     server.queue(

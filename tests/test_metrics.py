@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from evals.dataset import Case
@@ -192,6 +194,19 @@ def test_evidence_rank_counts_distinct_paragraphs() -> None:
     assert evidence_rank(TRAINED, hits, paragraphs) == 3
     assert evidence_rank(TRAINED, hits[:3], paragraphs) is None
     assert evidence_rank(HOSPITALS, hits, paragraphs) is None
+
+
+def test_nearest_hit_is_a_refusal_showing_the_evidence_paragraph() -> None:
+    shown = replace(refusal(), nearest=[citation(TALENTS, number=1), citation(CADRES, number=2)])
+    assert judge(TRAINED, shown, 0.1).nearest_hit
+    assert not judge(TRAINED, replace(shown, nearest=[citation(TALENTS)]), 0.1).nearest_hit
+    assert not judge(TRAINED, replace(shown, nearest=[citation(CADRES, document=ZH)]), 0.1).nearest_hit
+    assert not judge(HOSPITALS, shown, 0.1).nearest_hit  # nothing to find
+    found = answer("More than 240,000 cadres [1].", citation(CADRES))
+    assert not judge(TRAINED, replace(found, nearest=[citation(CADRES)]), 0.1).nearest_hit  # an answer shows none
+    verdicts = [judge(TRAINED, shown, 0.1), judge(TRAINED, refusal(), 0.1), judge(TRAINED, found, 0.1)]
+    assert summarize(verdicts).nearest_hit == pytest.approx(0.5)  # of the refused answerable questions
+    assert summarize([judge(TRAINED, found, 0.1)]).nearest_hit is None
 
 
 def test_summary_of_a_mixed_set() -> None:

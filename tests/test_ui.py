@@ -109,6 +109,15 @@ def test_not_found_is_labelled_and_shows_backend_and_warnings() -> None:
     assert "rag-sources" not in page
 
 
+def test_not_found_shows_the_nearest_passages_unnumbered() -> None:
+    passage = Citation(1, "doc", "Title <i>", 4, "Before. About 3.43 million talents. After.", "About 3.43 million talents.")
+    page = render_answer(Answer(question="q", text=NOT_FOUND["en"], found=False, nearest=[passage]), turn=2)
+    assert "Closest passages — they may not answer the question" in page
+    assert 'id="rag-t2-n1"' in page and "rag-t2-s1" not in page  # not a source: no marker points at it
+    assert "<mark>About 3.43 million talents.</mark>" in page and "Title &lt;i&gt;" in page
+    assert "[1]" not in page
+
+
 def test_article_text_is_escaped_everywhere() -> None:
     hostile = " ".join(PAYLOADS)
     citation = Citation(1, "x", f"Title {hostile}", 1, f"Before. 5 people {hostile}. After.", f"5 people {hostile}.")
@@ -363,6 +372,15 @@ def test_not_found_answer_is_labelled_and_muted(visit: Visit) -> None:
     expect(answer.locator(".rag-not-found .rag-label")).to_contain_text("Not found in the articles")
     expect(answer.locator(".rag-not-found em")).to_have_text(NOT_FOUND["en"])
     assert answer.locator(".rag-source").count() == 0
+
+
+@pytest.mark.browser
+def test_a_refusal_lists_the_closest_passages(visit: Visit) -> None:
+    answer = ask(visit.page, "How large is Suzhou's pool of skilled people?", turn=1)
+    expect(answer.locator(".rag-not-found em")).to_have_text(NOT_FOUND["en"])
+    expect(answer.locator(".rag-nearest .rag-sources-title")).to_contain_text("Closest passages")
+    expect(answer.locator(".rag-nearest .rag-source")).to_have_count(3)
+    expect(answer.locator(".rag-nearest")).to_contain_text("3.43 million")
 
 
 @pytest.mark.browser

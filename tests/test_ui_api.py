@@ -83,7 +83,14 @@ def test_ask_says_when_the_articles_do_not_say(client: Client) -> None:
     answer = ask(client, "What is the capital of France?")
     assert answer["found"] is False
     assert answer["text"] == NOT_FOUND["en"]
-    assert answer["citations"] == []
+    assert answer["citations"] == [] and answer["nearest"] == []  # no article mentions France
+
+
+def test_ask_returns_the_closest_passages_of_a_refusal(client: Client) -> None:
+    answer = ask(client, "How large is Suzhou's pool of skilled people?")
+    assert answer["found"] is False and answer["citations"] == []
+    assert [p["number"] for p in answer["nearest"]] == [1, 2, 3]
+    assert all(p["quote"] in p["text"] for p in answer["nearest"])
 
 
 def test_only_the_ask_endpoint_is_public(client: Client) -> None:

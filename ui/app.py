@@ -60,17 +60,19 @@ def answer_data(answer: Answer) -> dict[str, Any]:
         "backend": answer.backend,
         "warnings": list(answer.warnings),
         "seconds": round(answer.seconds, 3),
-        "citations": [
-            {
-                "number": c.number,
-                "document": c.document,
-                "title": c.title,
-                "paragraph": c.paragraph,
-                "quote": c.quote,
-                "text": c.text,
-            }
-            for c in answer.citations
-        ],
+        "citations": [_citation_data(c) for c in answer.citations],
+        "nearest": [_citation_data(c) for c in answer.nearest],
+    }
+
+
+def _citation_data(c: Citation) -> dict[str, Any]:
+    return {
+        "number": c.number,
+        "document": c.document,
+        "title": c.title,
+        "paragraph": c.paragraph,
+        "quote": c.quote,
+        "text": c.text,
     }
 
 
@@ -90,6 +92,12 @@ def render_answer(answer: Answer, turn: int) -> str:
     if answer.citations:
         items = "".join(render_source(c, turn) for c in answer.citations)
         sources = f'<div class="rag-sources"><div class="rag-sources-title">Sources · 来源</div><ol>{items}</ol></div>'
+    if answer.nearest:
+        items = "".join(render_source(c, turn, nearest=True) for c in answer.nearest)
+        sources += (
+            '<div class="rag-sources rag-nearest"><div class="rag-sources-title">Closest passages — they may not '
+            f"answer the question · 最接近的段落（未必回答了问题）</div><ol>{items}</ol></div>"
+        )
     meta = (
         f'<div class="rag-meta">Answered by · 回答方式: <span class="rag-backend">{escape(answer.backend)}</span>'
         f" · {answer.seconds:.2f} s</div>"
@@ -97,9 +105,10 @@ def render_answer(answer: Answer, turn: int) -> str:
     return f'<div class="rag-turn">{head}{warnings}{sources}{meta}</div>'
 
 
-def source_id(turn: int, number: int) -> str:
-    """The element id of source `number` in answer `turn` (ids must be unique across the whole page)."""
-    return f"rag-t{turn}-s{number}"
+def source_id(turn: int, number: int, nearest: bool = False) -> str:
+    """The element id of source `number` (or nearest passage `number`) in answer `turn` (ids must be unique
+    across the whole page)."""
+    return f"rag-t{turn}-{'n' if nearest else 's'}{number}"
 
 
 def link_markers(escaped: str, numbers: set[int], turn: int) -> str:
@@ -114,14 +123,15 @@ def link_markers(escaped: str, numbers: set[int], turn: int) -> str:
     return MARKER.sub(link, escaped)
 
 
-def render_source(citation: Citation, turn: int) -> str:
-    """One cited paragraph: title, paragraph number, and the text with the quoted sentence highlighted."""
+def render_source(citation: Citation, turn: int, nearest: bool = False) -> str:
+    """One cited paragraph: title, paragraph number, and the text with the quoted sentence highlighted. A nearest
+    passage of a "not found" answer has a bullet, not a number: no marker in the answer points at it."""
     text, quote = citation.text, citation.quote
     start = text.find(quote) if quote else -1
     span = (start, start + len(quote)) if start >= 0 else None
     whole = highlight(text, span)
     head = (
-        f'<div class="rag-source-head"><span class="rag-num">[{citation.number}]</span> '
+        f'<div class="rag-source-head"><span class="rag-num">{"•" if nearest else f"[{citation.number}]"}</span> '
         f'<span class="rag-title" title="{escape(citation.document)}">{escape(citation.title)}</span> '
         f'<span class="rag-para">paragraph {citation.paragraph} · 第{citation.paragraph}段</span></div>'
     )
@@ -132,7 +142,7 @@ def render_source(citation: Citation, turn: int) -> str:
             f'<div class="rag-excerpt">{excerpt(text, span)}</div>'
             f'<details class="rag-whole"><summary>Whole paragraph · 全段</summary><div>{whole}</div></details>'
         )
-    return f'<li id="{source_id(turn, citation.number)}" class="rag-source">{head}{body}</li>'
+    return f'<li id="{source_id(turn, citation.number, nearest)}" class="rag-source">{head}{body}</li>'
 
 
 def highlight(text: str, span: tuple[int, int] | None) -> str:
