@@ -154,7 +154,7 @@ def parse_article(text: str, doc_id: str, path: Path | None = None) -> Article:
         source=str(meta.get("source") or ""),
         byline=str(meta.get("byline") or ""),
         path=path or Path(doc_id),
-        digest=digest(repr(sorted(meta.items())) + body)[:16],
+        digest=digest(f"{SENTENCES}:" + repr(sorted(meta.items())) + body)[:16],
         paragraphs=paragraphs,
     )
 
@@ -200,6 +200,8 @@ def detect_lang(text: str) -> str:
     return "zh" if cjk and cjk >= 0.3 * (cjk + latin) else "en"
 
 
+# Bumped when how a text is cut into sentences changes: stored articles then count as changed and are read again.
+SENTENCES = 2
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A text is finished when it ends in one of these, perhaps followed by closing quotes or brackets.
 FINISHED = re.compile(r"[。！？!?.…；;]['\"”’」』）)\]】]*$")
@@ -308,7 +310,8 @@ def _continues(previous: str, text: str, lang: str) -> bool:
 
 
 # Sentence ends: Chinese 。！？； (and ! ?), English . ! ? followed by space or a capital, never inside 3.43.
-_ZH_END = re.compile(r"[。！？；!?]+[" + re.escape(CLOSERS) + r"]*")
+# "；" joins the clauses of one sentence (a list, a contrast): cutting there would quote fragments.
+_ZH_END = re.compile(r"[。！？!?]+[" + re.escape(CLOSERS) + r"]*")
 _EN_END = re.compile(r"(?<!\d)[.!?]+[" + re.escape(CLOSERS) + r"]*(?=\s+|[A-Z■]|$)|(?<=\d)[.!?]+(?=\s|$)")
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st co ltd inc corp no nos vs etc e.g i.e u.s u.k jan feb mar apr jun jul aug
