@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evals import baseline
 from evals.metrics import Summary, Verdict, summarize
 from evals.report import terminal
 from evals.vectors import CachedE5, VectorCache
@@ -44,13 +45,15 @@ DATA = PROJECT_ROOT.parent / "shared" / "datasets"
 HERE = Path(__file__).resolve().parent
 WRITTEN = HERE / "public"  # the hand-written cross-lingual and near-miss questions (ours, committed)
 CACHE = PROJECT_ROOT / "evals" / "cache"  # corpora, stores, vectors: made here, never committed
-SPLITS = ("train", "dev", "test")
+SPLITS = ("train", "dev", "test", "ci")  # ci: a small part of dev, embedded in CI's time (about 1,500 sentences)
+CI_SHAPE = {"zh": 40, "wiki": 1, "tatqa": 10}  # articles of dev's corpus the CI subset keeps
 SOURCES = {  # file stem → language; Reddit and Amazon reviews are left out (not articles)
     "cmrc2018-train.zh": "zh",
     "cmrc2018-trial.zh": "zh",
     "squadshifts-new_wiki.en": "en",
     "tatqa-text-span.en": "en",
 }
+PUBLIC_BASELINE = HERE / "baseline-public.json"
 MAX_ANSWER = 20  # characters: longer "numeric" answers are clauses that merely mention a figure
 HOW_TO_GET = (
     "The public suite needs the development data: put the folder 'datasets' (CMRC 2018, SQuADShifts, TAT-QA as "
@@ -207,6 +210,20 @@ def build(records: Sequence[Record], split: str, written: Path = WRITTEN, seed: 
     return corpora
 
 
+def ci_subset(records: Sequence[Record], written: Path = WRITTEN) -> Corpus:
+    """A small corpus for the CI gate: the first articles of each family of the dev corpus, the questions about
+    them, and some of the dev corpus's unanswerable ones."""
+    (dev,) = build(records, "dev", written)
+    kept: list[Article] = []
+    for family, most in CI_SHAPE.items():
+        kept += [a for a in dev.articles if _family(a.source) == family][:most]
+    ids = {a.id for a in kept}
+    near = [row for row in _written(written, "near-miss.jsonl") if row["split"] == "dev"]
+    left_out = [q for q in dev.questions if "-out-" in q["id"]][:30]
+    questions = [q for q in dev.questions if q["document"] in ids] + left_out + _near(near, [a.key for a in kept])
+    return Corpus("ci-1", "ci", kept, questions)
+
+
 def _same(kept: list[str], asked: dict[str, list[Record]], by_key: dict[str, Article]) -> list[dict[str, Any]]:
     return [_case(r, "same", r.question, r.lang, by_key[key].id) for key in kept for r in asked.get(key, [])]
 
@@ -359,6 +376,33 @@ def by_kind_and_language(verdicts: Sequence[Verdict]) -> dict[str, Summary]:
     return summaries
 
 
+def gate(data: Path = DATA, cache: Path = CACHE, update: bool = False, progress: bool = False) -> int:
+    """The CI gate on the public suite's ci subset: 0 when correct-accuracy holds within the tolerance of
+    evals/baseline-public.json (or the data are absent: then it says how to get them), 1 below it."""
+    try:
+        records = read(data)
+    except FileNotFoundError as error:
+        print(f"public suite skipped: {error}")
+        return 0
+    corpus = ci_subset(records)
+    write(corpus, cache)
+    summaries = by_kind_and_language(run([corpus.name], cache, progress=progress))
+    print(f"\npublic suite, ci subset ({len(corpus.questions)} questions, {len(corpus.articles)} articles):")
+    print(terminal({k: v for k, v in summaries.items() if "/" not in k}))
+    if update:
+        about = {"questions_file": "public suite: ci subset (evals/public.py)", "questions": len(corpus.questions)}
+        baseline.write(PUBLIC_BASELINE, summaries, about)
+        print(f"baseline rewritten: {PUBLIC_BASELINE}")
+        return 0
+    try:
+        verdict = baseline.check(summaries["overall"], baseline.read(PUBLIC_BASELINE))
+    except ValueError as error:
+        print(error)
+        return 1
+    print(verdict.message)
+    return 0 if verdict.passed else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m evals.public build|run`; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m evals.public", description=__doc__.split("\n\n")[0])
@@ -367,7 +411,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=SPLITS, action="append", help="split(s) to build or run (default: all)")
     parser.add_argument("--cache", type=Path, default=CACHE, help="corpora, stores and vectors (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    gate_options = parser.add_mutually_exclusive_group()
+    gate_options.add_argument("--check", action="store_true", help="run the ci subset; exit 1 below its baseline")
+    gate_options.add_argument("--update-baseline", action="store_true", help="run the ci subset; rewrite its baseline")
     args = parser.parse_args(argv)
+    if args.check or args.update_baseline:
+        return gate(args.data, args.cache, update=args.update_baseline, progress=not args.no_progress)
     if args.command == "run":
         names = sorted(
             p.stem
@@ -386,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     for split in args.split or SPLITS:
-        for corpus in build(records, split):
+        for corpus in [ci_subset(records)] if split == "ci" else build(records, split):
             folder, questions = write(corpus, args.cache)
             kinds: dict[str, int] = defaultdict(int)
             for q in corpus.questions:
