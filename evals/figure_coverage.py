@@ -38,6 +38,7 @@ class Coverage:
     numeric: int
     parsed: int
     found: int
+    ranges: int = 0  # answers read as a range ("10-15%") whose two ends are both found in place
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def _states(found: Figure, wanted: Figure) -> bool:
 
 def coverage(path: Path, misses: list[Miss] | None = None) -> Coverage:
     """Coverage of the numeric answers of one file; uncovered answers go to `misses` when given."""
-    numeric = parsed = found = 0
+    numeric = parsed = found = ranges = 0
     for row in rows(path):
         if not row["numeric"]:
             continue
@@ -80,6 +81,8 @@ def coverage(path: Path, misses: list[Miss] | None = None) -> Coverage:
         end = start + len(answer)
         figure = parse_figure(answer)
         reason = "parse"
+        if figure is None and _range_found(answer, context, start):
+            ranges += 1
         if figure is not None:
             parsed += 1
             reason = "find"
@@ -89,7 +92,15 @@ def coverage(path: Path, misses: list[Miss] | None = None) -> Coverage:
         if misses is not None:
             around = context[max(0, start - 30) : end + 30].replace("\n", " ")
             misses.append(Miss(answer, reason, around))
-    return Coverage(path.name, numeric, parsed, found)
+    return Coverage(path.name, numeric, parsed, found, ranges)
+
+
+def _range_found(answer: str, context: str, start: int) -> bool:
+    """Whether the answer is one range whose two ends the context states at the answer's place."""
+    ends = find_figures(answer)
+    if [f.bound for f in ends] != ["low", "high"]:
+        return False
+    return all(found_in_place(f, context, start + f.start, start + f.end) for f in ends)
 
 
 def sentences(path: Path, limit: int) -> list[str]:
@@ -125,13 +136,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-timing", action="store_true", help="skip the timing run")
     args = parser.parse_args(argv)
 
-    print(f"{'file':34} {'numeric':>8} {'one figure':>11} {'found':>8} {'covered':>8}")
+    print(f"{'file':34} {'numeric':>8} {'one figure':>11} {'found':>8} {'covered':>8} {'ranges':>7}")
     for name in args.files:
         missed: list[Miss] = []
         result = coverage(args.data / name, missed)
         share = result.found / result.numeric if result.numeric else 0.0
         held = " (held out)" if name in HELD_OUT else ""
-        print(f"{name:34} {result.numeric:8d} {result.parsed:11d} {result.found:8d} {share:8.1%}{held}")
+        print(
+            f"{name:34} {result.numeric:8d} {result.parsed:11d} {result.found:8d} {share:8.1%} {result.ranges:7d}{held}"
+        )
         for miss in random.Random(0).sample(missed, min(args.misses, len(missed))):
             print(f"    {miss.reason:5} {miss.answer[:60]!r:64} | {miss.around[:110]}")
     if not args.no_timing:

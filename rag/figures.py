@@ -87,8 +87,11 @@ _CURRENCY.update({sign: "USD" for sign in ("美元", "美金", "$", "us$", "usd"
 _CURRENCY.update({sign: "GBP" for sign in ("英镑", "£", "gbp", "sterling", "pounds sterling")})
 _CURRENCY.update({sign: "EUR" for sign in ("欧元", "€", "eur", "euros", "euro")})
 _CURRENCY.update({sign: "HKD" for sign in ("港元", "港币", "hk$", "hkd", "hk dollars", "hong kong dollars")})
-_CURRENCY.update({sign: "JPY" for sign in ("日元", "jpy", "yen")})
-_CURRENCY.update({"s$": "SGD", "a$": "AUD", "c$": "CAD", "nz$": "NZD"})
+_CURRENCY.update({sign: "JPY" for sign in ("日元", "日圆", "jpy", "yen")})
+_CURRENCY.update({"s$": "SGD", "a$": "AUD", "c$": "CAD", "nz$": "NZD", "新台币": "TWD", "台币": "TWD"})
+_CURRENCY.update({f"{code} $": code.upper() for code in ("usd", "aud", "nzd", "cad", "sgd", "hkd")})
+_CURRENCY.update({f"{code}$": code.upper() for code in ("usd", "aud", "nzd", "cad", "sgd", "hkd")})
+_CURRENCY.update({code: code.upper() for code in ("aud", "nzd", "cad", "sgd")})
 
 _ZH_DIGITS = "零〇一二两三四五六七八九"
 _ZH_NUMERALS = _ZH_DIGITS + "十百千万亿"
@@ -110,16 +113,16 @@ _ZH_UNIT = re.compile(
 )
 
 # Building blocks of the one scanning pattern below.
-_ARABIC = r"(?<![\d.])(?:(?<=USD|RMB|CNY|HKD|GBP|EUR|JPY)|(?<![A-Za-z]))(?<![A-Za-z]-)(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?!\d|,\d{3}|\.\d)"
+_ARABIC = r"(?<![\d.])(?:(?<=USD|RMB|CNY|HKD|GBP|EUR|JPY|AUD|NZD|CAD|SGD)|(?<![A-Za-z]))(?<![A-Za-z]-)(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?!\d|,\d{3}|\.\d)"
 _PERCENT = r"\s?[%％]|\s+(?i:percent|per\s+cent)(?![A-Za-z])"
 _POINTS = r"\s*个?百分点|\s+(?i:percentage|pct\.?)\s+points?(?![A-Za-z])"
 _EN_SCALES = r"(?i:thousand|million|billion|trillion|bn|mn|tn)(?![A-Za-z])"
 # "2.5m", "$5k": written against the number; not m/s, m2 or the metres of "100m/s".
 _EN_ABBREVIATED = r"(?:m|[kK])(?![A-Za-z\d/²³])"
-_CUR_BEFORE = r"(?:US|HK|NZ|[SAC])?\$|[¥￥£€]|(?:USD|RMB|CNY|HKD|GBP|EUR|JPY)\s?"
+_CUR_BEFORE = r"(?:US|HK|NZ|[SAC])?\$|[¥￥£€]|(?:USD|RMB|CNY|HKD|GBP|EUR|JPY|AUD|NZD|CAD|SGD)\s?\$?"
 _CUR_AFTER = (
     r"\s+(?i:yuan|rmb|renminbi|us\s+dollars|dollars|hong\s+kong\s+dollars|hk\s+dollars|pounds\s+sterling|"
-    r"sterling|euros?|yen)(?![A-Za-z])|\s?(?:USD|RMB|CNY|HKD|GBP|EUR|JPY)(?![A-Za-z])|美元|美金|港元|港币|欧元|英镑|日元|元"
+    r"sterling|euros?|yen)(?![A-Za-z])|\s?(?:USD|RMB|CNY|HKD|GBP|EUR|JPY)(?![A-Za-z])|美元|美金|港元|港币|欧元|英镑|日元|日圆|元"
 )
 _EN_SMALL = (
     r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[-\s](?:one|two|three|four|five|six|seven|"
@@ -143,7 +146,7 @@ _NOT_ZH_NUMBER_BEFORE = rf"(?<![\d{_ZH_NUMERALS}])"
 _FIRST = rf"\d\[【第$¥￥£€{_ZH_NUMERALS}"
 _GUARD = (
     rf"(?=[{_FIRST}zotfsenhaZOTFSENHAJMDUGCRN])(?:(?=[{_FIRST}])|(?<![A-Za-z])(?=(?i:zero|one|two|thre|thir|four|"
-    r"fi[fv]|six|seve|eigh|nine|ten|elev|twe|half|a[-\s])|J[au]|Fe|Ma|Ap|Au|Se|Oc|No|De|US|HK|NZ|[SAC]\$|RMB|CNY|GBP|"
+    r"fi[fv]|six|seve|eigh|nine|ten|elev|twe|half|a[-\s])|J[au]|Fe|Ma|Ap|Au|Se|Oc|No|De|US|HK|NZ|[SAC]\$|RMB|CNY|GBP|CAD|SGD|AUD|"
     r"EUR|JPY))"
 )
 _SCAN = re.compile(
@@ -172,8 +175,8 @@ _SCAN = re.compile(
             rf"(?P<zpct>百分之(?P<zpnum>[{_ZH_DIGITS}十百千]+(?:点[{_ZH_DIGITS}]+)?|\d+(?:\.\d+)?))",
             # Fractions: 三分之一, 一半, 1/3, a third of, two-thirds, half of.
             rf"(?P<zfrac>(?P<zfd>{_ZH_SMALL})分之(?P<zfn>{_ZH_SMALL}))",
-            r"(?P<zhalf>(?<![统唯])一半)",
-            r"(?P<slash>(?<![\d/.,])(?P<sn>[1-9])/(?P<sd>[2-9]|10)(?![\d/.]))",
+            r"(?P<zhalf>(?<![统唯另])一半)",
+            r"(?P<slash>(?<![\dA-Za-z/.,])(?P<sn>[1-9])/(?P<sd>[2-9]|10)(?![\d/.]))",
             r"(?P<efrac>(?<![A-Za-z])(?P<efn>(?i:a|one|two|three|four|five|six|seven|eight|nine))(?P<esep>[-\s])"
             r"(?P<efd>(?i:half|halves|thirds?|quarters?|fourths?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?))"
             r"(?![A-Za-z])(?P<eof>\s+of(?![A-Za-z]))?)",
@@ -181,7 +184,8 @@ _SCAN = re.compile(
             # Arabic digits with maybe a currency, a scale word, 多/余, %, percentage points or 成: "340,000",
             # "3.43 million", "17.5 billion yuan", "£3.2bn", "300亿元", "30多万", "10万余", "15%", "3个百分点".
             rf"(?P<arabic>(?P<acur>{_CUR_BEFORE})?\s?(?P<anum>{_ARABIC})"
-            rf"(?:\s*(?P<aen>{_EN_SCALES})|(?P<aab>{_EN_ABBREVIATED})|\s?(?P<azh>[多余]?[百千万亿]+))?(?P<apost>[多余])?"
+            rf"(?:\s*(?P<aen>{_EN_SCALES})|(?P<aab>{_EN_ABBREVIATED})|\s?(?P<azh>[多余]?[百千万亿]+)(?:(?<=[万亿])(?P<arest>\d{{1,4}}(?:[千百]万|[万千百])?)(?![\d年月号]|日(?![元圆])))?)?"
+            r"(?P<apost>[多余])?"
             rf"(?:(?P<app>{_POINTS})|(?P<apct>{_PERCENT})|(?P<acn>成)(?![为立员功群本就果绩交])|(?P<acur2>{_CUR_AFTER}))?"
             r"(?![\dA-Za-z]))",
             # English number words: "nine", "twenty-five", "two hundred", "ten thousand", "fifteen percent".
@@ -190,7 +194,7 @@ _SCAN = re.compile(
             # Chinese numerals: 三, 十四, 一百, 十余, 三十多万, 一千二百万元, 三成, 三个百分点.
             rf"(?P<zh>(?P<znum>[{_ZH_NUMERALS}]+(?:点[{_ZH_DIGITS}]+)?)"
             r"(?:(?P<zmid>[多余])(?P<zscale>[百千万亿]+))?(?P<zpost>[多余])?"
-            r"(?:(?P<zpp>个?百分点)|(?P<zcn>成)(?![为立员功群本就果绩交不])|(?P<zcur>美元|港元|港币|欧元|英镑|日元|元))?)",
+            r"(?:(?P<zpp>个?百分点)|(?P<zcn>成)(?![为立员功群本就果绩交不])|(?P<zcur>美元|港元|港币|欧元|英镑|日元|日圆|元))?)",
         ]
     )
     + ")"
@@ -202,9 +206,13 @@ _QUALIFIER = re.compile(
 )
 _CJK_AFTER = re.compile(r"\s*[\u4e00-\u9fff]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_NOT_A_HALF = re.compile(r"(?i:first|second|other|latter|the|a)\s+\Z")  # "the first half of 2023" is not 0.5
+# "the first half of 2023", "the top half of the box": a part, not a share.
+_NOT_A_HALF = re.compile(
+    r"(?<![A-Za-z])(?i:first|second|other|latter|the|a|one|top|bottom|upper|lower|left|right|back|front|this|that|"
+    r"each|its|their|his|her|our|last|past|next|final|northern|southern|eastern|western|north|south|east|west)\s+\Z"
+)
 # What joins the two ends of a range: "10-15%", "3 to 5 million", "between 3 and 5 million", "3至5万".
-_RANGE = re.compile(r"\s*[-–—~～－]\s*|\s+(?:to|and)\s+|\s*[至到]\s*")
+_RANGE = re.compile(r"\s*[-–—~～－/]\s*|\s+(?:to|and)\s+|\s*[至到]\s*")
 _BETWEEN = re.compile(r"(?i:between)\s+\Z")
 
 
@@ -337,8 +345,14 @@ def _arabic(match: re.Match[str], original: str) -> _Found:
     if not match["acur"] and start >= 1 and original[start - 1] in "-−" and _negative(original, start - 1):
         start, written = start - 1, -written
     value = float(written * scale)
+    if match["arest"]:  # 2356万2318, 1亿2000万: the rest is below the scale word it follows
+        rest = match["arest"]
+        digits_of_rest = rest.rstrip("万千百")
+        rest_value = int(digits_of_rest) * math.prod(_ZH_SCALE[char] for char in rest[len(digits_of_rest) :])
+        if rest_value < scale and scale in (10**4, 10**8):
+            value += rest_value if written >= 0 else -rest_value
     currency = re.sub(r"\s+", " ", (match["acur"] or match["acur2"] or "").strip().lower())
-    unit = _CURRENCY.get(currency, "")
+    unit = _zh_currency_before(original, start) or _CURRENCY.get(currency, "")
     bare = scale == 1 and not (match["apost"] or match["acn"])
     start = _qualified_start(original, start)
     bare = bare and start == match.start()
@@ -354,11 +368,15 @@ def _arabic(match: re.Match[str], original: str) -> _Found:
 
 def _negative(text: str, sign: int) -> bool:
     """Whether the dash at `sign` is a minus: not between two figures ("10-15") nor inside a word ("COVID-19")."""
-    before = text[max(0, sign - 12) : sign].rstrip()
-    if not before:
+    if text.startswith("-", sign + 1) or re.match(r"[\d.,]+-", text[sign + 1 : sign + 16]):
+        return False  # "-3-Speed": a hyphenated word
+    before = text[max(0, sign - 12) : sign]
+    stripped = before.rstrip()
+    if not stripped:
         return True
-    last = before[-1]
-    return not (last.isdigit() or (last.isascii() and last.isalpha()) or last in "%％)")
+    last = stripped[-1]
+    # "10-15", "10 - 15", "5%-8%": a dash between figures; "a -67 penalty": a minus after a word and a space
+    return not (last.isdigit() or last in "%％)" or (last.isascii() and last.isalpha() and stripped == before))
 
 
 def _words(match: re.Match[str], original: str) -> _Found | None:
@@ -410,7 +428,7 @@ def _chinese(match: re.Match[str], original: str) -> _Found | None:
         kind = "points" if match["zpp"] else "percent"
         value = value * 10 if match["zcn"] else value
         return _Found(Figure(original[start:end], value, kind, start, end), written, False)
-    unit = _CURRENCY.get(match["zcur"] or "", "")
+    unit = _zh_currency_before(original, match.start()) or _CURRENCY.get(match["zcur"] or "", "")
     bare = value == written and not (unit or match["zpost"]) and start == match.start()
     return _Found(Figure(original[start:end], value, "number", start, end, unit), written, bare)
 
@@ -448,20 +466,50 @@ def _join_ranges(found: list[_Found], text: str) -> None:
         joint = _RANGE.fullmatch(text, a.end, b.start)
         if a.bound or joint is None:
             continue
-        if "and" in joint.group() and not _BETWEEN.search(text, max(0, a.start - 10), a.start):
+        joiner = joint.group().strip()
+        if joiner == "and" and not _BETWEEN.search(text, max(0, a.start - 10), a.start):
             continue  # "3 and 5 million" is two figures; "between 3 and 5 million" is a range
-        written = text[b.start : b.end]
-        if a.kind == "year" and b.kind == "number" and joint.group().strip() in ("-", "–", "—") and written.isdigit():
-            if len(written) <= 2 and b.value > a.value % 100:
-                b = replace(b, value=a.value - a.value % 100 + b.value, kind="year")  # 1665–66
+        span = _year_span(a, b, text) if joiner in ("-", "–", "—", "/") else None
+        if span is not None:
+            a, b = replace(a, value=span[0], kind="year"), replace(b, value=span[1], kind="year")
+        elif joiner == "/" and not (a.kind == b.kind == "year"):
+            continue  # 50%/50%, 24/7
         elif low.bare and b.kind in ("number", "percent", "points") and high.written:
-            value = a.value * b.value / high.written
-            if abs(value) <= abs(b.value):  # "150 to 2 million" is not 150 million to 2 million
-                a, b = replace(a, value=value, kind=b.kind, unit=a.unit or b.unit), replace(b, unit=b.unit or a.unit)
+            scale = b.value / high.written
+            if scale != 1 and abs(a.value * scale) > abs(b.value):
+                continue  # "from 150 to 2 million", "from 5 to 3 million": which scale the first one has is unclear
+            a, b = (
+                replace(a, value=a.value * scale, kind=b.kind, unit=a.unit or b.unit),
+                replace(b, unit=b.unit or a.unit),
+            )
+            found[i], found[i + 1] = _Found(a, low.written, False), _Found(b, high.written, False)
         if a.kind != b.kind or a.value >= b.value:
-            continue
+            continue  # "fell from 44 to 24 percent" is a change, not a range (44 still is a percent)
         found[i] = _Found(replace(a, bound="low"), low.written, False)
         found[i + 1] = _Found(replace(b, bound="high"), high.written, False)
+
+
+def _year_span(a: Figure, b: Figure, text: str) -> tuple[float, float] | None:
+    """The two years of a span written "2005–06", "1728–29", "1961–2" or "2017/18"; None if it is not one."""
+    first, second = text[a.start : a.end], text[b.start : b.end]
+    if not (first.isdigit() and len(first) == 4 and 1000 <= a.value <= 2199 and a.kind in ("year", "number")):
+        return None
+    if b.kind == "year" and a.value < b.value:
+        return a.value, b.value
+    if not (second.isdigit() and len(second) <= 2 and b.kind == "number"):
+        return None
+    century = 10 ** len(second)
+    if b.value <= a.value % century:
+        return None
+    return a.value, a.value - a.value % century + b.value
+
+
+def _zh_currency_before(text: str, start: int) -> str:
+    """The currency a Chinese amount names before it (新台币2300元, 港币5亿): it says more than the 元 after it."""
+    before = text[max(0, start - 3) : start]
+    if not before or before[-1] not in "币金":
+        return ""
+    return next((_CURRENCY[name] for name in ("新台币", "台币", "港币", "人民币", "美金") if before.endswith(name)), "")
 
 
 def _qualified_start(text: str, start: int) -> int:
