@@ -180,7 +180,7 @@ _SCAN = re.compile(
             r"(?P<efrac>(?<![A-Za-z])(?P<efn>(?i:a|one|two|three|four|five|six|seven|eight|nine))(?P<esep>[-\s])"
             r"(?P<efd>(?i:half|halves|thirds?|quarters?|fourths?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?))"
             r"(?![A-Za-z])(?P<eof>\s+of(?![A-Za-z]))?)",
-            r"(?P<ehalf>(?<![A-Za-z])(?i:half)(?=\s+(?:of|the)\s))",
+            r"(?P<ehalf>(?<![A-Za-z])(?i:half)(?=\s+(?:of|the)(?![A-Za-z])))",
             # Arabic digits with maybe a currency, a scale word, 多/余, %, percentage points or 成: "340,000",
             # "3.43 million", "17.5 billion yuan", "£3.2bn", "300亿元", "30多万", "10万余", "15%", "3个百分点".
             rf"(?P<arabic>(?P<acur>{_CUR_BEFORE})?\s?(?P<anum>{_ARABIC})"
@@ -355,7 +355,6 @@ def _arabic(match: re.Match[str], original: str) -> _Found:
     unit = _zh_currency_before(original, start) or _CURRENCY.get(currency, "")
     bare = scale == 1 and not (match["apost"] or match["acn"])
     start = _qualified_start(original, start)
-    bare = bare and start == match.start()
     if match["apct"] or match["app"] or match["acn"]:
         kind = "points" if match["app"] else "percent"
         value = value * 10 if match["acn"] else value
@@ -391,7 +390,7 @@ def _words(match: re.Match[str], original: str) -> _Found | None:
         return None  # "one of the…", "one axis": rarely a count
     start, end = _qualified_start(original, match.start()), match.end()
     kind = "points" if match["wpp"] else "percent" if match["wpct"] else "number"
-    bare = kind == "number" and value == written and start == match.start()
+    bare = kind == "number" and value == written
     return _Found(Figure(original[start:end], float(value), kind, start, end), float(written), bare)
 
 
@@ -429,7 +428,7 @@ def _chinese(match: re.Match[str], original: str) -> _Found | None:
         value = value * 10 if match["zcn"] else value
         return _Found(Figure(original[start:end], value, kind, start, end), written, False)
     unit = _zh_currency_before(original, match.start()) or _CURRENCY.get(match["zcur"] or "", "")
-    bare = value == written and not (unit or match["zpost"]) and start == match.start()
+    bare = value == written and not match["zpost"]
     return _Found(Figure(original[start:end], value, "number", start, end, unit), written, bare)
 
 
