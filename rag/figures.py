@@ -107,6 +107,8 @@ _ZH_COUNTERS = (
     "个 名 位 人次 人 次 届 种 座 条 项 件 部 本 家 所 只 头 匹 辆 架 艘 场 册 卷 章 节 集 季 期 批 块 户 枚 颗 层 间 "
     "支 队 局 盘 票 份 例 首 幅 篇 张 片 根 株 棵 门 步 轮 任 级 栋 套 对 双 组 类 席 大 度 成 月 日 号"
 ).split()
+# 哪一年 "which year", 每一年 "each year", 同一年 "the same year", 这一天 "this day": 一 picks one out, it does not count.
+_NOT_ONE_BEFORE = set("哪每同这那前后上下另任统单唯逐其某")
 _ZH_ONE_UNIT = re.compile("|".join(sorted(_ZH_MEASURES, key=len, reverse=True)))
 _ZH_UNIT = re.compile(
     "|".join(sorted(_ZH_MEASURES + _ZH_COUNTERS, key=len, reverse=True)) + rf"|\s*(?:[至到~～－-])\s*[\d{_ZH_NUMERALS}]"
@@ -396,8 +398,11 @@ def _words(match: re.Match[str], original: str) -> _Found | None:
 
 def _chinese(match: re.Match[str], original: str) -> _Found | None:
     run, before = match["znum"], original[match.start() - 1 : match.start()]
-    if run == "一" and not (match["zcn"] or match["zpp"] or match["zcur"] or _ZH_ONE_UNIT.match(original, match.end())):
-        return None  # 一直, 统一, 一个: an article or a word part; 一年, 一倍 are counts
+    if run == "一" and (
+        before in _NOT_ONE_BEFORE
+        or not (match["zcn"] or match["zpp"] or match["zcur"] or _ZH_ONE_UNIT.match(original, match.end()))
+    ):
+        return None  # 一直, 统一, 一个: an article or a word part; 哪一年 (which year); 一年, 一倍 are counts
     if before in ("数", "几") or original.startswith("位数", match.end("znum")):
         return None  # 数十 (dozens), 几百, 两位数 (double-digit): not counts
     suffixed = match["zpost"] or match["zmid"] or match["zcur"] or match["zpp"] or match["zcn"]
