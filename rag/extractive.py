@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -35,9 +36,9 @@ LIKELIEST_SHOWN = 2  # answering sentences a refusal shows among its nearest pas
 WANTED = {
     "count": ("number",),
     "amount": ("number",),
-    "date": ("date", "year"),
-    "percent": ("percent",),
-    "any": ("number", "percent", "date", "year"),
+    "date": ("date", "year", "decade"),
+    "percent": ("percent", "points", "fraction"),
+    "any": ("number", "percent", "date", "year", "points", "fraction", "decade"),
     "none": (),
     "comparison": (),
 }
@@ -296,7 +297,7 @@ class ExtractiveAnswerer:
             before = tokenize(text[max(0, figure.start - 30) : figure.start])
         else:
             cut = _CLAUSE_BREAK.search(following)
-            if cut and figure.kind not in ("date", "year"):  # "In June 2021, Nawei was listed": the date's event
+            if cut and figure.kind not in ("date", "year"):  # "In June 2021, the firm was listed": the date's event
                 following = following[: cut.start()]
             preceding = text[max(0, figure.start - 120) : figure.start]
             tail = max(0, len(preceding) - 40)  # the verb stands right before the figure
@@ -464,6 +465,13 @@ def write_figure(figure: Figure, lang: str) -> str:
     money = {"CNY": (" yuan", "元"), "USD": (" US dollars", "美元")}.get(figure.unit, ("", ""))
     if figure.kind == "percent":
         return f"{_number(value)}%"
+    if figure.kind == "points":
+        return f"{_number(value)} percentage points" if lang == "en" else f"{_number(value)}个百分点"
+    if figure.kind == "fraction":
+        share = Fraction(value).limit_denominator(100)
+        return f"{share.numerator}/{share.denominator}"
+    if figure.kind == "decade":
+        return f"{int(value)}s" if lang == "en" else f"{int(value)}年代"
     if figure.kind == "year":
         return f"{int(value)}" if lang == "en" else f"{int(value)}年"
     if figure.kind == "date":
