@@ -35,7 +35,7 @@ class Answer:
     # They support nothing and the text has no markers for them; empty for a found answer.
     nearest: list[Citation] = field(default_factory=list)
     # A follow-up answered offline: the question as searched, with the earlier subject carried in ("And how many
-    # of them are high-level? (talents, Suzhou High-tech Zone)"); "" when the question was read as it stands.
+    # of them are nurses? (staff, Oakdale)"); "" when the question was read as it stands.
     read_as: str = ""
 
 

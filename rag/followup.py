@@ -36,7 +36,7 @@ _FRAME_EN = frozenset("how many much what when which who whom whose where why ye
 _FRAME_ZH = frozenset("多少 几 什么 何时 哪 哪些 哪一年 如何 怎样 怎么 是否 吗 呢".split())
 # Words too general to be a subject ("how many people …").
 _GENERIC = frozenset("people person persons time times thing things one ones 人 人数 数量 总数 总量 情况 东西".split())
-# An English question with its auxiliary before the subject ("How many talents has the zone gathered?") puts
+# An English question with its auxiliary before the subject ("How many nurses has the Oakdale clinic hired?") puts
 # its main verb after the subject, before any preposition: that verb is the predicate, not the subject.
 _INVERTED = re.compile(
     r"\b(?:do|does|did|has|have|had|will|would|can|could|should)\s+(.+?)(?=\s+(?:in|on|at|for|from|by|to|during|since|of|with|over|under|between|after|before)\b|[?？.,]|$)",
@@ -45,7 +45,7 @@ _INVERTED = re.compile(
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+(?:[.,]\d+)*")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # Parts of speech jieba gives words that name a subject: nouns, names, times, abbreviations, idioms, and words
-# outside its dictionary (x: 高层次人才, glossary words); verbs, adverbs, pronouns, particles and measure words don't.
+# outside its dictionary (x: 营收, glossary words); verbs, adverbs, pronouns, particles and measure words don't.
 _ZH_SUBJECT_TAGS = ("n", "t", "s", "j", "l", "i", "x", "eng", "vn", "an")
 _NOUN_TAGS = ("n", "s", "j", "x", "vn", "l", "i")
 
@@ -62,7 +62,7 @@ class FollowUp:
 
     question: str
     text: str  # what is searched: the question itself, or the question with the earlier subject carried in
-    carried: tuple[str, ...] = ()  # words taken from earlier questions ("talents", "Suzhou High-tech Zone")
+    carried: tuple[str, ...] = ()  # words taken from earlier questions ("nurses", "Oakdale")
     refers_back: bool = False  # the question points back (pronoun, ellipsis, no subject of its own)
     note: str | None = None  # said in the answer when it points back but nothing could be carried
 
@@ -117,8 +117,8 @@ def refers_back(question: str) -> bool:
 
 def subject(question: str) -> list[str]:
     """What a question is about, in its own words and order: the thing counted and its qualifiers, without the
-    words that frame the question or its verb ("How many talents has the Suzhou High-tech Zone gathered?" →
-    talents, Suzhou High-tech Zone)."""
+    words that frame the question or its verb ("How many nurses has the Oakdale Children's Clinic hired?" →
+    nurses, Oakdale Children Clinic)."""
     if CJK.search(question):
         pieces: list[str] = []
         joined = False  # whether the previous word was kept: neighbours make one phrase (星河 电子: 星河电子)
@@ -153,7 +153,7 @@ def subject(question: str) -> list[str]:
             and not (word.islower() and (lower in verbs or re.fullmatch(r"[a-z]{3,}(?:ed|ing)", lower)))
         )
         if keep and run and word[0].isupper() == run[-1][0].isupper() and word[0].isupper():
-            run.append(word)  # a name of several words stays one phrase: "Suzhou High-tech Zone"
+            run.append(word)  # a name of several words stays one phrase: "Oakdale Children Clinic"
             continue
         if run:
             phrases.append(" ".join(run))
