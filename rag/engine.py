@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.embeddings import BaseEmbedding
 
 from rag.answer import Answer, not_found
-from rag.corpus import Article, Skipped, read_folder
+from rag.corpus import Article, Paragraph, Skipped, read_folder
 from rag.embeddings import build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
 from rag.followup import read_follow_up
@@ -210,6 +210,20 @@ class Engine:
     def add(self, path: Path, progress: Progress | None = None) -> IngestReport:
         """Ingest one more article folder without removing what is already there (the UI's upload)."""
         return self.ingest(path, progress=progress, prune=False)
+
+    def paragraphs(self, document: str) -> list[Paragraph]:
+        """The stored paragraphs of one article in reading order, numbered as citations number them."""
+        return self.index.article(document)
+
+    def remove(self, document: str) -> bool:
+        """Delete one article from the store and the index (the page's "Remove"); False when there was none."""
+        with self._lock:
+            if document not in self.store.manifest():
+                return False
+            before = self._index if self._index is not None else self._load()
+            self.store.remove(document)
+            self._index = self._with(before, [document], [])
+        return True
 
     def search(self, question: str) -> tuple[Question, list[Hit]]:
         """The question as understood (language, figure wanted, translations) and the sentences retrieved for it."""
