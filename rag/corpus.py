@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+log = logging.getLogger(__name__)
+
 SUFFIXES = (".txt", ".md")
 KINDS = ("paragraph", "heading", "caption", "byline")
+FRONT_MATTER_CHARS = 16_000  # a front matter block longer than this is refused unread
+FIELD_CHARS = {"title": 500, "source": 2_000, "byline": 500, "lang": 16}  # longer values are refused
+PARAGRAPH_CHARS = 4_000  # longer paragraphs are split on sentence ends into pieces a citation can show whole
 
 
 class ArticleError(ValueError):
@@ -52,6 +60,7 @@ class Article:
     path: Path
     digest: str
     paragraphs: tuple[Paragraph, ...]
+    notes: tuple[str, ...] = ()  # what was changed while reading it (a paragraph split, a title cut), in plain words
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,8 @@ def read_folder(folder: Path, max_bytes: int = 2_000_000) -> tuple[list[Article]
             continue
         seen[article.id] = path
         articles.append(article)
+        for note in article.notes:
+            log.warning("%s: %s", path.name, note)
     return articles, skipped
 
 
@@ -132,7 +143,8 @@ def parse_article(text: str, doc_id: str, path: Path | None = None) -> Article:
     if not body.strip():
         raise ArticleError("it has no text")
     lang = str(meta.get("lang") or detect_lang(body))
-    blocks = rebuild_paragraphs(body, lang, markdown=path is not None and path.suffix.lower() == ".md")
+    notes: list[str] = []
+    blocks = bounded(rebuild_paragraphs(body, lang, markdown=path is not None and path.suffix.lower() == ".md"), notes)
     if not any(kind == "paragraph" for kind, _ in blocks):
         raise ArticleError("it has no paragraph of running text")
     paragraphs = tuple(
@@ -147,6 +159,9 @@ def parse_article(text: str, doc_id: str, path: Path | None = None) -> Article:
         for number, (kind, text) in enumerate(blocks, start=1)
     )
     title = str(meta.get("title") or next((p.text for p in paragraphs if p.kind == "heading"), doc_id))
+    if len(title) > FIELD_CHARS["title"]:  # a heading taken as the title (a title in the front matter is checked)
+        title = title[: FIELD_CHARS["title"] - 1].rstrip() + "…"
+        notes.append(f"its first heading was cut to {FIELD_CHARS['title']} characters to serve as its title")
     return Article(
         id=doc_id,
         title=title,
@@ -156,7 +171,44 @@ def parse_article(text: str, doc_id: str, path: Path | None = None) -> Article:
         path=path or Path(doc_id),
         digest=digest(repr(sorted(meta.items())) + body)[:16],
         paragraphs=paragraphs,
+        notes=tuple(notes),
     )
+
+
+def bounded(blocks: list[tuple[str, str]], notes: list[str]) -> list[tuple[str, str]]:
+    """`blocks` with each one longer than PARAGRAPH_CHARS split into pieces, noting each split in `notes`."""
+    out: list[tuple[str, str]] = []
+    for number, (kind, text) in enumerate(blocks, start=1):
+        if len(text) <= PARAGRAPH_CHARS:
+            out.append((kind, text))
+            continue
+        pieces = pieces_of(text, PARAGRAPH_CHARS)
+        notes.append(
+            f"paragraph {number} ({len(text):,} characters) was split into {len(pieces)} paragraphs of at most "
+            f"{PARAGRAPH_CHARS:,} characters"
+        )
+        out.extend((kind, piece) for piece in pieces)
+    return out
+
+
+def pieces_of(text: str, limit: int) -> list[str]:
+    """`text` cut into pieces of at most `limit` characters, at sentence ends (a sentence longer than that is cut
+    at its last space before the limit, or at the limit when it has none there)."""
+    pieces: list[str] = []
+    start = end = 0
+    for sentence in split_sentences(text):
+        if sentence.end - start > limit and end > start:
+            pieces.append(text[start:end].strip())
+            start = sentence.start
+        while sentence.end - start > limit:
+            space = text.rfind(" ", start + 1, start + limit + 1)
+            cut = space if space > start else start + limit
+            pieces.append(text[start:cut].strip())
+            start = cut + (1 if space > start else 0)
+        end = sentence.end
+    if text[start:].strip():
+        pieces.append(text[start:].strip())
+    return [piece for piece in pieces if piece]
 
 
 def paragraph_text(sentences: list[tuple[int, str]]) -> str:
@@ -172,17 +224,46 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases: `*name` repeats a value by reference, so a few hundred bytes of nested
+    aliases expand to gigabytes (a "billion laughs"); front matter has no use for them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise ArticleError("its front matter uses a YAML alias (*name); write the value out instead")
+        return super().compose_node(parent, index)
+
+
 def split_front_matter(text: str) -> tuple[dict[str, object], str]:
-    """Split a leading `---` YAML block from the body; a file without one has empty metadata."""
+    """Split a leading `---` YAML block from the body; a file without one has empty metadata.
+
+    The block and its fields are bounded (FRONT_MATTER_CHARS, FIELD_CHARS) and YAML aliases are refused, so the
+    metadata is never larger than the file."""
     match = re.match(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", text, re.DOTALL)
     if not match:
         return {}, text
+    if len(match.group(1)) > FRONT_MATTER_CHARS:
+        raise ArticleError(
+            f"its front matter is {len(match.group(1)):,} characters, over the {FRONT_MATTER_CHARS:,}-character limit"
+        )
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = yaml.load(match.group(1), Loader=_FrontMatterLoader) or {}  # noqa: S506 (a SafeLoader, less aliases)
     except yaml.YAMLError as error:
         raise ArticleError(f"its front matter is not valid YAML ({error.__class__.__name__})") from error
+    except RecursionError:
+        raise ArticleError("its front matter is nested too deeply") from None
     if not isinstance(meta, dict):
         raise ArticleError("its front matter is not a list of 'key: value' lines")
+    for field, limit in FIELD_CHARS.items():
+        value = meta.get(field)
+        if value is None:
+            continue
+        if isinstance(value, (list, dict, set)):
+            raise ArticleError(f"its front matter field {field!r} is a list or a mapping, not text")
+        if len(str(value)) > limit:
+            raise ArticleError(
+                f"its front matter field {field!r} is {len(str(value)):,} characters, over the {limit:,}-character limit"
+            )
     # Values are cleaned like the body: a YAML escape such as "\ud800" must not reach the store as a lone surrogate.
     return {str(k): normalize(v).strip() if isinstance(v, str) else v for k, v in meta.items()}, text[match.end() :]
 
@@ -262,7 +343,8 @@ def rebuild_paragraphs(body: str, lang: str, markdown: bool = False) -> list[tup
     out: list[list[str]] = []  # [kind, text]
     open_at: int | None = None  # index in `out` of a paragraph still waiting for its end
     texts = [block.text for block in blocks]
-    repeated = {text for text in texts if len(text) <= 100 and texts.count(text) > 1}
+    counts = Counter(texts)
+    repeated = {text for text in texts if len(text) <= 100 and counts[text] > 1}
     for i, block in enumerate(blocks):
         text = block.text
         following = blocks[i + 1].text if i + 1 < len(blocks) else ""
@@ -346,7 +428,8 @@ def split_sentences(text: str) -> list[Sentence]:
 
 def _abbreviation(text: str, dot: int) -> bool:
     """Is the period at `dot` the end of an abbreviation or an initial rather than of a sentence?"""
-    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:dot])
+    # Only the characters just before the dot: searching the whole prefix made a long paragraph quadratic.
+    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot - 40) : dot])
     if not word:
         return False
     token = word.group(1).lower()
