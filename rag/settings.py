@@ -56,3 +56,8 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535, description="Port of the chat UI.")
     ui_auth: str | None = Field(None, description="'user:password' to require a login for the chat UI and its API.")
     max_upload_bytes: int = Field(2_000_000, ge=1, description="Largest article file the chat UI accepts.")
+    max_request_bytes: int = Field(
+        1_000_000,
+        ge=1_024,
+        description="Largest request body the chat page reads (uploads excepted: max_upload_bytes).",
+    )

@@ -3,6 +3,7 @@ questions during an upload, and a failing language model behind the chat page.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -275,6 +276,73 @@ def test_the_api_answers_a_bad_question_with_the_message(page: str, case: str) -
 def test_the_api_survives_a_surrogate_around_a_good_question(page: str) -> None:
     answer = call_ask(page, "\udc80How many talents does Suzhou have?")
     assert answer["found"] is True and "3.43 million" in answer["text"]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [(None, "nothing"), (42, "a number"), (["How many talents?"], "a list"), ({"q": "talents"}, "an object")],
+    ids=["null", "number", "list", "object"],
+)
+def test_the_api_answers_a_question_that_is_not_text_with_a_message_and_no_traceback(
+    page: str, question: Any, kind: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    answer = call_ask(page, question)
+    assert (answer["text"], answer["found"], answer["citations"]) == (
+        f"The question must be text, not {kind}.",
+        False,
+        [],
+    )
+    assert "Traceback" not in "".join(capfd.readouterr())
+
+
+def raw_post(url: str, head: dict[str, str], chunks: Iterator[bytes], timeout: float = 10) -> tuple[int, float]:
+    """POST to the ask endpoint over a bare socket, writing `chunks` until the server answers; (status, seconds)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url)
+    started = time.monotonic()
+    with socket.create_connection((where.hostname, where.port), timeout=timeout) as sock:
+        lines = [f"POST {where.path}gradio_api/call/ask HTTP/1.1", f"Host: {where.netloc}"]
+        lines += [f"{name}: {value}" for name, value in head.items()]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        sock.setblocking(False)
+        reply = b""
+        for chunk in chunks:
+            with contextlib.suppress(BlockingIOError):
+                reply += sock.recv(4096)
+            if reply or time.monotonic() - started > timeout:
+                break
+            try:
+                sock.sendall(chunk)
+            except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+                time.sleep(0.05)
+        sock.settimeout(timeout)
+        while b"\r\n" not in reply:
+            reply += sock.recv(4096)
+    return int(reply.split()[1]), time.monotonic() - started
+
+
+def test_the_api_refuses_a_body_declared_over_the_limit_before_it_is_sent(page: str, settings: Settings) -> None:
+    # 102 MB announced, a few KB sent: the answer comes at once, without waiting for (or keeping) the rest.
+    head = {"Content-Type": "application/json", "Content-Length": "102000000"}
+    status, seconds = raw_post(page, head, iter([b'{"data": ["' + b"x" * 4096] + [b"x" * 4096] * 3))
+    assert status == 413 and seconds < 5
+
+
+def test_the_api_refuses_a_chunked_body_once_it_passes_the_limit(page: str, settings: Settings) -> None:
+    limit = settings.max_request_bytes
+    piece = b"x" * 8192
+    chunks = iter([f"{len(piece):x}\r\n".encode() + piece + b"\r\n"] * (limit // len(piece) * 50))
+    status, seconds = raw_post(page, {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}, chunks)
+    assert status == 413 and seconds < 10
+    assert call_ask(page, "How many talents does Suzhou have?")["found"] is True  # the page carries on
+
+
+def test_a_question_of_the_longest_allowed_length_fits_the_body_limit(page: str, settings: Settings) -> None:
+    question = "苏" * (settings.max_question_chars - 1) + "？"  # as JSON, six bytes a character
+    assert len(json.dumps({"data": [question]})) < settings.max_request_bytes
+    assert call_ask(page, question)["found"] is False
 
 
 # Questions while an upload is being ingested

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from rag.answer import Answer, Citation
 from rag.citations import MARKER
 from rag.corpus import SUFFIXES
 from rag.engine import Engine, IngestReport
 from rag.settings import Settings
+from ui.limits import BodyLimit
 
 CSS_PATH = Path(__file__).with_name("app.css")
 
@@ -379,6 +381,8 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "ssr_mode": False,
         "show_error": True,
         "quiet": True,
+        # The /ask API (and every other request but an upload) is refused past this size before it is read whole.
+        "app_kwargs": {"middleware": [Middleware(BodyLimit, limit=settings.max_request_bytes)]},
     }
 
 
