@@ -20,7 +20,7 @@ from gradio_client import Client
 from rag.answer import NOT_FOUND
 from rag.cli import main
 from rag.engine import Engine
-from rag.llm import CUT_OFF, UNREACHABLE
+from rag.llm import CUT_OFF, TIMED_OUT, UNREACHABLE
 from rag.settings import Settings
 from tests.conftest import CountingE5
 from tests.openai_server import ChatServer, Reply, Request
@@ -395,6 +395,8 @@ class Model:
             return f"At present, Suzhou has about 3.43 million talents [{source_number(request, '3.43 million')}]."
         if self.mode == "slow":
             return Reply("too late", delay=3.0)
+        if self.mode == "drip":  # 400 characters, two every 0.2 s: 40 s of answer, no read ever timing out
+            return Reply("At present, Suzhou has about 3.43 million talents [1]. " * 8, chunk_chars=2, interval=0.2)
         if self.mode == "cut":
             return Reply("At present, Suzhou has about 3.43 million talents [1].", cut_after=3)
         return Reply(status=int(self.mode), content="failing", headers={"retry-after-ms": "10"})
@@ -438,11 +440,30 @@ def test_a_failing_model_gives_the_offline_answer_with_a_notice_and_the_next_que
     assert time.monotonic() - started < 15
     assert failed["backend"] == "offline" and failed["found"] is True
     assert failed["text"] == engine.ask(TALENTS).text
-    assert failed["warnings"] == [CUT_OFF if fault == "cut" else UNREACHABLE]
+    late = TIMED_OUT.format(seconds=0.5)
+    assert failed["warnings"] == [CUT_OFF if fault == "cut" else late if fault == "slow" else UNREACHABLE]
     scripted.mode = "ok"
     answer = client.predict(TALENTS, api_name="/ask")
     assert answer["backend"] == "openai" and answer["warnings"] == []
     assert answer["text"] == "At present, Suzhou has about 3.43 million talents [1]."
+
+
+@pytest.mark.server
+def test_a_dripping_model_holds_no_question_past_the_deadline(
+    llm_page: str, model: tuple[ChatServer, Model], engine: Engine
+) -> None:
+    _, scripted = model
+    scripted.mode = "drip"
+    offline = engine.ask(TALENTS).text
+    started = time.monotonic()
+    jobs = [Client(llm_page, verbose=False).submit(TALENTS, api_name="/ask") for _ in range(8)]
+    results = [job.result(timeout=120) for job in jobs]
+    took = time.monotonic() - started
+    assert all(r["text"] == offline and r["warnings"] == [TIMED_OUT.format(seconds=0.5)] for r in results)
+    # Four at a time (the page's concurrency), each cut off 0.5 s into the model's answer: two rounds, not the
+    # 40 s a dripped answer takes to finish.
+    assert took < 20, took
+    scripted.mode = "ok"
 
 
 @pytest.mark.server
@@ -453,7 +474,7 @@ def test_slow_model_answers_do_not_hold_up_the_queue(llm_page: str, model: tuple
     started = time.monotonic()
     jobs = [Client(llm_page, verbose=False).submit(TALENTS, api_name="/ask") for _ in range(8)]
     results = [job.result(timeout=60) for job in jobs]
-    assert all(r["backend"] == "offline" and r["warnings"] == [UNREACHABLE] for r in results)
-    assert time.monotonic() - started < 45  # eight questions, four at a time, each given up after two 0.5 s tries
+    assert all(r["backend"] == "offline" and r["warnings"] == [TIMED_OUT.format(seconds=0.5)] for r in results)
+    assert time.monotonic() - started < 45  # eight questions, four at a time, each given up after 0.5 s
     scripted.mode = "ok"
     assert Client(llm_page, verbose=False).predict(TALENTS, api_name="/ask")["backend"] == "openai"
