@@ -332,7 +332,7 @@ class Engine:
             self._store = None
 
     def add(self, path: Path, progress: Progress | None = None) -> IngestReport:
-        """Ingest one more article folder without removing what is already there (the UI's upload)."""
+        """Ingest one more article folder (or file) without removing anything."""
         return self.ingest(path, progress=progress, prune=False)
 
     def search(self, question: str) -> tuple[Question, list[Hit]]:
