@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.embeddings import BaseEmbedding
 
 from rag.answer import Answer, not_found
-from rag.corpus import SUFFIXES, Article, Skipped, article_id, read_article, read_folder
+from rag.corpus import SUFFIXES, Article, Paragraph, Skipped, article_id, read_article, read_folder
 from rag.embeddings import build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
+from rag.followup import read_follow_up
 from rag.ledger import UPLOAD, Holding, Ledger
 from rag.question import Question, analyse, clean, cross_lingual, problem, translated_query
 from rag.retrieve import Hit, Index, Retriever
@@ -335,6 +336,26 @@ class Engine:
         """Ingest one more article folder (or file) without removing anything."""
         return self.ingest(path, progress=progress, prune=False)
 
+    def paragraphs(self, document: str) -> list[Paragraph]:
+        """The stored paragraphs of one article in reading order, numbered as citations number them."""
+        return self.index.article(document)
+
+    def remove(self, document: str) -> bool:
+        """Delete one article from the store and the index (the page's "Remove"); False when there was none."""
+        with self._lock:
+            entry = self.store.manifest().get(document)
+            if entry is None:
+                return False
+            before = self._index if self._index is not None else self._open()[0]
+            self.store.remove(document)
+            self._index = self._with(before, [document], [])
+            if entry.origin == UPLOAD and self.uploads_dir.is_dir():
+                # Its kept file goes too, or a rebuild would bring back what the reader removed.
+                for kept in self.uploads_dir.iterdir():
+                    if kept.is_file() and article_id(kept) == document:
+                        kept.unlink()
+        return True
+
     def search(self, question: str) -> tuple[Question, list[Hit]]:
         """The question as understood (language, figure wanted, translations) and the sentences retrieved for it."""
         index = self.index
@@ -348,8 +369,9 @@ class Engine:
         """Answer a question from the articles, citing at most `top_k` paragraphs (default: settings.top_k);
         never raises for a bad question.
 
-        `history` holds the conversation's earlier (question, answer) turns: with the LLM backend a follow-up
-        is rewritten into a standalone question before retrieval (the offline backend answers it as it is).
+        `history` holds the conversation's earlier (question, answer) turns: a follow-up ("And how many of them
+        are high-level?") is rewritten into a standalone question before retrieval — by the model with the LLM
+        backend, by `rag.followup` offline (the earlier question's subject carried in; `Answer.read_as`).
         `llm` picks the backend for this question ("offline" or "openai"; default: settings.llm).
         """
         for item in self.stream(question, history, top_k=top_k, llm=llm):
@@ -378,11 +400,25 @@ class Engine:
                 answerer = self._llm_answerer(offline)
                 answer = yield from answerer.stream(clean(question), history or [], search)
             else:
-                answer = offline.answer(*search(question))
+                answer = self._answer_offline(offline, question, history or [], search)
                 yield answer.text
             if not answer.found and not answer.nearest and searched:  # the LLM said the articles do not say
                 answer = replace(answer, nearest=offline.nearest(*searched[0]))  # of the question as asked
         yield replace(answer, question=question, seconds=time.perf_counter() - started)
+
+    @staticmethod
+    def _answer_offline(
+        offline: ExtractiveAnswerer, question: str, history: Sequence[Turn], search: Callable[[str], tuple[Question, list[Hit]]]
+    ) -> Answer:
+        """The offline answer; a follow-up is searched with the earlier turns' subject carried in (no model needed
+        to read "how many of them …"), or says that it could not tell what it refers to."""
+        follow = read_follow_up(question, history)
+        answer = offline.answer(*search(follow.text))
+        if follow.text != question:
+            answer = replace(answer, read_as=follow.text)
+        if follow.note:
+            answer = replace(answer, warnings=[*answer.warnings, follow.note])
+        return answer
 
     def _llm_answerer(self, offline: ExtractiveAnswerer) -> LLMAnswerer:
         from rag.llm import LLMAnswerer, build_client

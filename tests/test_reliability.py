@@ -245,6 +245,8 @@ def test_uploads_survive_a_rebuild(fresh_settings: Settings, tmp_path: Path) -> 
     assert _ingest(fresh_settings, None, prune=False, rebuild=True) == 0
     rebuilt = Engine(fresh_settings, embedder=CountingE5())
     assert set(whole(rebuilt)) == {"park", "harbour", "museum"}
+    assert rebuilt.remove("harbour")  # removed from the page: its kept file goes too, so no rebuild brings it back
+    assert not (fresh_settings.data_dir / "uploads" / "harbour.md").exists()
 
 
 def test_with_no_articles_at_all_questions_are_answered_not_found(fresh_settings: Settings) -> None:
