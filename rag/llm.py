@@ -524,14 +524,14 @@ def _names(sentence: str) -> list[str]:
 
 def _unsupported(text: str, cited: Sequence[str], known: Sequence[str] = ()) -> list[str]:
     """Warnings for each link and Latin-script name in the answer that no cited paragraph contains (a name may
-    also come from `known`: the question, the cited articles' titles). Names are checked only when a cited
-    paragraph is in Latin script: a Chinese paragraph writes them its own way."""
+    also come from `known`: the question, the cited articles' titles)."""
     warnings: list[str] = []
     pool = " ".join(cited).lower()
     for url in dict.fromkeys(u.rstrip(".,;:!?)]}”’'\"") for u in _URL.findall(text)):
         if url.lower() not in pool:
             warnings.append(f"The link “{url}” is in no source the answer cites.")
-    latin = " ".join(paragraph for paragraph in cited if not CJK.search(paragraph)).lower()
+    # A Chinese paragraph writes names its own way: they are checked only when every cited paragraph is in Latin script.
+    latin = " ".join(cited).lower() if cited and not any(CJK.search(paragraph) for paragraph in cited) else ""
     if latin:
         plain = _URL.sub(" ", text)
         for sentence in split_sentences(plain):
