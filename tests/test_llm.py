@@ -205,7 +205,7 @@ def test_timeout_gives_the_offline_answer(engine: Engine, server: ChatServer) ->
     started = time.perf_counter()
     deltas, answer = run(llm_engine, TALENTS)
     # One deadline for the whole question: the hung request is given up at 1 s, and no retry starts after it.
-    assert time.perf_counter() - started < 4.0  # 1 s of model time, and the searches around it
+    assert time.perf_counter() - started < 8.0  # 1 s of model time and the searches around it; the reply comes at 10 s
     assert len(server.requests) == 2  # the translation, then the answer once
     assert answer.backend == "offline" and answer.text == offline.text and answer.citations == offline.citations
     assert answer.warnings == [TIMED_OUT.format(seconds=1.0)]
