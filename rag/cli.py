@@ -11,9 +11,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from rag.answer import Citation
+
 EXAMPLES = """examples:
   rag ingest                      ingest the seed articles (only new or changed ones are embedded)
-  rag ingest ~/articles           ingest a folder of .txt / .md articles
+  rag ingest ~/articles           ingest a folder of articles (.txt .md .html .pdf .docx)
+  rag ingest https://example.org/news/story.html   fetch web pages and ingest their articles
+  rag ingest links.txt            fetch the links a file lists, one a line
   rag ask "How many talents does Suzhou have?"
   rag ask "苏州高新区已累计集聚各类人才多少人？" --json
   rag chat                        open the chat page on http://127.0.0.1:7860
@@ -33,8 +37,13 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = main.add_subparsers(dest="command", metavar="COMMAND")
 
-    ingest = commands.add_parser("ingest", help="ingest a folder of articles into the store")
-    ingest.add_argument("path", nargs="?", type=Path, help="folder of .txt/.md articles (default: the seeds folder)")
+    ingest = commands.add_parser("ingest", help="ingest a folder of articles, a file, or web links into the store")
+    ingest.add_argument(
+        "path",
+        nargs="*",
+        help="a folder or file of articles (.txt .md .html .htm .pdf .docx), or links to web pages, or a file "
+        "listing links (default: the seeds folder)",
+    )
     ingest.add_argument(
         "--keep", action="store_true", help="keep stored articles that are not in PATH (default: remove them)"
     )
@@ -85,11 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _ingest(settings: object, path: Path | None, keep: bool, rebuild: bool) -> int:
+def _ingest(settings: object, paths: list[str], keep: bool, rebuild: bool) -> int:
     from tqdm import tqdm
 
     from rag.engine import Engine
+    from rag.links import is_link, read_link_list
 
+    links = [p for p in paths if is_link(p)]
+    if links and len(links) < len(paths) or len(paths) > 1 and not links:
+        print("rag: give one folder or file, or links (not both)", file=sys.stderr)
+        return 2
+    path = Path(paths[0]) if paths and not links else None
+    if path is not None and path.is_file() and path.suffix.lower() in (".txt", ""):
+        links = read_link_list(path) or []
     engine = Engine(settings)  # type: ignore[arg-type]
     if rebuild:
         engine.rebuild()
@@ -100,9 +117,12 @@ def _ingest(settings: object, path: Path | None, keep: bool, rebuild: bool) -> i
             bar.set_postfix_str(name[:40])
             bar.update(done - bar.n)
 
-        report = engine.ingest(path, progress=progress, prune=not keep)
+        if links:
+            report = engine.ingest_links(links, progress=progress)
+        else:
+            report = engine.ingest(path, progress=progress, prune=not keep)
     for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(f"skipped {skipped.url or skipped.path}: {skipped.reason}", file=sys.stderr)
     print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.removed)} removed, {len(report.skipped)} skipped; "
@@ -125,14 +145,24 @@ def _ask(settings: object, question: str, as_json: bool) -> int:
     for warning in answer.warnings:
         print(f"! {warning}")
     for citation in answer.citations:
-        print(f"\n[{citation.number}] {citation.title} — paragraph {citation.paragraph} ({citation.document})")
+        print(f"\n[{citation.number}] {citation.title} — {_where(citation)}")
         print(f"    “{citation.quote}”")
     if answer.nearest:
         print("\nClosest passages (they may not answer the question):")
     for passage in answer.nearest:
-        print(f"\n- {passage.title} — paragraph {passage.paragraph} ({passage.document})")
+        print(f"\n- {passage.title} — {_where(passage)}")
         print(f"    “{passage.quote}”")
     return 0
+
+
+def _where(citation: Citation) -> str:
+    """Where a cited paragraph is: page and paragraph (or paragraph), and the article's source and date."""
+    if citation.page is not None:
+        place = f"page {citation.page}, paragraph {citation.page_paragraph} (paragraph {citation.paragraph})"
+    else:
+        place = f"paragraph {citation.paragraph}"
+    origin = " · ".join(part for part in (citation.source or citation.document, citation.published) if part)
+    return f"{place} — {origin}"
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from llama_index.core.embeddings import BaseEmbedding
 
-from rag.answer import Answer, not_found
+from rag.answer import Answer, Citation, not_found
 from rag.corpus import Article, Skipped, read_folder
 from rag.embeddings import build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
@@ -145,7 +145,26 @@ class Engine:
         """
         started = time.perf_counter()
         folder = Path(path or self.settings.seeds_dir)
-        articles, skipped = read_folder(folder, max_bytes=self.settings.max_file_bytes)
+        articles, skipped = read_folder(
+            folder, max_bytes=self.settings.max_file_bytes, document_bytes=self.settings.max_document_bytes
+        )
+        # One file is added to what is there: pruning to it would remove every other article.
+        return self._put(articles, skipped, progress, prune and folder.is_dir(), started)
+
+    def ingest_links(self, urls: Sequence[str], progress: Progress | None = None) -> IngestReport:
+        """Fetch web pages and ingest their articles next to those already there; a page unchanged since it was
+        last ingested costs no embedding, and a link that cannot be read is skipped with the reason."""
+        from rag.links import fetch_articles
+
+        started = time.perf_counter()
+        articles, skipped = fetch_articles(urls, self.settings)
+        return self._put(articles, skipped, progress, False, started)
+
+    def _put(
+        self, articles: list[Article], skipped: list[Skipped], progress: Progress | None, prune: bool, started: float
+    ) -> IngestReport:
+        """Write the new and changed `articles` to the store (and with `prune`, remove the stored ones not among
+        them), and bring the index up to date."""
         with self._lock:
             # The index as it stands before the writes, to which what is written is then added: reading
             # 255,000 new sentences back from Chroma would cost half a minute and a gigabyte.
@@ -257,7 +276,28 @@ class Engine:
                 yield answer.text
             if not answer.found and not answer.nearest and searched:  # the LLM said the articles do not say
                 answer = replace(answer, nearest=offline.nearest(*searched[0]))  # of the question as asked
+            answer = self._with_origins(answer)
         yield replace(answer, question=question, seconds=time.perf_counter() - started)
+
+    def _with_origins(self, answer: Answer) -> Answer:
+        """The answer with each citation saying where its article came from (file or link, page, date)."""
+        cited = [*answer.citations, *answer.nearest]
+        if not cited:
+            return answer
+        origins = self.store.origins(c.document for c in cited)
+
+        def sourced(citation: Citation) -> Citation:
+            origin = origins.get(citation.document)
+            if origin is None:
+                return citation
+            page, page_paragraph = origin.page_of(citation.paragraph)
+            return replace(
+                citation, source=origin.source, page=page, page_paragraph=page_paragraph, published=origin.published
+            )
+
+        return replace(
+            answer, citations=[sourced(c) for c in answer.citations], nearest=[sourced(c) for c in answer.nearest]
+        )
 
     def _llm_answerer(self, offline: ExtractiveAnswerer) -> LLMAnswerer:
         from rag.llm import LLMAnswerer, build_client

@@ -15,8 +15,9 @@ import gradio as gr
 
 from rag.answer import Answer, Citation
 from rag.citations import MARKER
-from rag.corpus import SUFFIXES
+from rag.corpus import DOCUMENT_SUFFIXES, SUFFIXES
 from rag.engine import Engine, IngestReport
+from rag.links import is_link
 from rag.settings import Settings
 
 CSS_PATH = Path(__file__).with_name("app.css")
@@ -41,6 +42,7 @@ FONTS = (
     "sans-serif",
 )
 
+KINDS = ".txt .md .html .pdf .docx"  # what the upload takes, in its label and messages
 EXCERPT_CHARS = 420  # longer paragraphs show the quote in context and fold the rest away
 QUEUE_SIZE = 64  # requests waiting beyond this are told at once that the page is busy, not kept waiting
 CONTEXT_CHARS = 160  # characters of context kept on each side of the quote in an excerpt
@@ -73,6 +75,10 @@ def _citation_data(c: Citation) -> dict[str, Any]:
         "paragraph": c.paragraph,
         "quote": c.quote,
         "text": c.text,
+        "source": c.source,
+        "page": c.page,
+        "page_paragraph": c.page_paragraph,
+        "published": c.published,
     }
 
 
@@ -130,10 +136,16 @@ def render_source(citation: Citation, turn: int, nearest: bool = False) -> str:
     start = text.find(quote) if quote else -1
     span = (start, start + len(quote)) if start >= 0 else None
     whole = highlight(text, span)
+    if citation.page is not None:
+        place = (
+            f"page {citation.page}, paragraph {citation.page_paragraph} · 第{citation.page}页第{citation.page_paragraph}段"
+        )
+    else:
+        place = f"paragraph {citation.paragraph} · 第{citation.paragraph}段"
     head = (
         f'<div class="rag-source-head"><span class="rag-num">{"•" if nearest else f"[{citation.number}]"}</span> '
         f'<span class="rag-title" title="{escape(citation.document)}">{escape(citation.title)}</span> '
-        f'<span class="rag-para">paragraph {citation.paragraph} · 第{citation.paragraph}段</span></div>'
+        f'<span class="rag-para">{place}</span>{render_origin(citation)}</div>'
     )
     if len(text) <= EXCERPT_CHARS or span is None:
         body = f'<div class="rag-excerpt">{whole}</div>'
@@ -143,6 +155,23 @@ def render_source(citation: Citation, turn: int, nearest: bool = False) -> str:
             f'<details class="rag-whole"><summary>Whole paragraph · 全段</summary><div>{whole}</div></details>'
         )
     return f'<li id="{source_id(turn, citation.number, nearest)}" class="rag-source">{head}{body}</li>'
+
+
+def render_origin(citation: Citation) -> str:
+    """Where the cited article came from: a link to the original web page, or the file's name; and its date."""
+    parts = []
+    if re.match(r"^https?://[^\s\"'<>]+$", citation.source, re.IGNORECASE):
+        shown = re.sub(r"^https?://(www\.)?", "", citation.source, flags=re.IGNORECASE)
+        shown = shown if len(shown) <= 60 else shown[:57] + "…"
+        parts.append(
+            f'<a class="rag-origin" href="{escape(citation.source)}" target="_blank" '
+            f'rel="noopener noreferrer nofollow">{escape(shown)}</a>'
+        )
+    elif citation.source:
+        parts.append(f'<span class="rag-origin">{escape(citation.source)}</span>')
+    if citation.published:
+        parts.append(f'<span class="rag-date">{escape(citation.published)}</span>')
+    return f' <span class="rag-from">{" · ".join(parts)}</span>' if parts else ""
 
 
 def highlight(text: str, span: tuple[int, int] | None) -> str:
@@ -177,7 +206,7 @@ def render_report(report: IngestReport, name: str) -> str:
         lines.append(f"Already in the library, unchanged · 已存在: <b>{escape(', '.join(report.unchanged))}</b>.")
     for skipped in report.skipped:
         lines.append(
-            f'<span class="rag-error">Skipped · 已跳过 {escape(skipped.path.name)}: {escape(skipped.reason)}</span>'
+            f'<span class="rag-error">Skipped · 已跳过 {escape(skipped.name)}: {escape(skipped.reason)}</span>'
         )
     if not lines:
         lines.append(f'<span class="rag-error">Nothing was read from {escape(name)} · 未读取到内容</span>')
@@ -208,14 +237,23 @@ def upload_name(name: str) -> str:
     return Path(name).name.lstrip(".") or "article.txt"
 
 
-def add_article(engine: Engine, path: str | None, max_bytes: int, progress: gr.Progress | None = None) -> str:
-    """Check an uploaded file, ingest it from a folder of its own next to the existing articles, and say what happened."""
+def add_article(
+    engine: Engine,
+    path: str | None,
+    max_bytes: int,
+    progress: gr.Progress | None = None,
+    document_bytes: int | None = None,
+) -> str:
+    """Check an uploaded file, ingest it from a folder of its own next to the existing articles, and say what happened.
+    Text files may have `max_bytes`, web pages, PDFs and Word files `document_bytes` (default: `max_bytes`)."""
     if not path:
-        return render_error("Choose a .txt or .md file first · 请先选择 .txt 或 .md 文件")
+        return render_error(f"Choose a file first ({KINDS}) · 请先选择文件")
     source = Path(path)
     if source.suffix.lower() not in SUFFIXES:
-        return render_error(f"{source.name}: only .txt and .md articles can be added · 只能添加 .txt 或 .md 文件")
+        return render_error(f"{source.name}: only {KINDS} articles can be added · 只能添加这些格式的文件")
     size = source.stat().st_size
+    if source.suffix.lower() in DOCUMENT_SUFFIXES and document_bytes is not None:
+        max_bytes = document_bytes
     if size > max_bytes:
         return render_error(f"{source.name} is {size:,} bytes, over the {max_bytes:,}-byte limit · 文件过大")
 
@@ -229,6 +267,19 @@ def add_article(engine: Engine, path: str | None, max_bytes: int, progress: gr.P
         shutil.copyfile(source, Path(folder) / upload_name(source.name))
         report = engine.add(Path(folder), progress=report_progress)
     return render_report(report, source.name)
+
+
+def add_link(engine: Engine, text: str | None) -> str:
+    """Fetch the web pages a reader pasted (one link, or several separated by spaces or lines), ingest their
+    articles next to the existing ones, and say what happened."""
+    words = (text or "").split()
+    if not words:
+        return render_error("Paste a link first (https://…) · 请先粘贴链接")
+    links = [word for word in words if is_link(word)]
+    if len(links) < len(words):
+        return render_error("Only http:// and https:// links can be added · 只能添加 http:// 或 https:// 链接")
+    report = engine.ingest_links(links)
+    return render_report(report, ", ".join(links))
 
 
 def per_call_options(engine: Engine) -> frozenset[str]:
@@ -277,7 +328,11 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         yield "", history, history, [*turns, (question.strip(), answer.text)]
 
     def upload(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
-        return add_article(engine, path, settings.max_upload_bytes, progress), render_library(engine)
+        status = add_article(engine, path, settings.max_upload_bytes, progress, settings.max_document_bytes)
+        return status, render_library(engine)
+
+    def fetch_link(text: str) -> tuple[str, str, str]:
+        return add_link(engine, text), render_library(engine), ""
 
     def api_ask(question: str) -> dict[str, Any]:
         """Answer a question from the articles: text with [n] markers, found, backend, warnings and citations."""
@@ -339,12 +394,21 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                     )
                 with gr.Accordion("Add an article · 添加文章", open=True):
                     article = gr.File(
-                        label=".txt / .md (UTF-8)",
+                        label=KINDS,
                         file_types=list(SUFFIXES),
                         type="filepath",
                         elem_id="rag-upload",
                         height=120,
                     )
+                    with gr.Row():
+                        link = gr.Textbox(
+                            elem_id="rag-link",
+                            label="Add from a link · 添加链接",
+                            placeholder="https://…",
+                            max_lines=3,
+                            scale=4,
+                        )
+                        link_button = gr.Button("Add · 添加", scale=1, min_width=80, elem_id="rag-link-add")
                     status = gr.HTML(elem_id="rag-status")
                     library = gr.HTML(elem_id="rag-library")
 
@@ -354,6 +418,8 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         ask_button.click(respond, inputs, outputs, api_visibility="private")
         chat.clear(lambda: ([], []), None, [history, turns], api_visibility="private")  # the chat's own bin icon starts over
         article.upload(upload, article, [status, library], api_visibility="private")
+        link.submit(fetch_link, link, [status, library, link], api_visibility="private")
+        link_button.click(fetch_link, link, [status, library, link], api_visibility="private")
         app.load(lambda: render_library(engine), None, library, api_visibility="private")
         gr.api(api_ask, api_name="ask")
     # Questions are answered in parallel (the engine is thread-safe); uploads take the engine's lock in turn.
@@ -373,7 +439,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "server_name": settings.host,
         "server_port": settings.port,
         "auth": auth,
-        "max_file_size": settings.max_upload_bytes,
+        "max_file_size": max(settings.max_upload_bytes, settings.max_document_bytes),
         "css_paths": [CSS_PATH],
         "theme": gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=FONTS),
         "ssr_mode": False,
