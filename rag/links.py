@@ -57,7 +57,7 @@ def link_id(url: str) -> str:
     """A stable article id for a link: its host and path, lower-case, dashes between words (a hash added for a
     query or a long path, so different pages get different ids)."""
     parts = urlsplit(url.strip())
-    host = (parts.hostname or "").removeprefix("www.")
+    host = (parts.hostname or "").removeprefix("www.") + (f"-{parts.port}" if parts.port else "")
     slug = re.sub(r"[^\w]+", "-", unicodedata.normalize("NFKC", host + parts.path).lower()).strip("-")
     slug = re.sub(r"-(html?|php|aspx?)$", "", slug) or "link"
     if parts.query or len(slug) > 80:
@@ -196,13 +196,15 @@ def fetch_articles(urls: Sequence[str], settings: Settings) -> tuple[list[Articl
     skipped: list[Skipped] = []
     seen: set[str] = set()
     for url in (u.strip() for u in urls if u.strip()):
-        doc_id = link_id(url)
-        path = folder / f"{doc_id}.html"
+        path = folder / f"{link_id(url)}.html"
         try:
-            if doc_id in seen:
-                raise ArticleError("it is listed twice")
-            seen.add(doc_id)
             page = fetch(url, settings)
+            # Named by where the page is, so a link that redirects to a page already ingested finds it unchanged.
+            doc_id = link_id(page.url)
+            path = folder / f"{doc_id}.html"
+            if doc_id in seen:
+                raise ArticleError(f"it is the same page as another link ({page.url})")
+            seen.add(doc_id)
             article = parse_html(page.body, doc_id, path=path, url=page.url)
             folder.mkdir(parents=True, exist_ok=True)
             path.write_bytes(page.body)

@@ -400,15 +400,10 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                         elem_id="rag-upload",
                         height=120,
                     )
-                    with gr.Row():
-                        link = gr.Textbox(
-                            elem_id="rag-link",
-                            label="Add from a link · 添加链接",
-                            placeholder="https://…",
-                            max_lines=3,
-                            scale=4,
-                        )
-                        link_button = gr.Button("Add · 添加", scale=1, min_width=80, elem_id="rag-link-add")
+                    link = gr.Textbox(
+                        elem_id="rag-link", label="Add from a link · 添加链接", placeholder="https://…", max_lines=3
+                    )
+                    link_button = gr.Button("Add the page · 添加网页", size="sm", elem_id="rag-link-add")
                     status = gr.HTML(elem_id="rag-status")
                     library = gr.HTML(elem_id="rag-library")
 
