@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.embeddings import BaseEmbedding
 
 from rag.answer import Answer, Citation, not_found
-from rag.corpus import Article, Skipped, read_folder
+from rag.corpus import Article, Paragraph, Skipped, read_folder
 from rag.embeddings import build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
+from rag.followup import read_follow_up
 from rag.question import Question, analyse, clean, cross_lingual, problem, translated_query
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
@@ -229,6 +230,20 @@ class Engine:
         """Ingest one more article folder without removing what is already there (the UI's upload)."""
         return self.ingest(path, progress=progress, prune=False)
 
+    def paragraphs(self, document: str) -> list[Paragraph]:
+        """The stored paragraphs of one article in reading order, numbered as citations number them."""
+        return self.index.article(document)
+
+    def remove(self, document: str) -> bool:
+        """Delete one article from the store and the index (the page's "Remove"); False when there was none."""
+        with self._lock:
+            if document not in self.store.manifest():
+                return False
+            before = self._index if self._index is not None else self._load()
+            self.store.remove(document)
+            self._index = self._with(before, [document], [])
+        return True
+
     def search(self, question: str) -> tuple[Question, list[Hit]]:
         """The question as understood (language, figure wanted, translations) and the sentences retrieved for it."""
         index = self.index
@@ -242,8 +257,9 @@ class Engine:
         """Answer a question from the articles, citing at most `top_k` paragraphs (default: settings.top_k);
         never raises for a bad question.
 
-        `history` holds the conversation's earlier (question, answer) turns: with the LLM backend a follow-up
-        is rewritten into a standalone question before retrieval (the offline backend answers it as it is).
+        `history` holds the conversation's earlier (question, answer) turns: a follow-up ("And how many of them
+        are high-level?") is rewritten into a standalone question before retrieval — by the model with the LLM
+        backend, by `rag.followup` offline (the earlier question's subject carried in; `Answer.read_as`).
         `llm` picks the backend for this question ("offline" or "openai"; default: settings.llm).
         """
         for item in self.stream(question, history, top_k=top_k, llm=llm):
@@ -272,7 +288,7 @@ class Engine:
                 answerer = self._llm_answerer(offline)
                 answer = yield from answerer.stream(clean(question), history or [], search)
             else:
-                answer = offline.answer(*search(question))
+                answer = self._answer_offline(offline, question, history or [], search)
                 yield answer.text
             if not answer.found and not answer.nearest and searched:  # the LLM said the articles do not say
                 answer = replace(answer, nearest=offline.nearest(*searched[0]))  # of the question as asked
@@ -298,6 +314,20 @@ class Engine:
         return replace(
             answer, citations=[sourced(c) for c in answer.citations], nearest=[sourced(c) for c in answer.nearest]
         )
+
+    @staticmethod
+    def _answer_offline(
+        offline: ExtractiveAnswerer, question: str, history: Sequence[Turn], search: Callable[[str], tuple[Question, list[Hit]]]
+    ) -> Answer:
+        """The offline answer; a follow-up is searched with the earlier turns' subject carried in (no model needed
+        to read "how many of them …"), or says that it could not tell what it refers to."""
+        follow = read_follow_up(question, history)
+        answer = offline.answer(*search(follow.text))
+        if follow.text != question:
+            answer = replace(answer, read_as=follow.text)
+        if follow.note:
+            answer = replace(answer, warnings=[*answer.warnings, follow.note])
+        return answer
 
     def _llm_answerer(self, offline: ExtractiveAnswerer) -> LLMAnswerer:
         from rag.llm import LLMAnswerer, build_client
