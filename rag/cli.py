@@ -8,14 +8,21 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from rag.answer import Citation
 
+if TYPE_CHECKING:
+    from rag.engine import Engine, IngestReport
+    from rag.settings import Settings
+
 EXAMPLES = """examples:
   rag ingest                      ingest the seed articles (only new or changed ones are embedded)
-  rag ingest ~/articles           ingest a folder of articles (.txt .md .html .pdf .docx)
+  rag ingest ~/articles           add and update the articles of a folder (removes nothing)
+  rag ingest ~/articles --prune   ... and remove those that came from ~/articles and are gone from it
+  rag ingest report.pdf           add one file (.txt .md .html .pdf .docx)
   rag ingest https://example.org/news/story.html   fetch web pages and ingest their articles
   rag ingest links.txt            fetch the links a file lists, one a line
   rag ask "How many talents does Suzhou have?"
@@ -24,6 +31,15 @@ EXAMPLES = """examples:
   rag eval --check                score answers against evals/questions.jsonl
 
 settings come from RAG_* environment variables (see README.md), e.g. RAG_DATA_DIR=/tmp/rag rag ask "..."
+"""
+
+
+INGEST = """Add the articles of PATH that are new and update those whose text changed (only these are embedded).
+
+Nothing is removed unless you ask: the store remembers where each article came from (a folder, or an upload
+through the chat page), so an article that came from PATH and is no longer in it is only listed, and removed with
+--prune. Articles from other folders and uploads are never touched by ingesting PATH. An article's id is its file
+name: a file of the same name in another folder replaces it.
 """
 
 
@@ -37,17 +53,31 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = main.add_subparsers(dest="command", metavar="COMMAND")
 
-    ingest = commands.add_parser("ingest", help="ingest a folder of articles, a file, or web links into the store")
+    ingest = commands.add_parser(
+        "ingest",
+        help="add and update the articles of a folder (removes nothing unless --prune)",
+        description=INGEST,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ingest.add_argument(
         "path",
         nargs="*",
         help="a folder or file of articles (.txt .md .html .htm .pdf .docx), or links to web pages, or a file "
         "listing links (default: the seeds folder)",
     )
-    ingest.add_argument(
-        "--keep", action="store_true", help="keep stored articles that are not in PATH (default: remove them)"
+    removal = ingest.add_mutually_exclusive_group()
+    removal.add_argument(
+        "--prune",
+        "--sync",
+        action="store_true",
+        help="also remove the stored articles that came from PATH and are gone from it (listed before)",
     )
-    ingest.add_argument("--rebuild", action="store_true", help="delete the store and ingest everything again")
+    removal.add_argument("--keep", action="store_true", help="keep every stored article (the default; kept for scripts)")
+    ingest.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="delete the store and ingest again every folder its articles came from (uploads included), and PATH",
+    )
 
     ask = commands.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question", help="the question, in English or Chinese")
@@ -78,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "ingest":
-            return _ingest(settings, args.path, keep=args.keep, rebuild=args.rebuild)
+            return _ingest(settings, args.path, prune=args.prune, rebuild=args.rebuild)
         if args.command == "ask":
             return _ask(settings, args.question, as_json=args.json)
         if args.command == "chat":
@@ -94,9 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _ingest(settings: object, paths: list[str], keep: bool, rebuild: bool) -> int:
-    from tqdm import tqdm
-
+def _ingest(settings: Settings, paths: list[str], prune: bool, rebuild: bool) -> int:
     from rag.engine import Engine
     from rag.links import is_link, read_link_list
 
@@ -107,9 +135,34 @@ def _ingest(settings: object, paths: list[str], keep: bool, rebuild: bool) -> in
     path = Path(paths[0]) if paths and not links else None
     if path is not None and path.is_file() and path.suffix.lower() in (".txt", ""):
         links = read_link_list(path) or []
-    engine = Engine(settings)  # type: ignore[arg-type]
+    if links and rebuild:
+        print("rag: --rebuild takes a folder, not links (the pages of links are ingested again with it)", file=sys.stderr)
+        return 2
+    engine = Engine(settings, notice=_notice)
+    if links:
+        _print_report(engine.ingest_links(links), None)
+        return 0
+    folders = [path or settings.seeds_dir]
     if rebuild:
-        engine.rebuild()
+        recorded = engine.rebuild()
+        # Every folder the articles came from, so that a rebuild loses none (the seeds when none is recorded).
+        folders = list(dict.fromkeys([*([path] if path else []), *recorded])) or folders
+        for folder in folders:
+            print(f"Rebuilding from {folder}", file=sys.stderr)
+    for folder in folders:
+        if rebuild and not folder.exists():
+            print(f"rag: {folder} is gone; the articles that came from it cannot be restored", file=sys.stderr)
+            continue
+        _ingest_one(engine, folder, prune)
+    return 0
+
+
+def _ingest_one(engine: Engine, folder: Path, prune: bool) -> None:
+    from tqdm import tqdm
+
+    def announce(doomed: list[str]) -> None:
+        print(f"Removing {len(doomed)} articles that came from {folder} and are gone from it: {', '.join(doomed)}")
+
     with tqdm(unit="article", desc="Ingesting", disable=None) as bar:
 
         def progress(done: int, total: int, name: str) -> None:
@@ -117,24 +170,33 @@ def _ingest(settings: object, paths: list[str], keep: bool, rebuild: bool) -> in
             bar.set_postfix_str(name[:40])
             bar.update(done - bar.n)
 
-        if links:
-            report = engine.ingest_links(links, progress=progress)
-        else:
-            report = engine.ingest(path, progress=progress, prune=not keep)
+        report = engine.ingest(folder, progress=progress, prune=prune, announce=announce)
+    _print_report(report, folder)
+
+
+def _print_report(report: IngestReport, folder: Path | None) -> None:
     for skipped in report.skipped:
         print(f"skipped {skipped.url or skipped.path}: {skipped.reason}", file=sys.stderr)
+    if report.missing:
+        print(
+            f"{len(report.missing)} articles came from {folder} and are gone from it; kept "
+            f"(`rag ingest {folder} --prune` removes them): {', '.join(report.missing)}"
+        )
     print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.removed)} removed, {len(report.skipped)} skipped; "
         f"{report.sentences_embedded} sentences embedded in {report.seconds:.1f} s"
     )
-    return 0
 
 
-def _ask(settings: object, question: str, as_json: bool) -> int:
+def _notice(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _ask(settings: Settings, question: str, as_json: bool) -> int:
     from rag.engine import Engine
 
-    answer = Engine(settings).ask(question)  # type: ignore[arg-type]
+    answer = Engine(settings, notice=_notice).ask(question)
     if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
         # A question given as bytes that are not UTF-8 arrives as lone surrogates: echo them escaped, not crash.
         sys.stdout.reconfigure(errors="backslashreplace")

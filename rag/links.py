@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from rag.corpus import Article, ArticleError, Skipped, digest
+from rag.corpus import ArticleError, Skipped, digest
 from rag.settings import Settings
 
 USER_AGENT = "rag-news-reader/0.1 (fetches the article pages its user adds; Python)"
@@ -186,30 +186,44 @@ def _read(response: http.client.HTTPResponse, limit: int, deadline: float) -> by
     return bytes(body)
 
 
-def fetch_articles(urls: Sequence[str], settings: Settings) -> tuple[list[Article], list[Skipped]]:
-    """Fetch and read each link's article; the page is kept in data_dir/links. A link that cannot be fetched or
-    read is skipped with the reason, and the others are read all the same."""
+def save_pages(urls: Sequence[str], folder: Path, settings: Settings) -> tuple[list[Path], list[Skipped]]:
+    """Fetch each link's page and keep it in `folder` as ID.html, with its address beside it (see `address_file`),
+    when it holds an article. A link that cannot be fetched or read is skipped with the reason, and the others are
+    kept all the same."""
     from rag.readers import parse_html
 
-    folder = settings.data_dir / "links"
-    articles: list[Article] = []
+    saved: list[Path] = []
     skipped: list[Skipped] = []
-    seen: set[str] = set()
     for url in (u.strip() for u in urls if u.strip()):
         path = folder / f"{link_id(url)}.html"
         try:
             page = fetch(url, settings)
             # Named by where the page is, so a link that redirects to a page already ingested finds it unchanged.
-            doc_id = link_id(page.url)
-            path = folder / f"{doc_id}.html"
-            if doc_id in seen:
+            path = folder / f"{link_id(page.url)}.html"
+            if path in saved:
                 raise ArticleError(f"it is the same page as another link ({page.url})")
-            seen.add(doc_id)
-            article = parse_html(page.body, doc_id, path=path, url=page.url)
+            parse_html(page.body, path.stem, path=path, url=page.url)  # an article, or why not, before keeping it
             folder.mkdir(parents=True, exist_ok=True)
+            address_file(path).write_text(f"[InternetShortcut]\nURL={page.url}\n", encoding="utf-8")
             path.write_bytes(page.body)
         except (ArticleError, OSError) as error:
             skipped.append(Skipped(path, str(error), url=url))
             continue
-        articles.append(article)
-    return articles, skipped
+        saved.append(path)
+    return saved, skipped
+
+
+def address_file(page: Path) -> Path:
+    """Where the address a kept page was fetched from is written: a hidden internet shortcut beside it (hidden, so
+    an ingest of the folder does not take it for an article)."""
+    return page.with_name(f".{page.stem}.url")
+
+
+def saved_address(page: Path) -> str:
+    """The address a kept page was fetched from ("" for a page saved by other means)."""
+    try:
+        text = address_file(page).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    found = re.search(r"^URL=(https?://\S+)\s*$", text, re.MULTILINE | re.IGNORECASE)
+    return found.group(1) if found else ""

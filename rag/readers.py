@@ -53,8 +53,11 @@ def read_document(path: Path, doc_id: str) -> Article:
 
 
 def read_html(path: Path, doc_id: str) -> Article:
-    """A saved web page: its article text, title, author, date and canonical address."""
-    return parse_html(path.read_bytes(), doc_id, path=path)
+    """A saved web page: its article text, title, author, date and address (the one it was fetched from, when
+    `rag.links` kept it, else its canonical one)."""
+    from rag.links import saved_address
+
+    return parse_html(path.read_bytes(), doc_id, path=path, url=saved_address(path))
 
 
 def parse_html(raw: bytes, doc_id: str, path: Path | None = None, url: str = "") -> Article:

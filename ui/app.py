@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import inspect
 import re
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -13,13 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from rag.answer import Answer, Citation
 from rag.citations import MARKER
 from rag.corpus import SUFFIXES
-from rag.engine import Engine, IngestReport
+from rag.engine import Engine, IngestReport, UploadRefused
 from rag.links import is_link
 from rag.settings import Settings
+from ui.throttle import LoginThrottle
 
 CSS_PATH = Path(__file__).with_name("app.css")
 JS_PATH = Path(__file__).with_name("app.js")
@@ -319,8 +320,11 @@ def upload_name(name: str) -> str:
     return Path(name).name.lstrip(".") or "article.txt"
 
 
-def add_article(engine: Engine, path: str | None, max_bytes: int, progress: gr.Progress | None = None) -> str:
-    """Check an uploaded file, ingest it from a folder of its own next to the existing articles, and say what happened."""
+def add_article(
+    engine: Engine, path: str | None, max_bytes: int, progress: gr.Progress | None = None, replace: bool = False
+) -> str:
+    """Check an uploaded file, keep it in the data directory and ingest it, and say what happened. It may replace
+    an article of the same name with other text only with `replace` (the page has a login)."""
     if not path:
         return render_error(f"Choose a file first ({KINDS}) · 请先选择文件")
     source = Path(path)
@@ -336,9 +340,10 @@ def add_article(engine: Engine, path: str | None, max_bytes: int, progress: gr.P
 
     if progress is not None:
         progress(0, desc="Reading and indexing · 读取并索引")
-    with tempfile.TemporaryDirectory(prefix="rag-upload-") as folder:
-        shutil.copyfile(source, Path(folder) / upload_name(source.name))
-        report = engine.add(Path(folder), progress=report_progress)
+    try:
+        report = engine.upload(source, upload_name(source.name), replace=replace, progress=report_progress)
+    except UploadRefused as refusal:
+        return render_error(f"{refusal} · 同名文章已存在，替换需要登录")
     return render_report(report, source.name)
 
 
@@ -407,7 +412,9 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         yield "", history, history, [*turns, (question.strip(), answer.text)], [*record, answer_data(answer)]
 
     def upload(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
-        return add_article(engine, path, settings.max_upload_bytes, progress), render_library(engine)
+        # With a login every visitor is a known reader, who may replace an article; without one, nobody may.
+        added = add_article(engine, path, settings.max_upload_bytes, progress, replace=bool(settings.ui_auth))
+        return added, render_library(engine)
 
     def fetch_link(text: str) -> tuple[str, str, str]:
         return add_link(engine, text), render_library(engine), ""
@@ -613,13 +620,15 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "ssr_mode": False,
         "show_error": True,
         "quiet": True,
+        # Failed logins slow down per client (Gradio's own login route accepts guesses as fast as they come).
+        "app_kwargs": {"middleware": [Middleware(LoginThrottle)]} if auth else None,
     }
 
 
 def main(settings: Settings | None = None) -> None:
     """Build the engine, ingest the seeds if the store is empty, and serve the chat page."""
     settings = settings or Settings()
-    engine = Engine(settings)
+    engine = Engine(settings, notice=lambda message: print(message, flush=True))
     sentences = len(engine.index)  # loads the store now (seeds go into an empty one), not on the first question
     articles = len(engine.store.manifest())
     app = build_app(engine, settings)
