@@ -7,9 +7,16 @@ import dataclasses
 import io
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from rag.engine import Engine
+    from rag.store import Progress
 
 EXAMPLES = """examples:
   rag ingest                      ingest the seed articles (only new or changed ones are embedded)
@@ -85,14 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _ingest(settings: object, path: Path | None, keep: bool, rebuild: bool) -> int:
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    """A progress callback for `Engine.ingest` that draws a bar on stderr (when it is a terminal)."""
     from tqdm import tqdm
 
-    from rag.engine import Engine
-
-    engine = Engine(settings)  # type: ignore[arg-type]
-    if rebuild:
-        engine.rebuild()
     with tqdm(unit="article", desc="Ingesting", disable=None) as bar:
 
         def progress(done: int, total: int, name: str) -> None:
@@ -100,6 +104,25 @@ def _ingest(settings: object, path: Path | None, keep: bool, rebuild: bool) -> i
             bar.set_postfix_str(name[:40])
             bar.update(done - bar.n)
 
+        yield progress
+
+
+def first_run(engine: Engine) -> None:
+    """Ingest the seed articles into an empty store, saying so on stderr: embedding them takes a while."""
+    if engine.store.count():
+        return
+    print("Ingesting the seed articles (first run)…", file=sys.stderr, flush=True)
+    with progress_bar() as progress:
+        engine.ingest(engine.settings.seeds_dir, progress=progress)
+
+
+def _ingest(settings: object, path: Path | None, keep: bool, rebuild: bool) -> int:
+    from rag.engine import Engine
+
+    engine = Engine(settings)  # type: ignore[arg-type]
+    if rebuild:
+        engine.rebuild()
+    with progress_bar() as progress:
         report = engine.ingest(path, progress=progress, prune=not keep)
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
@@ -114,7 +137,9 @@ def _ingest(settings: object, path: Path | None, keep: bool, rebuild: bool) -> i
 def _ask(settings: object, question: str, as_json: bool) -> int:
     from rag.engine import Engine
 
-    answer = Engine(settings).ask(question)  # type: ignore[arg-type]
+    engine = Engine(settings)  # type: ignore[arg-type]
+    first_run(engine)
+    answer = engine.ask(question)
     if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
         # A question given as bytes that are not UTF-8 arrives as lone surrogates: echo them escaped, not crash.
         sys.stdout.reconfigure(errors="backslashreplace")

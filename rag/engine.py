@@ -9,12 +9,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llama_index.core.embeddings import BaseEmbedding
-
 from rag.answer import Answer, not_found
 from rag.corpus import Article, Skipped, read_folder
-from rag.embeddings import build_embedder, model_slug
+from rag.embeddings import Embedder, build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
+from rag.figures import find_figures
+from rag.keyword import keep_dictionary_in, root, tokenize
 from rag.question import Question, analyse, clean, cross_lingual, problem, translated_query
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from openai import OpenAI
 
     from rag.llm import LLMAnswerer, Turn
+
+
+# Questions about nothing in particular, one per language, that go through every stage of answering.
+WARM_UP = ("How many people did the city employ in 2020?", "2020年该市有多少家企业？")
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Engine:
     def __init__(
         self,
         settings: Settings,
-        embedder: BaseEmbedding | None = None,
+        embedder: Embedder | None = None,
         client: Any = None,
         llm_client: OpenAI | None = None,
     ) -> None:
@@ -62,6 +66,7 @@ class Engine:
         self._checked = 0.0
         self._lock = threading.RLock()
         self.translator = Translator(cache_dir=settings.data_dir / "cache")
+        keep_dictionary_in(settings.data_dir / "cache")
 
     @property
     def store(self) -> Store:
@@ -209,6 +214,17 @@ class Engine:
     def add(self, path: Path, progress: Progress | None = None) -> IngestReport:
         """Ingest one more article folder without removing what is already there (the UI's upload)."""
         return self.ingest(path, progress=progress, prune=False)
+
+    def warm_up(self) -> None:
+        """Load now what a first question would load (the index, Chroma's vector index of each language, the e5
+        model, jieba's dictionary, cn2an, CC-CEDICT and its index of the stored words), so that it is answered
+        as fast as the next ones: by asking one question in each language."""
+        # What only some questions reach: jieba (Chinese text), the Snowball stemmer, cn2an (Chinese numerals).
+        tokenize("中文")
+        root("warming")
+        find_figures("三千")
+        for question in WARM_UP:
+            self.ask(question)
 
     def search(self, question: str) -> tuple[Question, list[Hit]]:
         """The question as understood (language, figure wanted, translations) and the sentences retrieved for it."""

@@ -21,11 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from llama_index.core.embeddings import BaseEmbedding
-from llama_index.core.schema import BaseNode, TextNode
-from llama_index.vector_stores.chroma import ChromaVectorStore
-
 from rag.corpus import Article
+from rag.embeddings import Embedder
 from rag.keyword import TOKENIZER, cut
 from rag.settings import Settings
 
@@ -136,7 +133,7 @@ class Store:
 
     page = 2000  # records per read or write request: under Chroma's batch limit and a server's 40 MB payload limit
 
-    def __init__(self, client: Any, embedder: BaseEmbedding, slug: str) -> None:
+    def __init__(self, client: Any, embedder: Embedder, slug: str) -> None:
         self.client = client
         self.embedder = embedder
         self.slug = slug
@@ -229,6 +226,10 @@ class Store:
     def write(self, articles: Article | Sequence[Article], batch_size: int = 64) -> Sentences:
         """Replace articles' sentences, then mark them complete in the manifest; returns what was written (every
         sentence embedded), as `read` would return it."""
+        # llama-index (2 s to import) is needed to write, not to answer.
+        from llama_index.core.schema import BaseNode, TextNode
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
         articles = [articles] if isinstance(articles, Article) else list(articles)
         if not articles:
             return Sentences([], [], {})
