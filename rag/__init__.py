@@ -38,7 +38,7 @@ def default_engine() -> Engine:
 def ask(question: str, history: list[tuple[str, str]] | None = None) -> Answer:
     """Answer a question about the articles, with numbered citations (see `Answer`).
 
-    `history` holds earlier (question, answer) turns; with the LLM backend a follow-up is read in their light.
+    `history` holds earlier (question, answer) turns; a follow-up (them, there, 其中 …) is read in their light.
     """
     return default_engine().ask(question, history=history)
 

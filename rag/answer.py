@@ -34,6 +34,9 @@ class Answer:
     # When the articles do not say: the paragraphs that come closest to the question, for the reader to judge.
     # They support nothing and the text has no markers for them; empty for a found answer.
     nearest: list[Citation] = field(default_factory=list)
+    # A follow-up answered offline: the question as searched, with the earlier subject carried in ("And how many
+    # of them are nurses? (staff, Oakdale)"); "" when the question was read as it stands.
+    read_as: str = ""
 
 
 NOT_FOUND = {

@@ -7,26 +7,35 @@ import dataclasses
 import io
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
     from rag.engine import Engine
+    from rag.settings import Settings
     from rag.store import Progress
 
 EXAMPLES = """examples:
   rag ingest                      ingest the seed articles (only new or changed ones are embedded)
-  rag ingest ~/articles           ingest a folder of .txt / .md articles
+  rag ingest ~/articles           add and update the articles of a folder (removes nothing)
+  rag ingest ~/articles --prune   ... and remove those that came from ~/articles and are gone from it
   rag ask "How many talents does Suzhou have?"
   rag ask "苏州高新区已累计集聚各类人才多少人？" --json
   rag chat                        open the chat page on http://127.0.0.1:7860
   rag eval --check                score answers against evals/questions.jsonl
 
 settings come from RAG_* environment variables (see README.md), e.g. RAG_DATA_DIR=/tmp/rag rag ask "..."
+"""
+
+
+INGEST = """Add the articles of PATH that are new and update those whose text changed (only these are embedded).
+
+Nothing is removed unless you ask: the store remembers where each article came from (a folder, or an upload
+through the chat page), so an article that came from PATH and is no longer in it is only listed, and removed with
+--prune. Articles from other folders and uploads are never touched by ingesting PATH. An article's id is its file
+name: a file of the same name in another folder replaces it.
 """
 
 
@@ -40,12 +49,26 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = main.add_subparsers(dest="command", metavar="COMMAND")
 
-    ingest = commands.add_parser("ingest", help="ingest a folder of articles into the store")
-    ingest.add_argument("path", nargs="?", type=Path, help="folder of .txt/.md articles (default: the seeds folder)")
-    ingest.add_argument(
-        "--keep", action="store_true", help="keep stored articles that are not in PATH (default: remove them)"
+    ingest = commands.add_parser(
+        "ingest",
+        help="add and update the articles of a folder (removes nothing unless --prune)",
+        description=INGEST,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ingest.add_argument("--rebuild", action="store_true", help="delete the store and ingest everything again")
+    ingest.add_argument("path", nargs="?", type=Path, help="folder of .txt/.md articles (default: the seeds folder)")
+    removal = ingest.add_mutually_exclusive_group()
+    removal.add_argument(
+        "--prune",
+        "--sync",
+        action="store_true",
+        help="also remove the stored articles that came from PATH and are gone from it (listed before)",
+    )
+    removal.add_argument("--keep", action="store_true", help="keep every stored article (the default; kept for scripts)")
+    ingest.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="delete the store and ingest again every folder its articles came from (uploads included), and PATH",
+    )
 
     ask = commands.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question", help="the question, in English or Chinese")
@@ -76,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "ingest":
-            return _ingest(settings, args.path, keep=args.keep, rebuild=args.rebuild)
+            return _ingest(settings, args.path, prune=args.prune, rebuild=args.rebuild)
         if args.command == "ask":
             return _ask(settings, args.question, as_json=args.json)
         if args.command == "chat":
@@ -92,10 +115,30 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-@contextmanager
-def progress_bar() -> Iterator[Progress]:
-    """A progress callback for `Engine.ingest` that draws a bar on stderr (when it is a terminal)."""
+def _ingest(settings: Settings, path: Path | None, prune: bool, rebuild: bool) -> int:
+    from rag.engine import Engine
+
+    engine = Engine(settings, notice=_notice)
+    folders = [path or settings.seeds_dir]
+    if rebuild:
+        recorded = engine.rebuild()
+        # Every folder the articles came from, so that a rebuild loses none (the seeds when none is recorded).
+        folders = list(dict.fromkeys([*([path] if path else []), *recorded])) or folders
+        for folder in folders:
+            print(f"Rebuilding from {folder}", file=sys.stderr)
+    for folder in folders:
+        if rebuild and not folder.exists():
+            print(f"rag: {folder} is gone; the articles that came from it cannot be restored", file=sys.stderr)
+            continue
+        _ingest_one(engine, folder, prune)
+    return 0
+
+
+def _ingest_one(engine: Engine, folder: Path, prune: bool) -> None:
     from tqdm import tqdm
+
+    def announce(doomed: list[str]) -> None:
+        print(f"Removing {len(doomed)} articles that came from {folder} and are gone from it: {', '.join(doomed)}")
 
     with tqdm(unit="article", desc="Ingesting", disable=None) as bar:
 
@@ -104,42 +147,47 @@ def progress_bar() -> Iterator[Progress]:
             bar.set_postfix_str(name[:40])
             bar.update(done - bar.n)
 
-        yield progress
-
-
-def first_run(engine: Engine) -> None:
-    """Ingest the seed articles into an empty store, saying so on stderr: embedding them takes a while."""
-    if engine.store.count():
-        return
-    print("Ingesting the seed articles (first run)…", file=sys.stderr, flush=True)
-    with progress_bar() as progress:
-        engine.ingest(engine.settings.seeds_dir, progress=progress)
-
-
-def _ingest(settings: object, path: Path | None, keep: bool, rebuild: bool) -> int:
-    from rag.engine import Engine
-
-    engine = Engine(settings)  # type: ignore[arg-type]
-    if rebuild:
-        engine.rebuild()
-    with progress_bar() as progress:
-        report = engine.ingest(path, progress=progress, prune=not keep)
+        report = engine.ingest(folder, progress=progress, prune=prune, announce=announce)
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    if report.missing:
+        print(
+            f"{len(report.missing)} articles came from {folder} and are gone from it; kept "
+            f"(`rag ingest {folder} --prune` removes them): {', '.join(report.missing)}"
+        )
     print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.removed)} removed, {len(report.skipped)} skipped; "
         f"{report.sentences_embedded} sentences embedded in {report.seconds:.1f} s"
     )
-    return 0
 
 
-def _ask(settings: object, question: str, as_json: bool) -> int:
+def _notice(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def progress_bar() -> Progress:
+    """A progress callback for an ingest: a bar on stderr (when it is a terminal), closed after the last article."""
+    bar: Any = None
+
+    def progress(done: int, total: int, name: str) -> None:
+        nonlocal bar
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="article", desc="Ingesting", disable=None)
+        bar.set_postfix_str(name[:40])
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+def _ask(settings: Settings, question: str, as_json: bool) -> int:
     from rag.engine import Engine
 
-    engine = Engine(settings)  # type: ignore[arg-type]
-    first_run(engine)
-    answer = engine.ask(question)
+    answer = Engine(settings, notice=_notice, progress=progress_bar()).ask(question)
     if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
         # A question given as bytes that are not UTF-8 arrives as lone surrogates: echo them escaped, not crash.
         sys.stdout.reconfigure(errors="backslashreplace")

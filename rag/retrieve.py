@@ -15,7 +15,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from rag.corpus import paragraph_text
+from rag.corpus import Paragraph, paragraph_text
 from rag.embeddings import Embedder, embed_queries
 from rag.keyword import TOKENIZER, KeywordIndex, cut, tokenize
 from rag.store import Record, Sentences, Store
@@ -155,6 +155,18 @@ class Index:
         """The position of each paragraph's first sentence (saved with the index)."""
         pids = self._pids
         return [i for i in range(len(pids)) if i == 0 or pids[i] != pids[i - 1]]
+
+    def article(self, document: str) -> list[Paragraph]:
+        """The paragraphs of one article in reading order, numbered as citations number them; [] when unknown."""
+        if document not in self._docs:
+            return []
+        rows = set(np.flatnonzero(self._doc == self._docs.index(document)).tolist())
+        paragraphs = []
+        for first in (i for i in self._paragraph_starts if i in rows):
+            record = self.record(first)
+            text = self.paragraphs[record.paragraph_id]
+            paragraphs.append(Paragraph(record.paragraph_id, document, record.paragraph, record.kind, text, ()))
+        return paragraphs
 
     def updated(self, removed: Iterable[str], added: Sentences) -> Index:
         """A new index: the articles `removed` (and those in `added`) taken out, the sentences `added` put in."""

@@ -55,4 +55,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the chat UI binds to.")
     port: int = Field(7860, ge=1, le=65535, description="Port of the chat UI.")
     ui_auth: str | None = Field(None, description="'user:password' to require a login for the chat UI and its API.")
+    ui_mcp: bool = Field(
+        True, description="Serve the page's ask function as an MCP tool at /gradio_api/mcp/ (off when ui_auth is set)."
+    )
     max_upload_bytes: int = Field(2_000_000, ge=1, description="Largest article file the chat UI accepts.")

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from rag.corpus import Article
 from rag.embeddings import Embedder
 from rag.keyword import TOKENIZER, cut
+from rag.ledger import Ledger
 from rag.settings import Settings
 
 T = TypeVar("T")
@@ -56,6 +57,8 @@ class StoredArticle:
     title: str
     lang: str
     sentences: int
+    origin: str = ""  # where it came from: the folder it was ingested from, or "upload"
+    tidy: bool = True  # false while an earlier version's sentences may still be stored beside this one's
 
 
 @dataclass(frozen=True)
@@ -133,10 +136,11 @@ class Store:
 
     page = 2000  # records per read or write request: under Chroma's batch limit and a server's 40 MB payload limit
 
-    def __init__(self, client: Any, embedder: Embedder, slug: str) -> None:
+    def __init__(self, client: Any, embedder: Embedder, slug: str, ledger: Ledger | None = None) -> None:
         self.client = client
         self.embedder = embedder
         self.slug = slug
+        self.ledger = ledger  # told of every write and removal, when the store's holdings are recorded
         self.sentences = SentenceCollections(client, slug)
         self.articles = client.get_or_create_collection(f"articles-{slug}", metadata=SPACE)
         self.state = client.get_or_create_collection(f"state-{slug}")
@@ -178,10 +182,7 @@ class Store:
     def manifest(self) -> dict[str, StoredArticle]:
         """Articles whose sentences are completely stored, by id."""
         got = self.articles.get(include=["metadatas"])
-        return {
-            id_: StoredArticle(id_, str(m["digest"]), str(m["title"]), str(m["lang"]), int(m["sentences"]))
-            for id_, m in zip(got["ids"], got["metadatas"] or [], strict=True)
-        }
+        return {id_: _stored(id_, m) for id_, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
     def read(self, manifest: dict[str, StoredArticle], documents: Sequence[str] | None = None) -> Sentences:
         """The stored sentences of the complete articles among `documents` (default: all), in reading order.
@@ -223,9 +224,12 @@ class Store:
         """Every stored sentence of a complete article (leftovers of an interrupted write are ignored)."""
         return self.read(manifest).records
 
-    def write(self, articles: Article | Sequence[Article], batch_size: int = 64) -> Sentences:
-        """Replace articles' sentences, then mark them complete in the manifest; returns what was written (every
-        sentence embedded), as `read` would return it."""
+    def write(self, articles: Article | Sequence[Article], batch_size: int = 64, origin: str = "") -> Sentences:
+        """Store articles (new versions beside the old), mark them complete in the manifest, then delete their
+        old versions; returns what was written (every sentence embedded), as `read` would return it.
+
+        Until the manifest entry changes, reads see the old version whole; after, the new one: a write killed at
+        any point leaves each article answering in one version or the other, never in none."""
         # llama-index (2 s to import) is needed to write, not to answer.
         from llama_index.core.schema import BaseNode, TextNode
         from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -233,7 +237,6 @@ class Store:
         articles = [articles] if isinstance(articles, Article) else list(articles)
         if not articles:
             return Sentences([], [], {})
-        self._remove([article.id for article in articles])
         ids: list[str] = []
         texts: list[str] = []
         langs: list[str] = []
@@ -241,7 +244,8 @@ class Store:
         for article in articles:
             for paragraph in article.paragraphs:
                 for number, sentence in enumerate(paragraph.sentences):
-                    ids.append(f"{paragraph.id}:s{number}")
+                    # The version is in the id, so a new version's records never overwrite the old one's.
+                    ids.append(f"{paragraph.id}:s{number}:{article.digest[:12]}")
                     texts.append(sentence.text)
                     langs.append(article.lang)
                     metadatas.append(
@@ -270,32 +274,38 @@ class Store:
             for chunk in _batches(rows, self.page):
                 nodes = [TextNode(id_=ids[i], text=texts[i], metadata=metadatas[i], embedding=vectors[i]) for i in chunk]
                 vector_store.add(list[BaseNode](nodes))
-        # The manifest entries are written last: an article without one is incomplete and gets rewritten.
+        # The manifest entries are written after the sentences: an article without one is incomplete and gets
+        # rewritten, and one with its old entry still reads its old version.
         first = 0
         means: list[list[float]] = []
         for article in articles:
             count = sum(len(paragraph.sentences) for paragraph in article.paragraphs)
             means.append(_mean(vectors[first : first + count]))
             first += count
-        self.articles.upsert(
-            ids=[article.id for article in articles],
-            embeddings=means,  # type: ignore[arg-type]
-            documents=[article.title for article in articles],
-            metadatas=[
-                {
-                    "digest": article.digest,
-                    "title": article.title,
-                    "lang": article.lang,
-                    "source": article.source,
-                    "byline": article.byline,
-                    "path": str(article.path),
-                    "paragraphs": len(article.paragraphs),
-                    "sentences": sum(len(paragraph.sentences) for paragraph in article.paragraphs),
-                }
-                for article in articles
-            ],
-        )
+        documents = [article.id for article in articles]
+        previous = self._entries(documents)
+        entries = [
+            {
+                "digest": article.digest,
+                "title": article.title,
+                "lang": article.lang,
+                "source": article.source,
+                "byline": article.byline,
+                "path": str(article.path),
+                "origin": origin,
+                "paragraphs": len(article.paragraphs),
+                "sentences": sum(len(paragraph.sentences) for paragraph in article.paragraphs),
+                "tidy": 0,
+            }
+            for article in articles
+        ]
+        manifest = dict(documents=[article.title for article in articles], embeddings=means)
+        self.articles.upsert(ids=documents, metadatas=entries, **manifest)  # type: ignore[arg-type]
         self._changed()
+        if self.ledger is not None:
+            self.ledger.change(added=[_stored(d, m) for d, m in zip(documents, entries, strict=True)], removed=previous)
+        self._drop_stale({article.id: article.digest for article in articles}, keep=set(ids))
+        self.articles.upsert(ids=documents, metadatas=[{**m, "tidy": 1} for m in entries], **manifest)  # type: ignore[arg-type]
         terms = [str(meta["terms"]).split() for meta in metadatas]
         records = [_record(id_, text, meta) for id_, text, meta in zip(ids, texts, metadatas, strict=True)]
         written = {
@@ -304,9 +314,45 @@ class Store:
         }
         return Sentences(records, list[list[str] | None](terms), written)
 
-    def remove(self, document: str) -> None:
-        """Delete an article: its manifest entry first, so a crash in between leaves it marked incomplete."""
-        self._remove([document])
+    def remove(self, document: str | Sequence[str], record: bool = True) -> None:
+        """Delete articles: the record of what the store holds first (unless not to `record`), then the manifest
+        entries, so a crash in between leaves them marked incomplete and the record claiming no more than is held."""
+        documents = [document] if isinstance(document, str) else list(document)
+        for batch in _batches(documents, 100):
+            if self.ledger is not None and record:
+                self.ledger.change(removed=self._entries(batch))
+            self._remove(batch)
+
+    def tidy(self, manifest: dict[str, StoredArticle]) -> None:
+        """Delete what a killed write left of the earlier versions of the articles in `manifest` not marked tidy."""
+        untidy = {document: entry.digest for document, entry in manifest.items() if not entry.tidy}
+        if untidy:
+            self._drop_stale(untidy)
+            got = self.articles.get(ids=sorted(untidy), include=["metadatas", "embeddings", "documents"])
+            self.articles.upsert(
+                ids=got["ids"],
+                embeddings=got["embeddings"],
+                documents=got["documents"],
+                metadatas=[{**m, "tidy": 1} for m in got["metadatas"] or []],
+            )
+
+    def _entries(self, documents: Sequence[str]) -> list[StoredArticle]:
+        got = self.articles.get(ids=list(documents), include=["metadatas"])
+        return [_stored(id_, m) for id_, m in zip(got["ids"], got["metadatas"] or [], strict=True)]
+
+    def _drop_stale(self, digests: dict[str, str], keep: set[str] | None = None) -> None:
+        """Delete the sentences of these articles that belong to another version than `digests` names (or, given
+        `keep`, are not among its ids)."""
+        for collection in self.sentences.all(refresh=True):  # every language's: an edit may change the language
+            for batch in _batches(sorted(digests), 100):
+                got = collection.get(where=_documents(batch), include=["metadatas"])
+                stale = [
+                    id_
+                    for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+                    if meta.get("digest") != digests.get(str(meta.get("document"))) or (keep is not None and id_ not in keep)
+                ]
+                for chunk in _batches(stale, self.page):
+                    collection.delete(ids=chunk)
 
     def _remove(self, documents: list[str]) -> None:
         self.articles.delete(ids=documents)
@@ -384,6 +430,20 @@ def _ours(meta: Any) -> dict[str, Any]:
         for k, v in dict(meta).items()
         if not k.startswith("_") and k not in ("doc_id", "document_id", "ref_doc_id")
     }
+
+
+def _stored(id_: str, meta: Any) -> StoredArticle:
+    # A manifest entry written before origins were recorded came from the folder its file was in.
+    origin = str(meta.get("origin") or (Path(str(meta["path"])).parent if meta.get("path") else ""))
+    return StoredArticle(
+        id_,
+        str(meta["digest"]),
+        str(meta["title"]),
+        str(meta["lang"]),
+        int(meta["sentences"]),
+        origin=origin,
+        tidy=bool(meta.get("tidy", 1)),
+    )
 
 
 def _record(id_: str, text: str, meta: Any) -> Record:

@@ -439,3 +439,23 @@ def test_an_answer_from_the_other_language_names_what_it_counts(engine: Engine) 
     # Only plain words the question gives for the thing counted are used.
     assert analyse("Among the talents gathered, how many are high-level?").counted == ""
     assert analyse('How many "doing practical things" projects were collected?').counted == ""
+
+
+def test_remove_deletes_one_article_and_its_paragraphs_are_listed_until_then(fresh_settings: Settings) -> None:
+    folder = fresh_settings.seeds_dir
+    shutil.copy(SEEDS / "suzhou-organizational-work-en.txt", folder / "a.txt")
+    shutil.copy(SEEDS / "suzhou-high-tech-zone-zh.txt", folder / "b.txt")
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    try:
+        engine.ingest()
+        paragraphs = engine.paragraphs("a")
+        assert [p.number for p in paragraphs] == list(range(1, len(paragraphs) + 1))
+        cited = engine.ask("How many talents does Suzhou have?").citations[0]
+        assert paragraphs[cited.paragraph - 1].text == cited.text  # numbered as citations number them
+        assert engine.remove("a") and not engine.remove("a")
+        assert set(engine.store.manifest()) == {"b"} and engine.paragraphs("a") == []
+        assert {record.document for record in engine.index.records} == {"b"}
+        assert all(c.get(where={"document": "a"})["ids"] == [] for c in engine.store.sentences.all(refresh=True))
+        assert all(c.document == "b" for c in engine.ask("How many talents does Suzhou have?").citations)
+    finally:
+        engine.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 import subprocess
 import sys
 import time
@@ -98,6 +100,33 @@ SAME = [
     ("两", "2"),
     ("１２万", "120,000"),
     ("$5 billion", "5 billion"),
+    ("£3.2bn", "3.2 billion"),
+    ("2.5m", "2.5 million"),
+    ("1bn", "10亿"),
+    ("$30,000", "3万美元"),
+    ("€40m", "4000万欧元"),
+    ("US$1.2 billion", "12亿美元"),
+    ("$5k", "5,000"),
+    ("HK$100", "100港元"),
+    ("3tn", "3万亿"),
+    ("1.2 million", "1,200,000"),
+    ("3亿5000万", "350 million"),
+    ("2356万2318", "23,562,318"),
+    ("a third of", "三分之一"),
+    ("1/3", "one-third"),
+    ("two-thirds", "三分之二"),
+    ("一半", "half of"),
+    ("三成", "30%"),
+    ("逾五成", "more than 50 percent"),
+    ("3个百分点", "3 percentage points"),
+    ("三个百分点", "3 percentage points"),
+    ("2023年3月5日", "5 March 2023"),
+    ("March 5th, 2023", "2023-03-05"),
+    ("the 1970s", "1970年代"),
+    ("20世纪80年代", "1980s"),
+    ("-3.2%", "−3.2%"),
+    ("一年", "1"),
+    ("十分钟", "10"),
 ]
 
 DIFFERENT = [
@@ -127,6 +156,16 @@ DIFFERENT = [
     ("nine", "nineteen"),
     ("十四", "十"),
     ("361", "163"),
+    ("3个百分点", "3%"),
+    ("3 percentage points", "3"),
+    ("a third of", "33%"),
+    ("a third of", "0.33"),
+    ("三成", "3"),
+    ("the 1970s", "1970"),
+    ("-5", "5"),
+    ("-3.2%", "3.2%"),
+    ("2.5m", "2.5"),
+    ("$5k", "$5"),
 ]
 
 
@@ -222,12 +261,223 @@ def test_text_is_as_written_with_qualifier_and_currency(written: str, text: str,
         "June",
         "6月",
         "13日上午",
+        "零售商铺",
+        "备用零件",
+        "一些",
+        "万一",
+        "百姓",
+        "千万不要",
+        "四川",
+        "两岸关系",
+        "星期三",
+        "一成不变",
+        "三五成群",
+        "一度成为",
+        "纽迈公司在哪一年承担了",
+        "同一年",
+        "a third party",
+        "the second half of the year",
+        "on behalf of the company",
+        "COVID-19",
         "",
         "   ",
     ],
 )
 def test_not_figures(text: str) -> None:
     assert find_figures(text) == []
+
+
+@pytest.mark.parametrize(
+    ("written", "unit"),
+    [
+        ("£3.2bn", "GBP"),
+        ("€40m", "EUR"),
+        ("US$1.2 billion", "USD"),
+        ("HK$100", "HKD"),
+        ("$5k", "USD"),
+        ("$30,000", "USD"),
+        ("5亿日元", "JPY"),
+        ("100港元", "HKD"),
+        ("十万英镑", "GBP"),
+        ("RMB77 million", "CNY"),
+        ("¥100", "CNY"),
+        ("20 euros", "EUR"),
+        ("1,000 yen", "JPY"),
+        ("2.5m", ""),
+    ],
+)
+def test_currency_is_the_unit(written: str, unit: str) -> None:
+    assert parsed(written).unit == unit
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10-15%", [("pct:10", "low"), ("pct:15", "high")]),
+        ("between 3 and 5 million", [("num:3000000", "low"), ("num:5000000", "high")]),
+        ("3 and 5 million", [("num:3", ""), ("num:5000000", "")]),
+        ("3至5万", [("num:30000", "low"), ("num:50000", "high")]),
+        ("三至五万人", [("num:30000", "low"), ("num:50000", "high")]),
+        ("$3-5 million", [("num:3000000", "low"), ("num:5000000", "high")]),
+        ("2005–06", [("year:2005", "low"), ("year:2006", "high")]),
+        ("2017/18", [("year:2017", "low"), ("year:2018", "high")]),
+        ("from 150 to 2 million", [("num:150", ""), ("num:2000000", "")]),
+        ("won 3-1", [("num:3", ""), ("num:1", "")]),
+        ("50%/50%", [("pct:50", ""), ("pct:50", "")]),
+    ],
+)
+def test_a_range_is_its_two_ends(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(f.key(), f.bound) for f in find_figures(text)] == expected
+
+
+def test_a_range_is_not_one_figure_but_states_both_ends() -> None:
+    assert parse_figure("10-15%") is None
+    assert states_figure("growth of 10-15% a year", "10%")
+    assert states_figure("growth of 10-15% a year", "百分之十五")
+    assert not states_figure("growth of 10-15% a year", "10")
+    (low, high) = find_figures("10-15%")
+    assert low.text == "10" and high.text == "15%"
+
+
+def test_a_figure_made_by_older_callers_has_no_bound() -> None:
+    figure = Figure("26万", 260000.0, "number", 0, 3)
+    assert figure.unit == figure.bound == ""
+    assert same_figure(figure, parsed("260,000"))
+
+
+def test_a_chinese_numeral_written_alone_is_read_by_parse_figure() -> None:
+    assert parsed("三").key() == parsed("3").key()
+    assert parsed("两").key() == "num:2"
+    assert keys("星期三") == [] and keys("三人") == ["num:3"] and keys("两次") == ["num:2"]
+
+
+# Excerpts of real sentences from the QA development data (/work/shared/datasets), every figure they carry,
+# in order, as (value, kind, unit). Sources: CMRC 2018 (Cui et al., https://github.com/ymcui/cmrc2018,
+# CC BY-SA 4.0); SQuADShifts new_wiki, reddit, amazon (Miller et al., https://modestyachts.github.io/squadshifts-website/,
+# CC BY 4.0; the new_wiki text is Wikipedia's, CC BY-SA); TAT-QA (Zhu et al., https://github.com/NExTplusplus/TAT-QA,
+# CC BY 4.0). Excerpts are verbatim; some are cut short.
+DATASET_SENTENCES = [
+    # cmrc2018-train.zh (CC BY-SA 4.0)
+    ("2011年12月，畅游以1.625亿美元收购", [(20111200, "date", ""), (162500000, "number", "USD")]),
+    (
+        "新特兰需支付牛津联15万英镑赔偿金，牛津联亦会在将来韦赫特转会收到25%的转会费分红",
+        [(150000, "number", "GBP"), (25, "percent", "")],
+    ),
+    ("2007年10月这里也遭遇过类似的抢劫案，损失了2000万欧元。", [(20071000, "date", ""), (20000000, "number", "EUR")]),
+    ("售价只有70万美元", [(700000, "number", "USD")]),
+    (
+        "香港政府于1979年4月批出9700万港元的建造合约动工兴建11层高的医院大楼",
+        [(19790400, "date", ""), (97000000, "number", "HKD"), (11, "number", "")],
+    ),
+    ("该银行在2005年至2007年间全年增长超过三成", [(2005, "year", ""), (2007, "year", ""), (30, "percent", "")]),
+    (
+        "蒋乃辛在两项支持率都逾五成而出线，蒋乃辛最终获得46,065票，以48%的得票率当选",
+        [(2, "number", ""), (50, "percent", ""), (46065, "number", ""), (48, "percent", "")],
+    ),
+    ("春节结束后，价格跌五成。", [(50, "percent", "")]),
+    ("南挪威内八成人口分布在气候温和的沿岸地区", [(80, "percent", "")]),
+    ("分母一个百分点的变化，可能导致结果的剧烈变化", [(1, "points", "")]),
+    ("其体重的三分之二都是胃内的叶子", [(2 / 3, "fraction", "")]),
+    ("观众人数仅约97万人，相当第一集《哥吉拉》的十分之一", [(970000, "number", ""), (0.1, "fraction", "")]),
+    ("金融海啸前，三分之一的经济靠房地产支撑", [(1 / 3, "fraction", "")]),
+    (
+        "大厦楼高34层，包括30层甲级写字楼，著名租户为英国航空公司，基座4层为零售商铺",
+        [(34, "number", ""), (30, "number", ""), (4, "number", "")],
+    ),
+    (
+        "首个用家是于1983年订了18架的美国空军，主要用于在欧洲的美军基地间运输备用零件。",
+        [(1983, "year", ""), (18, "number", "")],
+    ),
+    ("广西的靖西也有零星栽培。", []),
+    ("熊山却以122万4560日圆的价额买下那巨蛋", [(1224560, "number", "JPY")]),
+    ("2001年的人口统计有5万3667名居民", [(2001, "year", ""), (53667, "number", "")]),
+    ("1956年9月16日，台湾人口达到922万5426人。", [(19560916, "date", ""), (9225426, "number", "")]),
+    ("加藤嘉明从二十万石加封到四十万石", [(200000, "number", ""), (400000, "number", "")]),
+    (
+        "英国符合选举条件的选民人数从七百七十万左右一跃变成两千一百万左右",
+        [(7700000, "number", ""), (21000000, "number", "")],
+    ),
+    ("罚款五百三十万元", [(5300000, "number", "CNY")]),
+    ("捐资四十多万港元，对陵墓进行修葺扩建，由原来的五十多平方米", [(400000, "number", "HKD"), (50, "number", "")]),
+    ("比例有六成之多，使用原版XP的网民不足一成", [(60, "percent", ""), (10, "percent", "")]),
+    ("因袭警罪被判入狱九个月", [(9, "number", "")]),
+    ("在长达三个月的战事中，盟军占领了中所罗门地区，损失了6艘舰艇", [(3, "number", ""), (6, "number", "")]),
+    ("西萨塞克斯超过一半的土地都是受保护的郊野", [(0.5, "fraction", "")]),
+    ("与自己前世的另一半的天神融合后", []),
+    ("叶定仕于19世纪90年代初加入同盟会", [(1890, "decade", "")]),
+    ("每公斤新台币2300元", [(2300, "number", "TWD")]),
+    ("水深0至30公尺。", [(0, "number", ""), (30, "number", "")]),
+    ("体长约20至24.5厘米", [(20, "number", ""), (24.5, "number", "")]),
+    # squadshifts-new_wiki.en (CC BY 4.0; Wikipedia text, CC BY-SA)
+    ("banking fees in 2012 totaled approximately US$40 billion", [(2012, "year", ""), (40e9, "number", "USD")]),
+    ("and $1.4 billion was used for Homeless Assistance", [(1.4e9, "number", "USD")]),
+    ("was earning an estimated £250,000 per year by selling captive", [(250000, "number", "GBP")]),
+    ("found that 75 percent of the homeless were over 45", [(75, "percent", ""), (45, "number", "")]),
+    ("The population of the city has increased tenfold since the 1950s", [(1950, "decade", "")]),
+    ("Prior to the 2005–06 NHL season", [(2005, "year", ""), (2006, "year", "")]),
+    ("History of the Dividing Line (1728–29) by William Byrd", [(1728, "year", ""), (1729, "year", "")]),
+    ("death toll estimates ranging between 300 and 700 Pequots", [(300, "number", ""), (700, "number", "")]),
+    (
+        "Modern sources estimate that between 2.4 and 7.5 million Ukrainians died",
+        [(2.4e6, "number", ""), (7.5e6, "number", "")],
+    ),
+    ("if the input is −3, then the output is 9", [(-3, "number", ""), (9, "number", "")]),
+    ("About one-third of users of mass transit", [(1 / 3, "fraction", "")]),
+    ("no more than a third of the renter's wages", [(1 / 3, "fraction", "")]),
+    ("The Turkish film industry ramped up in the second half of the century", []),
+    ("fell from 44 to 24 percent", [(44, "percent", ""), (24, "percent", "")]),
+    ("on 23 November 1930, it became the first", [(19301123, "date", "")]),
+    ("It was released on July 29, 2015, and addresses shortcomings", [(20150729, "date", "")]),
+    # tatqa-text-span.en (CC BY 4.0)
+    (
+        "risk at 31 March 2019 was £59.1m (2018: £56.5m).",
+        [(20190331, "date", ""), (59.1e6, "number", "GBP"), (2018, "year", ""), (56.5e6, "number", "GBP")],
+    ),
+    ("losses on financial assets amounting to €2 million", [(2e6, "number", "EUR")]),
+    ("resulted in an unrealised gain of NZD $1.2m (AUD $1.1m)", [(1.2e6, "number", "NZD"), (1.1e6, "number", "AUD")]),
+    ("Revenues increased by 21% to RMB377.3 billion", [(21, "percent", ""), (377.3e9, "number", "CNY")]),
+    (
+        "approximately RMB77 million (2018: RMB229 million)",
+        [(77e6, "number", "CNY"), (2018, "year", ""), (229e6, "number", "CNY")],
+    ),
+    ("Gross margin included a 5 percentage point improvement", [(5, "points", "")]),
+    ("registered an increase of 1 percentage point.", [(1, "points", "")]),
+    ("dividend policy of one-third of the Company’s net income", [(1 / 3, "fraction", "")]),
+    ("reduced the United States corporate tax rate from 35% to 21%", [(35, "percent", ""), (21, "percent", "")]),
+    ("a payout opportunity ranging from 0% to 120% of the target", [(0, "percent", ""), (120, "percent", "")]),
+    ("(2017/18: €0 million)", [(2017, "year", ""), (2018, "year", ""), (0, "number", "EUR")]),
+    # squadshifts-reddit.en and squadshifts-amazon.en (CC BY 4.0)
+    ("We currently owe $255k on the loan.", [(255000, "number", "USD")]),
+    ("I need to raise £6200 by July!!", [(6200, "number", "GBP")]),
+    ("I plan on putting about 50-70% of each paycheck", [(50, "percent", ""), (70, "percent", "")]),
+    ("my GPU usage stays around on 30-40%.", [(30, "percent", ""), (40, "percent", "")]),
+    ("I also didn't want to spend $80 or more", [(80, "number", "USD")]),
+    ("I run it almost 24/7 because", [(24, "number", ""), (7, "number", "")]),
+]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), DATASET_SENTENCES)
+def test_dataset_sentences(sentence: str, expected: list[tuple[float, str, str]]) -> None:
+    figures = find_figures(sentence)
+    assert [(f.kind, f.unit) for f in figures] == [(kind, unit) for _, kind, unit in expected]
+    for figure, (value, _, _) in zip(figures, expected, strict=True):
+        assert math.isclose(figure.value, value, rel_tol=1e-9, abs_tol=1e-9), (figure, value)
+        assert sentence[figure.start : figure.end] == figure.text
+
+
+def test_random_text_never_breaks_the_reader() -> None:
+    pieces = list("0123456789０１.,-−–/%％$£€¥ 万亿千百十零一二两三四五六七八九年月日号至到成个百分点之半")
+    pieces += ["million", "bn", "m", "k", "to", "and", "between", "a third of", "half of", "US$", "RMB", "HK$", "s"]
+    generator = random.Random(16)
+    for _ in range(3000):
+        text = "".join(generator.choice(pieces) for _ in range(generator.randint(1, 14)))
+        figures = find_figures(text)
+        for figure in figures:
+            assert text[figure.start : figure.end] == figure.text, text
+            assert figure.kind in KINDS and figure.bound in ("", "low", "high")
+            assert not math.isnan(figure.value)
+            figure.key()
+        assert all(a.end <= b.start for a, b in zip(figures, figures[1:], strict=False)), text
 
 
 def test_citation_markers_are_stripped() -> None:
@@ -361,7 +611,7 @@ SEED_SENTENCES = [
     (
         "主持并带领10家合作单位共同承担了国家科学仪器重大专项项目；2014年，该公司承担了江苏省科技成果转化项目；"
         "2016年3月，实现新三板挂牌。",
-        ["num:10", "year:2014", "date:2016-03", "num:3"],
+        ["num:10", "year:2014", "date:2016-03"],  # 新三板 (the "New Third Board") is a name, not three
     ),
     (
         "组建的党史学习教育宣讲团计划开展区宣讲团宣讲22场，已全部完成，基层宣讲团260场，目前已开展191场，"

@@ -51,7 +51,7 @@ def test_the_readme_commands_run_in_a_fresh_install(venv: Path, env: dict[str, s
     assert "rag ask" in run(venv, env, "rag", "--help").stdout
 
     first = run(venv, env, "rag", "ask", QUESTION)  # an empty store: the seeds are ingested first, and it says so
-    assert "Ingesting the seed articles (first run)" in first.stderr
+    assert "First start: ingesting the seed articles" in first.stderr
     assert "3.43 million" in first.stdout and "■" not in first.stdout
 
     answer = json.loads(run(venv, env, "rag", "ask", "苏州高新区已累计集聚各类人才多少人？", "--json").stdout)

@@ -158,6 +158,97 @@ def test_an_upload_twice_is_unchanged_and_an_edited_upload_replaces_the_old_text
     assert not any("8,200" in record.text for record in engine.index.records)
 
 
+# Where articles came from: an ingest removes only what the user asks for (issue #19.2), uploads are kept (#20.7)
+
+MUSEUM = "The city museum counted 5,100 visitors in June. Its new wing opened in 2021."
+
+
+def test_an_ingest_removes_no_article_of_another_folder_or_upload(fresh_settings: Settings, tmp_path: Path) -> None:
+    write(fresh_settings.seeds_dir, "park.txt", "The medical device park has landed 44 quality projects.")
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    engine.ingest()
+    upload = write(tmp_path / "downloads", "harbour.md", HARBOUR)
+    assert engine.upload(upload, "harbour.md").added == ["harbour"]
+    mine = tmp_path / "my-articles"
+    write(mine, "museum.txt", MUSEUM)
+
+    report = engine.ingest(mine)  # was: "1 added, 2 removed" (the seed article and the upload)
+    assert report.added == ["museum"] and report.removed == [] and report.missing == []
+    again = engine.ingest()  # the seeds folder again: was "1 removed" (the upload and the other folder's article)
+    assert again.removed == [] and again.unchanged == ["park"]
+    assert set(whole(engine)) == {"park", "harbour", "museum"}
+    origins = {id_: entry.origin for id_, entry in engine.store.manifest().items()}
+    assert origins == {"park": str(fresh_settings.seeds_dir.resolve()), "harbour": "upload", "museum": str(mine.resolve())}
+    assert (fresh_settings.data_dir / "uploads" / "harbour.md").read_text(encoding="utf-8") == HARBOUR
+
+
+def test_articles_gone_from_their_folder_are_listed_and_removed_only_with_prune(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    write(fresh_settings.seeds_dir, "park.txt", "The medical device park has landed 44 quality projects.")
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    engine.ingest()
+    mine = tmp_path / "my-articles"
+    write(mine, "museum.txt", MUSEUM)
+    write(mine, "harbour.md", HARBOUR)
+    engine.ingest(mine)
+    (mine / "museum.txt").unlink()
+
+    kept = engine.ingest(mine, prune=False)
+    assert kept.missing == ["museum"] and kept.removed == []
+    assert set(whole(engine)) == {"park", "museum", "harbour"}
+    told: list[list[str]] = []
+
+    def announce(doomed: list[str]) -> None:
+        told.append(doomed)
+        assert "museum" in engine.store.manifest()  # told before it is done
+
+    pruned = engine.ingest(mine, prune=True, announce=announce)
+    assert told == [["museum"]] and pruned.removed == ["museum"] and pruned.missing == []
+    assert set(whole(engine)) == {"park", "harbour"}  # the seeds folder's article is not the other folder's to prune
+
+
+def test_an_upload_replacing_another_article_is_refused_without_the_right(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    from rag.engine import UploadRefused
+    from ui.app import add_article
+
+    write(fresh_settings.seeds_dir, "harbour.md", HARBOUR)
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    engine.ingest()
+    forged = write(tmp_path / "downloads", "harbour.md", HARBOUR.replace("8,200", "1"))
+    with pytest.raises(UploadRefused, match="needs a login"):
+        engine.upload(forged, "harbour.md")
+    status = add_article(engine, str(forged), 100_000)  # the page without a login
+    assert "already in the library" in status and "RAG_UI_AUTH" in status
+    assert not (fresh_settings.data_dir / "uploads" / "harbour.md").exists()
+    assert "8,200" in engine.ask("How many visitors did the harbour museum welcome in May?").text
+    same = write(tmp_path / "again", "harbour.md", HARBOUR)
+    assert "unchanged" in add_article(engine, str(same), 100_000)  # the same text is no replacement
+    assert "Replaced" in add_article(engine, str(forged), 100_000, replace=True)  # the page with a login
+    assert " 1 " in f" {engine.ask('How many visitors did the harbour museum welcome in May?').text} "
+
+
+def test_uploads_survive_a_rebuild(fresh_settings: Settings, tmp_path: Path) -> None:
+    from rag.cli import _ingest
+
+    write(fresh_settings.seeds_dir, "park.txt", "The medical device park has landed 44 quality projects.")
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    engine.ingest()
+    engine.upload(write(tmp_path / "downloads", "harbour.md", HARBOUR), "harbour.md")
+    mine = write(tmp_path / "mine", "museum.txt", MUSEUM).parent
+    engine.ingest(mine)
+    engine.close()
+    # The upload's temporary file is gone, as Gradio's copies are: the kept file is what brings it back.
+    (tmp_path / "downloads" / "harbour.md").unlink()
+    assert _ingest(fresh_settings, None, prune=False, rebuild=True) == 0
+    rebuilt = Engine(fresh_settings, embedder=CountingE5())
+    assert set(whole(rebuilt)) == {"park", "harbour", "museum"}
+    assert rebuilt.remove("harbour")  # removed from the page: its kept file goes too, so no rebuild brings it back
+    assert not (fresh_settings.data_dir / "uploads" / "harbour.md").exists()
+
+
 def test_with_no_articles_at_all_questions_are_answered_not_found(fresh_settings: Settings) -> None:
     engine = Engine(fresh_settings, embedder=CountingE5())  # an empty store and an empty articles folder
     answer = engine.ask("How many quality projects has the park landed?")

@@ -84,7 +84,7 @@ def test_a_first_run_says_it_is_ingesting_the_seeds(
     monkeypatch.setenv("RAG_SEEDS_DIR", str(fresh_settings.seeds_dir))
     assert main(["ask", "How many pilots were hired?"]) == 0
     first = capsys.readouterr()
-    assert "Ingesting the seed articles (first run)…" in first.err and "350" in first.out
+    assert "First start: ingesting the seed articles" in first.err and "350" in first.out
     assert main(["ask", "How many pilots were hired?"]) == 0
-    assert "Ingesting" not in capsys.readouterr().err
+    assert "First start" not in capsys.readouterr().err
 

@@ -323,6 +323,50 @@ def test_killed_ingest_leaves_whole_articles_and_a_rerun_completes_it(
     assert found["stored"] == expected["stored"]  # no leftovers of the killed writes
 
 
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory: pytest.TempPathFactory, articles: Path) -> Path:
+    """The 60 articles, each with one word of its body changed (the same sentences, so the same requests)."""
+    folder = tmp_path_factory.mktemp("edited")
+    for path in sorted(articles.iterdir()):
+        head, body = path.read_text(encoding="utf-8").split("---\n\n", 1)
+        changed = body.replace(" the ", " this ", 1) if " the " in body else body.replace("的", "之", 1)
+        assert changed != body
+        (folder / path.name).write_text(f"{head}---\n\n{changed}", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.slow
+def test_a_killed_update_leaves_every_article_answering_in_one_version(
+    tmp_path: Path, articles: Path, edited: Path, embeddings: EmbeddingServer, clean: Place
+) -> None:
+    where = place(tmp_path, articles, embeddings)
+    shutil.copytree(clean.data_dir, where.data_dir)
+    old = {article.id: article.digest for article in read_folder(articles)[0]}
+    new = {article.id: article.digest for article in read_folder(edited)[0]}
+    group = -(-Engine.write_sentences // SENTENCES)
+    # Killed while it embeds its second group (the first is written), then on the last answer of a group.
+    for after, delay in ((10 * group + 5, 0.0), (10 * group, 0.0)):
+        killed_ingest(where, edited, embeddings, after, delay)
+        found = facts(where, articles)
+        # Every article is whole and found, in its old version or its new one; none is missing (was: 26 gone).
+        assert sorted(found["manifest"]) == sorted(old)
+        assert all(digest in (old[id_], new[id_]) for id_, digest in found["manifest"].items())
+        assert found["incomplete"] == [] and found["outside_manifest"] == []
+        assert found["query_misses"] == [] and found["search_misses"] == [] and found["get_differs"] == []
+        assert sum(digest == new[id_] for id_, digest in found["manifest"].items()) >= group
+    finished = rag(where, "ingest", str(edited))
+    assert finished.returncode == 0, finished.stderr
+    found = facts(where, edited)
+    assert_whole(found)
+    assert found["manifest"] == new
+    assert found["stored"] == len(found["ids"]) == expected_sentences(edited)  # no leftover of either version
+
+
+def expected_sentences(folder: Path) -> int:
+    """Sentences of the articles in `folder`."""
+    return sum(len(p.sentences) for article in read_folder(folder)[0] for p in article.paragraphs)
+
+
 def test_a_second_process_is_told_the_store_is_in_use_within_seconds(tmp_path: Path) -> None:
     data = tmp_path / "data"
     holder = subprocess.Popen(

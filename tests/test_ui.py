@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import queue
 import re
@@ -21,7 +22,16 @@ from playwright.sync_api import Browser, Dialog, Locator, Page, Request, expect,
 from rag.answer import NOT_FOUND, Answer, Citation
 from rag.engine import Engine
 from rag.settings import PROJECT_ROOT
-from ui.app import add_article, answer_data, render_answer, render_library
+from ui.app import (
+    add_article,
+    answer_data,
+    article_choices,
+    conversation_markdown,
+    export_conversation,
+    render_answer,
+    render_article,
+    render_library,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -138,7 +148,48 @@ def test_long_paragraphs_show_the_quote_in_context_and_fold_the_rest() -> None:
     assert excerpt.startswith("…") and excerpt.endswith("…")
     assert "<mark>In June 2021, Nawei Technology was listed.</mark>" in excerpt
     assert len(excerpt) < len(text)
-    assert "<summary>Whole paragraph · 全段</summary>" in page
+    assert '<span class="rag-more">Whole paragraph · 全段</span>' in page
+    assert page.count("In June 2021, Nawei Technology was listed.") == 2  # the excerpt, and the paragraph it unfolds to
+
+
+def test_a_follow_up_says_how_it_was_read() -> None:
+    page = render_answer(talent_answer(read_as="And how many of them are high-level? (talents, <b>zone</b>)"), turn=2)
+    assert (
+        "Read as a follow-up · 按追问理解: <q>And how many of them are high-level? (talents, &lt;b&gt;zone&lt;/b&gt;)</q>"
+        in page
+    )
+    assert "rag-read-as" not in render_answer(talent_answer(), turn=1)
+
+
+def test_the_conversation_exports_as_markdown_with_citations_and_quotes() -> None:
+    first = answer_data(talent_answer(seconds=0.25))
+    refused = answer_data(Answer(question="Capital of\nFrance?", text=NOT_FOUND["en"], found=False, warnings=["w"]))
+    markdown = conversation_markdown([first, refused])
+    assert markdown.startswith("# Conversation · 对话\n")
+    assert "## 1. How many talents does Suzhou have?" in markdown
+    assert f"{TALENT_TEXT.split(' 361')[0]} [1]" in markdown
+    assert "[1] Cultivate organizational advantages — paragraph 8 (suzhou-organizational-work-en)" in markdown
+    assert f"   > {TALENT_TEXT.split(' 361')[0]}" in markdown
+    assert "## 2. Capital of France?" in markdown and "**Not found in the articles · 文章中未找到.**" in markdown
+    assert "> ⚠ w" in markdown and "*Answered by offline in 0.25 s*" in markdown
+
+
+def test_an_empty_conversation_exports_nothing(tmp_path: Path) -> None:
+    assert export_conversation([], tmp_path) is None
+    path = Path(export_conversation([answer_data(talent_answer())], tmp_path) or "")
+    assert path.parent == tmp_path and path.suffix == ".md" and "## 1." in path.read_text(encoding="utf-8")
+
+
+def test_an_article_is_shown_with_its_paragraphs_numbered_as_cited(engine: Engine) -> None:
+    page = render_article(engine, "suzhou-organizational-work-en")
+    assert "Cultivate organizational advantages and gather strength to forge ahead" in page
+    eighth = page.split('id="rag-a-8"')[1].split("</li>")[0]
+    assert "paragraph 8 · 第8段" in eighth and "3.43 million" in eighth  # the paragraph the talents answer cites
+    assert "No article nothing-here" in render_article(engine, "nothing-here")
+    assert (
+        "Cultivate organizational advantages and gather strength to forge ahead (suzhou-organizational-work-en)",
+        "suzhou-organizational-work-en",
+    ) in article_choices(engine)
 
 
 def test_api_data_has_the_contract_fields() -> None:
@@ -294,10 +345,10 @@ def ask(page: Page, question: str, turn: int) -> Locator:
     return answer
 
 
-def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
+def screenshot(page: Page, tmp_path: Path, name: str, full_page: bool = True) -> Path:
     """Save a screenshot to tmp_path, and to $RAG_SCREENSHOTS when it is set."""
     path = tmp_path / name
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     if os.environ.get("RAG_SCREENSHOTS"):
         folder = Path(os.environ["RAG_SCREENSHOTS"])
         folder.mkdir(parents=True, exist_ok=True)
@@ -355,9 +406,15 @@ def test_history_stays_a_long_paragraph_opens_whole_and_the_bin_starts_over(visi
     expect(page.locator("#rag-t1-s1 mark").first).to_contain_text("44")
     expect(second.locator(".rag-answer")).to_contain_text("2021")
     whole = page.locator("#rag-t2-s1 details.rag-whole")
+    excerpt = page.locator("#rag-t2-s1 .rag-excerpt")
+    expect(excerpt).to_be_visible()
     whole.locator("summary").click()
     expect(whole.locator("div mark")).to_contain_text("In June 2021, Nawei Technology was listed")
     expect(whole.locator("div")).to_contain_text("Jiang Biwang")
+    expect(excerpt).to_be_hidden()  # unfolded in place: the quote is on screen once, not twice
+    expect(page.locator("#rag-t2-s1 mark:visible")).to_have_count(1)
+    expect(whole.locator("summary .rag-less")).to_be_visible()  # "Excerpt · 收起" folds it back
+    expect(whole.locator("summary .rag-more")).to_be_hidden()
     screenshot(page, tmp_path, "ui-history.png")
 
     page.locator("#rag-chat").get_by_role("button", name=re.compile("clear", re.I)).click()
@@ -391,6 +448,7 @@ def test_uploaded_article_is_cited_and_its_html_stays_text(visit: Visit, tmp_pat
     page.set_input_files("#rag-upload input[type=file]", str(article))
     expect(page.locator("#rag-status")).to_contain_text("Added", timeout=60_000)
     expect(page.locator("#rag-library")).to_contain_text(f"Harbor festival {PAYLOADS[1]}")
+    expect(page.locator("#rag-upload")).not_to_contain_text("harbor-festival.md")  # ready for the next file
 
     answer = ask(page, "How many visitors did the Harbor Bridge festival draw?", turn=1)
     expect(answer.locator(".rag-answer")).to_contain_text("12,000")
@@ -413,5 +471,121 @@ def test_upload_of_another_type_is_refused_in_the_page(visit: Visit, tmp_path: P
     pdf = tmp_path / "notes.pdf"
     pdf.write_bytes(b"%PDF-1.4")
     page.set_input_files("#rag-upload input[type=file]", str(pdf))
-    expect(page.get_by_text(re.compile(r"Invalid file type: notes\.pdf"))).to_be_visible()
-    expect(page.locator("#rag-status")).not_to_contain_text("Added")
+    expect(page.get_by_text(re.compile(r"Invalid file type: notes\.pdf")).first).to_be_visible()
+    status = page.locator("#rag-status")
+    expect(status).to_contain_text(re.compile(r"Refused · 未接受: Invalid file type: notes\.pdf"))  # and it stays
+    expect(status).not_to_contain_text("Added")
+
+    big = tmp_path / "big.txt"
+    big.write_text("word " * MAX_UPLOAD, encoding="utf-8")
+    page.set_input_files("#rag-upload input[type=file]", str(big))
+    expect(status).to_contain_text(re.compile(r"Refused · 未接受: .*big\.txt"))
+
+    binary = tmp_path / "broken.txt"
+    binary.write_bytes(b"\x00\x01 not text")
+    page.set_input_files("#rag-upload input[type=file]", str(binary))
+    expect(status).to_contain_text(re.compile(r"Skipped · 已跳过 broken\.txt: .*binary"), timeout=60_000)
+    expect(page.locator("#rag-upload")).not_to_contain_text("broken.txt")  # the drop zone is empty again
+
+
+@pytest.mark.browser
+def test_a_follow_up_is_read_with_the_earlier_question(visit: Visit, tmp_path: Path) -> None:
+    page = visit.page
+    first = ask(page, "How many talents has the Suzhou High-tech Zone gathered?", turn=1)
+    expect(first.locator(".rag-answer")).to_contain_text("260,000")
+    second = ask(page, "And how many of them are high-level?", turn=2)
+    expect(second.locator(".rag-answer")).to_contain_text("3.6万")  # the zone's, not the city's 340,000
+    expect(second.locator(".rag-read-as")).to_contain_text("Suzhou High-tech Zone")
+    screenshot(page, tmp_path, "ui-conversation.png")
+
+
+@pytest.mark.browser
+def test_the_conversation_grows_with_the_page_and_exports_as_markdown(visit: Visit, tmp_path: Path) -> None:
+    page = visit.page
+    expect(page.locator("#rag-export")).to_be_disabled()
+    for turn, question in enumerate(
+        [
+            "How many talents does Suzhou have?",
+            "When was Nawei Technology listed?",
+            "医疗器械产业园落地了多少个优质项目？",
+        ],
+        start=1,
+    ):
+        ask(page, question, turn)
+    # No box inside the chat scrolls: every answer is on the page itself, to read or print whole.
+    scrolled = page.locator("#rag-chat").evaluate(
+        """chat => [chat, ...chat.querySelectorAll('*')].filter(e => {
+               const style = getComputedStyle(e);
+               return /(auto|scroll)/.test(style.overflowY) && e.scrollHeight > e.clientHeight + 2;
+           }).length"""
+    )
+    assert scrolled == 0
+    expect(page.locator(TURNS)).to_have_count(3)
+    for answer in page.locator(TURNS).all():
+        expect(answer).to_be_visible()
+
+    export = page.locator("#rag-export")
+    expect(export).to_be_enabled()
+    with page.expect_download() as download:
+        export.click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    markdown = saved.read_text(encoding="utf-8")
+    assert saved.suffix == ".md"
+    assert (
+        "## 1. How many talents does Suzhou have?" in markdown
+        and "## 3. 医疗器械产业园落地了多少个优质项目？" in markdown
+    )
+    assert re.search(
+        r"\[1\] Cultivate organizational advantages .* — paragraph \d+ \(suzhou-organizational-work-en\)", markdown
+    )
+    assert re.search(r"   > .*3\.43 million", markdown)
+    page.set_content(f"<pre style='white-space:pre-wrap;font:14px monospace'>{html.escape(markdown)}</pre>")
+    screenshot(page, tmp_path, "ui-export.png")
+
+
+@pytest.mark.browser
+def test_an_article_opens_numbered_as_cited_and_is_removed_after_confirmation(visit: Visit, tmp_path: Path) -> None:
+    page = visit.page
+    article = tmp_path / "tide-mill.md"
+    article.write_text(
+        '---\ntitle: "Tide mill reopens"\nlang: en\n---\n\nThe tide mill reopened with 40 volunteers.\n\n'
+        "It ground 3 tonnes of flour in its first month.\n",
+        encoding="utf-8",
+    )
+    page.set_input_files("#rag-upload input[type=file]", str(article))
+    expect(page.locator("#rag-library")).to_contain_text("Tide mill reopens", timeout=60_000)
+
+    choose(page, "Cultivate organizational advantages")
+    view = page.locator("#rag-article")
+    expect(view.locator(".rag-article-head")).to_contain_text("suzhou-organizational-work-en")
+    expect(view.locator("#rag-a-8")).to_contain_text("paragraph 8 · 第8段")
+    answer = ask(page, "How many talents does Suzhou have?", turn=1)
+    cited = answer.locator("#rag-t1-s1 .rag-para").inner_text()  # "paragraph N · 第N段", the same N in the view
+    number = re.search(r"\d+", cited).group(0)  # type: ignore[union-attr]
+    expect(view.locator(f"#rag-a-{number}")).to_contain_text("3.43 million")
+    page.locator("#rag-article-panel").scroll_into_view_if_needed()
+    screenshot(page, tmp_path, "ui-article.png", full_page=False)
+
+    choose(page, "Tide mill reopens")
+    expect(view).to_contain_text("3 tonnes of flour")
+    page.locator("#rag-remove").click()
+    confirm = page.locator("#rag-confirm")
+    expect(confirm).to_contain_text("Remove Tide mill reopens")
+    page.locator("#rag-cancel").click()
+    expect(confirm).to_be_hidden()
+    expect(page.locator("#rag-library")).to_contain_text("Tide mill reopens")  # nothing removed without a yes
+    page.locator("#rag-remove").click()
+    page.locator("#rag-confirm-remove").click()
+    expect(page.locator("#rag-status")).to_contain_text("Removed · 已删除: Tide mill reopens")
+    expect(page.locator("#rag-library")).not_to_contain_text("Tide mill reopens")
+    expect(page.locator("#rag-article-panel")).to_be_hidden()
+    gone = ask(page, "How many tonnes of flour did the tide mill grind?", turn=2)
+    expect(gone.locator(".rag-not-found")).to_be_visible()
+    assert visit.dialogs == []
+
+
+def choose(page: Page, title: str) -> None:
+    """Open the article whose title starts with `title` from the "Open an article" menu."""
+    page.locator("#rag-open input").click()
+    page.get_by_role("option", name=re.compile("^" + re.escape(title))).click()

@@ -6,21 +6,24 @@ import html
 import importlib.util
 import inspect
 import re
-import shutil
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from rag.answer import Answer, Citation
 from rag.citations import MARKER
 from rag.corpus import SUFFIXES
-from rag.engine import Engine, IngestReport
+from rag.engine import Engine, IngestReport, UploadRefused
 from rag.settings import Settings
+from ui.throttle import LoginThrottle
 
 CSS_PATH = Path(__file__).with_name("app.css")
+JS_PATH = Path(__file__).with_name("app.js")
 
 EXAMPLES = [
     "How many talents does Suzhou have?",
@@ -63,6 +66,7 @@ def answer_data(answer: Answer) -> dict[str, Any]:
         "seconds": round(answer.seconds, 3),
         "citations": [_citation_data(c) for c in answer.citations],
         "nearest": [_citation_data(c) for c in answer.nearest],
+        "read_as": answer.read_as,
     }
 
 
@@ -101,9 +105,16 @@ def render_answer(answer: Answer, turn: int) -> str:
         )
     meta = (
         f'<div class="rag-meta">Answered by · 回答方式: <span class="rag-backend">{escape(answer.backend)}</span>'
-        f" · {answer.seconds:.2f} s</div>"
+        f" · {answer.seconds:.2f} s{render_read_as(answer)}</div>"
     )
     return f'<div class="rag-turn">{head}{warnings}{sources}{meta}</div>'
+
+
+def render_read_as(answer: Answer) -> str:
+    """How a follow-up was read (the earlier subject it was searched with), when it was not read as asked."""
+    if not answer.read_as:
+        return ""
+    return f'<div class="rag-read-as">Read as a follow-up · 按追问理解: <q>{escape(answer.read_as)}</q></div>'
 
 
 def source_id(turn: int, number: int, nearest: bool = False) -> str:
@@ -141,7 +152,8 @@ def render_source(citation: Citation, turn: int, nearest: bool = False) -> str:
     else:
         body = (
             f'<div class="rag-excerpt">{excerpt(text, span)}</div>'
-            f'<details class="rag-whole"><summary>Whole paragraph · 全段</summary><div>{whole}</div></details>'
+            f'<details class="rag-whole"><summary><span class="rag-more">Whole paragraph · 全段</span>'
+            f'<span class="rag-less">Excerpt · 收起</span></summary><div>{whole}</div></details>'
         )
     return f'<li id="{source_id(turn, citation.number, nearest)}" class="rag-source">{head}{body}</li>'
 
@@ -204,13 +216,87 @@ def render_library(engine: Engine) -> str:
     return f'<div class="rag-library">Articles · 文章 ({len(articles)})<ul>{items}</ul></div>'
 
 
+def article_choices(engine: Engine) -> list[tuple[str, str]]:
+    """The articles as (label, id) pairs for the "Open an article" menu."""
+    articles = sorted(engine.store.manifest().values(), key=lambda a: a.id)
+    return [(f"{a.title} ({a.id})", a.id) for a in articles]
+
+
+def render_article(engine: Engine, document: str | None) -> str:
+    """One article as answers cite it: title, then every paragraph with the number citations give it."""
+    if not document:
+        return ""
+    stored = engine.store.manifest().get(document)
+    paragraphs = engine.paragraphs(document)
+    if stored is None or not paragraphs:
+        return render_error(f"No article {document} in the library · 文章不存在")
+    items = "".join(
+        f'<li id="rag-a-{p.number}" class="rag-paragraph rag-kind-{escape(p.kind)}">'
+        f'<span class="rag-para">paragraph {p.number} · 第{p.number}段</span><div>{escape(p.text)}</div></li>'
+        for p in paragraphs
+    )
+    return (
+        f'<div class="rag-article"><div class="rag-article-head"><span class="rag-title">{escape(stored.title)}</span> '
+        f'<span class="rag-subtle">{escape(stored.id)} · {escape(stored.lang)} · {len(paragraphs)} paragraphs · '
+        f"{len(paragraphs)}段</span></div><ol>{items}</ol></div>"
+    )
+
+
+def remove_article(engine: Engine, document: str | None) -> str:
+    """Delete an article the reader confirmed removing, and say so."""
+    if not document:
+        return render_error("Open an article first · 请先选择文章")
+    title = engine.store.manifest().get(document)
+    if not engine.remove(document):
+        return render_error(f"No article {document} in the library · 文章不存在")
+    name = title.title if title else document
+    return f"Removed · 已删除: <b>{escape(name)}</b> ({escape(document)})."
+
+
+def conversation_markdown(answers: Sequence[dict[str, Any]]) -> str:
+    """The conversation as Markdown: each question, its answer, and the cited paragraphs with their quotes."""
+    lines = ["# Conversation · 对话", ""]
+    for turn, answer in enumerate(answers, start=1):
+        lines += [f"## {turn}. {_one_line(answer['question'])}", ""]
+        if answer.get("read_as"):
+            lines += [f"*Read as a follow-up · 按追问理解: {_one_line(answer['read_as'])}*", ""]
+        label = "" if answer["found"] else "**Not found in the articles · 文章中未找到.** "
+        lines += [label + answer["text"], ""]
+        lines += [f"> ⚠ {_one_line(w)}" for w in answer["warnings"]] + ([""] if answer["warnings"] else [])
+        for title, key in (("Sources · 来源", "citations"), ("Closest passages · 最接近的段落", "nearest")):
+            if answer[key]:
+                lines += [f"**{title}**", ""]
+                for c in answer[key]:
+                    number = f"[{c['number']}]" if key == "citations" else "-"
+                    lines.append(f"{number} {_one_line(c['title'])} — paragraph {c['paragraph']} ({c['document']})")
+                    lines += [f"   > {_one_line(c['quote'] or c['text'])}", ""]
+        lines += [f"*Answered by {answer['backend']} in {answer['seconds']:.2f} s*", ""]
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def export_conversation(answers: Sequence[dict[str, Any]], folder: Path) -> str | None:
+    """Write the conversation to a Markdown file in `folder` for the reader to download; None when it is empty."""
+    if not answers:
+        return None
+    path = folder / f"conversation-{time.strftime('%Y%m%d-%H%M%S')}.md"
+    path.write_text(conversation_markdown(answers), encoding="utf-8")
+    return str(path)
+
+
 def upload_name(name: str) -> str:
     """The file name an upload is saved under: no folders, and not hidden (hidden files are not read)."""
     return Path(name).name.lstrip(".") or "article.txt"
 
 
-def add_article(engine: Engine, path: str | None, max_bytes: int, progress: gr.Progress | None = None) -> str:
-    """Check an uploaded file, ingest it from a folder of its own next to the existing articles, and say what happened."""
+def add_article(
+    engine: Engine, path: str | None, max_bytes: int, progress: gr.Progress | None = None, replace: bool = False
+) -> str:
+    """Check an uploaded file, keep it in the data directory and ingest it, and say what happened. It may replace
+    an article of the same name with other text only with `replace` (the page has a login)."""
     if not path:
         return render_error("Choose a .txt or .md file first · 请先选择 .txt 或 .md 文件")
     source = Path(path)
@@ -226,9 +312,10 @@ def add_article(engine: Engine, path: str | None, max_bytes: int, progress: gr.P
 
     if progress is not None:
         progress(0, desc="Reading and indexing · 读取并索引")
-    with tempfile.TemporaryDirectory(prefix="rag-upload-") as folder:
-        shutil.copyfile(source, Path(folder) / upload_name(source.name))
-        report = engine.add(Path(folder), progress=report_progress)
+    try:
+        report = engine.upload(source, upload_name(source.name), replace=replace, progress=report_progress)
+    except UploadRefused as refusal:
+        return render_error(f"{refusal} · 同名文章已存在，替换需要登录")
     return render_report(report, source.name)
 
 
@@ -257,10 +344,15 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         return chosen
 
     def respond(
-        question: str, history: list[dict[str, str]], turns: list[tuple[str, str]], top_k: int, backend: str
-    ) -> Iterator[tuple[str, list[dict[str, str]], list[dict[str, str]], list[tuple[str, str]]]]:
+        question: str,
+        history: list[dict[str, str]],
+        turns: list[tuple[str, str]],
+        top_k: int,
+        backend: str,
+        record: list[dict[str, Any]],
+    ) -> Iterator[tuple[str, list[dict[str, str]], list[dict[str, str]], list[tuple[str, str]], list[dict[str, Any]]]]:
         if not question or not question.strip():
-            yield question, history, history, turns
+            yield question, history, history, turns, record
             return
         turn = len(history) // 2 + 1
         asked = {"role": "user", "content": f'<span class="rag-question">{escape(question.strip())}</span>'}
@@ -273,21 +365,65 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                 break
             written += item
             draft = {"role": "assistant", "content": f'<div class="rag-draft">{escape(written)}</div>'}
-            yield "", [*history, asked, draft], history, turns
+            yield "", [*history, asked, draft], history, turns, record
         history = [*history, asked, {"role": "assistant", "content": render_answer(answer, turn)}]
-        yield "", history, history, [*turns, (question.strip(), answer.text)]
+        # `record` keeps every answer whole (citations, quotes) for the export; `turns` is what follow-ups read.
+        yield "", history, history, [*turns, (question.strip(), answer.text)], [*record, answer_data(answer)]
 
     def upload(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
-        return add_article(engine, path, settings.max_upload_bytes, progress), render_library(engine)
+        # With a login every visitor is a known reader, who may replace an article; without one, nobody may.
+        added = add_article(engine, path, settings.max_upload_bytes, progress, replace=bool(settings.ui_auth))
+        return added, render_library(engine)
 
-    def api_ask(question: str) -> dict[str, Any]:
-        """Answer a question from the articles: text with [n] markers, found, backend, warnings and citations."""
+    def after_upload() -> tuple[None, dict[str, Any]]:
+        """Empty the drop zone for the next file, and offer the articles as they now are."""
+        return None, gr.update(choices=article_choices(engine))
+
+    def open_article(document: str | None) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        return render_article(engine, document), gr.update(visible=bool(document)), gr.update(visible=False)
+
+    def confirm_removal(document: str | None) -> tuple[dict[str, Any], str]:
+        stored = engine.store.manifest().get(document or "")
+        if stored is None:
+            return gr.update(visible=False), ""
+        return gr.update(
+            visible=True
+        ), f"Remove <b>{escape(stored.title)}</b> ({escape(stored.id)}) from the library? · 确定删除？"
+
+    def remove(document: str | None) -> tuple[str, str, dict[str, Any], str, dict[str, Any], dict[str, Any]]:
+        status = remove_article(engine, document)
+        hidden = gr.update(visible=False)
+        return (
+            status,
+            render_library(engine),
+            gr.update(choices=article_choices(engine), value=None),
+            "",
+            hidden,
+            hidden,
+        )
+
+    def export(record: list[dict[str, Any]]) -> dict[str, Any]:
+        path = export_conversation(record, Path(tempfile.mkdtemp(prefix="rag-export-")))
+        return gr.update(value=path, interactive=path is not None)
+
+    def ask(question: str) -> dict[str, Any]:
+        """Answer a question from the news articles (English or Chinese) with numbered citations to the source
+        paragraphs; the answer says when the articles do not say.
+
+        Args:
+            question: The question, e.g. "How many talents does Suzhou have?" or "苏州高新区已累计集聚各类人才多少人？"
+
+        Returns:
+            JSON with text (the answer with [n] markers), found, backend, warnings, and citations (number, document,
+            title, paragraph, quote, text) — or, when not found, nearest: the passages that come closest.
+        """
         return answer_data(engine.ask(question))
 
     # Uploads are indexed at once; the copies Gradio keeps of them would otherwise stay in its temp dir for good.
     with gr.Blocks(title="Ask the articles · 文章问答", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         history = gr.State([])
-        turns = gr.State([])  # (question, answer text) pairs: what the LLM reads a follow-up against
+        turns = gr.State([])  # (question, answer text) pairs: what a follow-up is read against
+        record = gr.State([])  # every answer as the API returns it: what the export writes
         gr.HTML(
             '<div class="rag-header"><h1>Ask the articles · 文章问答</h1>'
             "<p>Answers come only from the articles, with numbered sources you can check. "
@@ -298,7 +434,10 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                 chat = gr.Chatbot(
                     elem_id="rag-chat",
                     show_label=False,
-                    height=560,
+                    # No inner scroll box: the conversation grows with the page, so it can be read and printed whole.
+                    height=None,
+                    min_height=320,
+                    autoscroll=False,
                     # Messages are HTML built here with every article string escaped: no markdown, no LaTeX,
                     # so article text cannot become a link, an image or a formula.
                     render_markdown=False,
@@ -320,6 +459,21 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                     )
                     ask_button = gr.Button("Ask · 提问", variant="primary", scale=1, min_width=110, elem_id="rag-ask")
                 gr.Examples(EXAMPLES, inputs=question, label="Examples · 示例")
+                with gr.Row():
+                    export_button = gr.DownloadButton(
+                        "Export · 导出", size="sm", variant="secondary", interactive=False, elem_id="rag-export"
+                    )
+                with gr.Column(visible=False, elem_id="rag-article-panel") as article_panel:
+                    with gr.Row():
+                        remove_button = gr.Button("Remove this article · 删除文章", size="sm", elem_id="rag-remove")
+                        close_button = gr.Button("Close · 关闭", size="sm", elem_id="rag-close")
+                    with gr.Row(visible=False, elem_id="rag-confirm") as confirm_row:
+                        confirm_text = gr.HTML()
+                        confirm_button = gr.Button(
+                            "Remove · 确认删除", size="sm", variant="stop", elem_id="rag-confirm-remove"
+                        )
+                        cancel_button = gr.Button("Cancel · 取消", size="sm", elem_id="rag-cancel")
+                    article_view = gr.HTML(elem_id="rag-article")
             with gr.Column(scale=1, min_width=260):
                 with gr.Accordion("Settings · 设置", open=True):
                     backend = gr.Radio(
@@ -348,15 +502,45 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                     )
                     status = gr.HTML(elem_id="rag-status")
                     library = gr.HTML(elem_id="rag-library")
+                    opened = gr.Dropdown(
+                        choices=article_choices(engine),
+                        value=None,
+                        label="Open an article · 查看文章",
+                        elem_id="rag-open",
+                        interactive=True,
+                    )
 
-        inputs = [question, history, turns, top_k, backend]
-        outputs = [question, chat, history, turns]
-        question.submit(respond, inputs, outputs, api_visibility="private")
-        ask_button.click(respond, inputs, outputs, api_visibility="private")
-        chat.clear(lambda: ([], []), None, [history, turns], api_visibility="private")  # the chat's own bin icon starts over
-        article.upload(upload, article, [status, library], api_visibility="private")
+        inputs = [question, history, turns, top_k, backend, record]
+        outputs = [question, chat, history, turns, record]
+        for asking in (question.submit, ask_button.click):
+            asking(respond, inputs, outputs, api_visibility="private").then(
+                export, record, export_button, api_visibility="private"
+            )
+        # The chat's own bin icon starts over.
+        chat.clear(
+            lambda: ([], [], [], gr.update(value=None, interactive=False)),
+            None,
+            [history, turns, record, export_button],
+            api_visibility="private",
+        )
+        article.upload(upload, article, [status, library], api_visibility="private").then(
+            after_upload, None, [article, opened], api_visibility="private"
+        )
         app.load(lambda: render_library(engine), None, library, api_visibility="private")
-        gr.api(api_ask, api_name="ask")
+        app.load(lambda: gr.update(choices=article_choices(engine)), None, opened, api_visibility="private")
+        opened.change(open_article, opened, [article_view, article_panel, confirm_row], api_visibility="private")
+        close_button.click(
+            lambda: (None, gr.update(visible=False)), None, [opened, article_panel], api_visibility="private"
+        )
+        remove_button.click(confirm_removal, opened, [confirm_row, confirm_text], api_visibility="private")
+        cancel_button.click(lambda: gr.update(visible=False), None, confirm_row, api_visibility="private")
+        confirm_button.click(
+            remove,
+            opened,
+            [status, library, opened, article_view, article_panel, confirm_row],
+            api_visibility="private",
+        )
+        gr.api(ask, api_name="ask")  # also the MCP tool "ask" when the MCP server is on (see launch_options)
     # Questions are answered in parallel (the engine is thread-safe); uploads take the engine's lock in turn.
     app.queue(default_concurrency_limit=4, max_size=QUEUE_SIZE)
     return app
@@ -377,19 +561,23 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "max_file_size": settings.max_upload_bytes,
         "css_paths": [CSS_PATH],
         "theme": gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=FONTS),
+        "js": JS_PATH.read_text(encoding="utf-8"),
+        # Gradio's MCP endpoint does not check the page's login, so it is served only when there is none.
+        "mcp_server": settings.ui_mcp and auth is None,
         "ssr_mode": False,
         "show_error": True,
         "quiet": True,
+        # Failed logins slow down per client (Gradio's own login route accepts guesses as fast as they come).
+        "app_kwargs": {"middleware": [Middleware(LoginThrottle)]} if auth else None,
     }
 
 
 def main(settings: Settings | None = None) -> None:
     """Build the engine, ingest the seeds if the store is empty, and serve the chat page."""
-    from rag.cli import first_run
+    from rag.cli import progress_bar
 
     settings = settings or Settings()
-    engine = Engine(settings)
-    first_run(engine)
+    engine = Engine(settings, notice=lambda message: print(message, flush=True), progress=progress_bar())
     print("Loading the index, the model and the dictionaries…", flush=True)
     engine.warm_up()  # the slow loading happens now, before the page says it is ready, not on the first question
     if importlib.util.find_spec("matplotlib"):
