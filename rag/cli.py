@@ -138,7 +138,7 @@ def _ingest_one(engine: Engine, folder: Path, prune: bool) -> None:
     from tqdm import tqdm
 
     def announce(doomed: list[str]) -> None:
-        print(f"Removing {len(doomed)} articles that came from {folder} and are gone from it: {', '.join(doomed)}")
+        print(f"Removing {_articles(len(doomed))} gone from {folder}: {', '.join(doomed)}")
 
     with tqdm(unit="article", desc="Ingesting", disable=None) as bar:
 
@@ -152,7 +152,7 @@ def _ingest_one(engine: Engine, folder: Path, prune: bool) -> None:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     if report.missing:
         print(
-            f"{len(report.missing)} articles came from {folder} and are gone from it; kept "
+            f"Kept {_articles(len(report.missing))} gone from {folder} "
             f"(`rag ingest {folder} --prune` removes them): {', '.join(report.missing)}"
         )
     print(
@@ -160,6 +160,10 @@ def _ingest_one(engine: Engine, folder: Path, prune: bool) -> None:
         f"{len(report.removed)} removed, {len(report.skipped)} skipped; "
         f"{report.sentences_embedded} sentences embedded in {report.seconds:.1f} s"
     )
+
+
+def _articles(count: int) -> str:
+    return f"{count} article{'' if count == 1 else 's'}"
 
 
 def _notice(message: str) -> None:
