@@ -8,7 +8,7 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -17,6 +17,7 @@ from rag.answer import Citation
 if TYPE_CHECKING:
     from rag.engine import Engine, IngestReport
     from rag.settings import Settings
+    from rag.store import Progress
 
 EXAMPLES = """examples:
   rag ingest                      ingest the seed articles (only new or changed ones are embedded)
@@ -161,7 +162,7 @@ def _ingest_one(engine: Engine, folder: Path, prune: bool) -> None:
     from tqdm import tqdm
 
     def announce(doomed: list[str]) -> None:
-        print(f"Removing {len(doomed)} articles that came from {folder} and are gone from it: {', '.join(doomed)}")
+        print(f"Removing {_articles(len(doomed))} gone from {folder}: {', '.join(doomed)}")
 
     with tqdm(unit="article", desc="Ingesting", disable=None) as bar:
 
@@ -179,7 +180,7 @@ def _print_report(report: IngestReport, folder: Path | None) -> None:
         print(f"skipped {skipped.url or skipped.path}: {skipped.reason}", file=sys.stderr)
     if report.missing:
         print(
-            f"{len(report.missing)} articles came from {folder} and are gone from it; kept "
+            f"Kept {_articles(len(report.missing))} gone from {folder} "
             f"(`rag ingest {folder} --prune` removes them): {', '.join(report.missing)}"
         )
     print(
@@ -189,14 +190,36 @@ def _print_report(report: IngestReport, folder: Path | None) -> None:
     )
 
 
+def _articles(count: int) -> str:
+    return f"{count} article{'' if count == 1 else 's'}"
+
+
 def _notice(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def progress_bar() -> Progress:
+    """A progress callback for an ingest: a bar on stderr (when it is a terminal), closed after the last article."""
+    bar: Any = None
+
+    def progress(done: int, total: int, name: str) -> None:
+        nonlocal bar
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="article", desc="Ingesting", disable=None)
+        bar.set_postfix_str(name[:40])
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return progress
 
 
 def _ask(settings: Settings, question: str, as_json: bool) -> int:
     from rag.engine import Engine
 
-    answer = Engine(settings, notice=_notice).ask(question)
+    answer = Engine(settings, notice=_notice, progress=progress_bar()).ask(question)
     if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
         # A question given as bytes that are not UTF-8 arrives as lone surrogates: echo them escaped, not crash.
         sys.stdout.reconfigure(errors="backslashreplace")

@@ -245,9 +245,42 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
 
 
 def normalize(text: str) -> str:
-    """Unify line ends and odd spaces, and drop control characters that are not line breaks or tabs."""
+    """Unify line ends and odd spaces, and drop control characters that are not line breaks or tabs, and layout
+    glyphs (see `strip_glyphs`)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u3000", " ")
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    return strip_glyphs("".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C"))
+
+
+def _symbols(*blocks: tuple[int, int]) -> str:
+    return "".join(chr(c) for first, last in blocks for c in range(first, last + 1) if unicodedata.category(chr(c)) == "So")
+
+
+# Page layout marks (■ □ ● ▲ ◆ ★ ▶ ✔ ❖ …): the "other symbols" of the blocks of shapes and dingbats. Symbols that
+# carry meaning in running text (℃ © ° → ¥ %) are in other blocks or categories and stay.
+_GLYPH_BLOCKS = (
+    (0x25A0, 0x25FF),  # Geometric Shapes
+    (0x2600, 0x26FF),  # Miscellaneous Symbols
+    (0x2700, 0x27BF),  # Dingbats
+    (0x2B00, 0x2BFF),  # Miscellaneous Symbols and Arrows (⬛ ⭐)
+    (0x1F780, 0x1F7FF),  # Geometric Shapes Extended
+)
+GLYPHS = re.compile(f"[{re.escape(_symbols(*_GLYPH_BLOCKS))}]+[ \t]*")
+# A bullet (punctuation, not a symbol) marks a list item only where a line starts: • ‣ ⁃ ∙ · ・
+LINE_BULLET = re.compile(r"^([ \t]*)[\u2022\u2023\u2043\u2219\u00b7\u30fb]+[ \t]*", re.MULTILINE)
+
+
+def strip_glyphs(text: str) -> str:
+    """`text` without layout glyphs (and the spaces after them), and without bullets at the start of its lines;
+    a glyph right after a word becomes a space (not next to Chinese characters, which are written without)."""
+
+    def gap(match: re.Match[str]) -> str:
+        before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
+        if not before or before.isspace() or not after or after == "\n":
+            return ""
+        return "" if CJK.match(before) or CJK.match(after) else " "
+
+    text = GLYPHS.sub(gap, text)
+    return LINE_BULLET.sub(r"\1", text)
 
 
 def detect_lang(text: str) -> str:

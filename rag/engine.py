@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llama_index.core.embeddings import BaseEmbedding
-
 from rag.answer import Answer, Citation, not_found
 from rag.corpus import SUFFIXES, Article, Paragraph, Skipped, article_id, read_article, read_folder
-from rag.embeddings import build_embedder, model_slug
+from rag.embeddings import Embedder, build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
+from rag.figures import find_figures
 from rag.followup import read_follow_up
+from rag.keyword import keep_dictionary_in, root, tokenize
 from rag.ledger import UPLOAD, Holding, Ledger
 from rag.question import Question, analyse, clean, cross_lingual, problem, translated_query
 from rag.retrieve import Hit, Index, Retriever
@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from rag.llm import LLMAnswerer, Turn
 
 log = logging.getLogger(__name__)
+
+
+# Questions about nothing in particular, one per language, that go through every stage of answering.
+WARM_UP = ("How many people did the city employ in 2020?", "2020年该市有多少家企业？")
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,15 @@ class Engine:
     def __init__(
         self,
         settings: Settings,
-        embedder: BaseEmbedding | None = None,
+        embedder: Embedder | None = None,
         client: Any = None,
         llm_client: OpenAI | None = None,
         notice: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.settings = settings
         self.notice = notice or log.warning  # what the user should hear of (a first start that ingests the seeds)
+        self.progress = progress  # of the ingest the engine starts by itself (the first start's)
         self.embedder = embedder or build_embedder(settings)
         self._client = client
         self._llm_client = llm_client  # the chat client of the "openai" backend; built from settings on first use
@@ -78,6 +84,7 @@ class Engine:
         self._checked = 0.0
         self._lock = threading.RLock()
         self.translator = Translator(cache_dir=settings.data_dir / "cache")
+        keep_dictionary_in(settings.data_dir / "cache")
 
     @property
     def store(self) -> Store:
@@ -157,7 +164,7 @@ class Engine:
         """Ingest the seed articles into a data directory that never held anything, saying so."""
         folder = self.settings.seeds_dir
         self.notice(f"First start: ingesting the seed articles from {folder} into {self.settings.data_dir} …")
-        report = self.ingest(folder, prune=False)
+        report = self.ingest(folder, progress=self.progress, prune=False)
         self.notice(
             f"First start: {len(report.added)} seed articles ingested ({report.sentences_embedded} sentences) "
             f"in {report.seconds:.1f} s."
@@ -363,6 +370,17 @@ class Engine:
     def add(self, path: Path, progress: Progress | None = None) -> IngestReport:
         """Ingest one more article folder (or file) without removing anything."""
         return self.ingest(path, progress=progress, prune=False)
+
+    def warm_up(self) -> None:
+        """Load now what a first question would load (the index, Chroma's vector index of each language, the e5
+        model, jieba's dictionary, cn2an, CC-CEDICT and its index of the stored words), so that it is answered
+        as fast as the next ones: by asking one question in each language."""
+        # What only some questions reach: jieba (Chinese text), the Snowball stemmer, cn2an (Chinese numerals).
+        tokenize("中文")
+        root("warming")
+        find_figures("三千")
+        for question in WARM_UP:
+            self.ask(question)
 
     def paragraphs(self, document: str) -> list[Paragraph]:
         """The stored paragraphs of one article in reading order, numbered as citations number them."""

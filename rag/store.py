@@ -21,11 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from llama_index.core.embeddings import BaseEmbedding
-from llama_index.core.schema import BaseNode, TextNode
-from llama_index.vector_stores.chroma import ChromaVectorStore
-
 from rag.corpus import Article
+from rag.embeddings import Embedder
 from rag.keyword import TOKENIZER, cut
 from rag.ledger import Ledger
 from rag.settings import Settings
@@ -157,7 +154,7 @@ class Store:
 
     page = 2000  # records per read or write request: under Chroma's batch limit and a server's 40 MB payload limit
 
-    def __init__(self, client: Any, embedder: BaseEmbedding, slug: str, ledger: Ledger | None = None) -> None:
+    def __init__(self, client: Any, embedder: Embedder, slug: str, ledger: Ledger | None = None) -> None:
         self.client = client
         self.embedder = embedder
         self.slug = slug
@@ -267,6 +264,10 @@ class Store:
 
         Until the manifest entry changes, reads see the old version whole; after, the new one: a write killed at
         any point leaves each article answering in one version or the other, never in none."""
+        # llama-index (2 s to import) is needed to write, not to answer.
+        from llama_index.core.schema import BaseNode, TextNode
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
         articles = [articles] if isinstance(articles, Article) else list(articles)
         if not articles:
             return Sentences([], [], {})

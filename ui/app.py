@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import importlib.util
 import inspect
 import re
 import tempfile
@@ -627,9 +628,19 @@ def launch_options(settings: Settings) -> dict[str, Any]:
 
 def main(settings: Settings | None = None) -> None:
     """Build the engine, ingest the seeds if the store is empty, and serve the chat page."""
+    from rag.cli import progress_bar
+
     settings = settings or Settings()
-    engine = Engine(settings, notice=lambda message: print(message, flush=True))
-    sentences = len(engine.index)  # loads the store now (seeds go into an empty one), not on the first question
+    engine = Engine(settings, notice=lambda message: print(message, flush=True), progress=progress_bar())
+    print("Loading the index, the model and the dictionaries…", flush=True)
+    engine.warm_up()  # the slow loading happens now, before the page says it is ready, not on the first question
+    if importlib.util.find_spec("matplotlib"):
+        # Around each event Gradio asks matplotlib (when installed) for its backend, which imports pyplot: 2-4 s on
+        # the first question. Asked now, it is already loaded then.
+        import matplotlib
+
+        matplotlib.get_backend()
+    sentences = len(engine.index)
     articles = len(engine.store.manifest())
     app = build_app(engine, settings)
     app.launch(prevent_thread_lock=True, **launch_options(settings))
