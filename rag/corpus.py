@@ -7,7 +7,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,12 @@ import yaml
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md")
+DOCUMENT_SUFFIXES = (".html", ".htm", ".pdf", ".docx")  # read by rag.readers (the `formats` extra)
+SUFFIXES = TEXT_SUFFIXES + DOCUMENT_SUFFIXES
 KINDS = ("paragraph", "heading", "caption", "byline")
 FRONT_MATTER_CHARS = 16_000  # a front matter block longer than this is refused unread
-FIELD_CHARS = {"title": 500, "source": 2_000, "byline": 500, "lang": 16}  # longer values are refused
+FIELD_CHARS = {"title": 500, "source": 2_000, "byline": 500, "lang": 16, "url": 2_000, "date": 100, "published": 100}
 PARAGRAPH_CHARS = 4_000  # longer paragraphs are split on sentence ends into pieces a citation can show whole
 
 
@@ -46,11 +48,12 @@ class Paragraph:
     kind: str
     text: str
     sentences: tuple[Sentence, ...]
+    page: int | None = None  # the page of a PDF it starts on
 
 
 @dataclass(frozen=True)
 class Article:
-    """One article: metadata from its front matter, and its paragraphs."""
+    """One article: metadata from its front matter (or its web page or document), and its paragraphs."""
 
     id: str
     title: str
@@ -61,38 +64,53 @@ class Article:
     digest: str
     paragraphs: tuple[Paragraph, ...]
     notes: tuple[str, ...] = ()  # what was changed while reading it (a paragraph split, a title cut), in plain words
+    url: str = ""  # where a web page came from (the link it was fetched from, or its canonical address)
+    published: str = ""  # the publication date when known, as written (ISO for web pages)
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file that was not ingested, and why."""
+    """A file (or link) that was not ingested, and why."""
 
     path: Path
     reason: str
+    url: str = ""  # set for a link
+
+    @property
+    def name(self) -> str:
+        """What to call it in a message: the link, or the file name."""
+        return self.url or self.path.name
 
 
-def read_folder(folder: Path, max_bytes: int = 2_000_000) -> tuple[list[Article], list[Skipped]]:
-    """Read every .txt/.md article under `folder`; anything unreadable is skipped with a reason."""
+def read_folder(
+    folder: Path, max_bytes: int = 2_000_000, document_bytes: int = 20_000_000
+) -> tuple[list[Article], list[Skipped]]:
+    """Read every article under `folder` (or the one file `folder` names); anything unreadable is skipped with a
+    reason. Text files may have `max_bytes`, web pages, PDFs and Word files `document_bytes`."""
     folder = Path(folder)
-    if not folder.is_dir():
+    if folder.is_file():
+        paths, folder = [folder], folder.parent
+    elif folder.is_dir():
+        paths = sorted(folder.rglob("*"))
+    else:
         raise FileNotFoundError(f"Articles folder not found: {folder}")
     root = folder.resolve()
     articles: list[Article] = []
     skipped: list[Skipped] = []
     seen: dict[str, Path] = {}
-    for path in sorted(folder.rglob("*")):
+    for path in paths:
         if path.is_dir() or any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
         try:
             if not path.resolve().is_relative_to(root):
                 raise ArticleError("it is a link to a file outside the articles folder")
             if path.suffix.lower() not in SUFFIXES:
-                raise ArticleError(f"only {' and '.join(SUFFIXES)} files are read")
+                raise ArticleError(f"only {', '.join(SUFFIXES)} files are read")
             if not path.is_file():
                 raise ArticleError("it is not a regular file")  # a named pipe or a device would block the read
             if str(path) != str(path).encode("utf-8", "ignore").decode("utf-8"):
                 raise ArticleError("its path is not valid UTF-8; rename it")  # the store keeps the path as text
-            article = read_article(path, max_bytes=max_bytes)
+            article = read_article(path, max_bytes=max_bytes, document_bytes=document_bytes)
             if article.id in seen:
                 raise ArticleError(f"another file already has the id {article.id!r} ({seen[article.id].name})")
         except (ArticleError, OSError) as error:
@@ -105,12 +123,18 @@ def read_folder(folder: Path, max_bytes: int = 2_000_000) -> tuple[list[Article]
     return articles, skipped
 
 
-def read_article(path: Path, max_bytes: int = 2_000_000) -> Article:
-    """Read one article file; raises ArticleError naming what is wrong with it."""
+def read_article(path: Path, max_bytes: int = 2_000_000, document_bytes: int = 20_000_000) -> Article:
+    """Read one article file (text, web page, PDF or Word); raises ArticleError naming what is wrong with it."""
     path = Path(path)
+    document = path.suffix.lower() in DOCUMENT_SUFFIXES
+    limit = document_bytes if document else max_bytes
     size = path.stat().st_size
-    if size > max_bytes:
-        raise ArticleError(f"it is {size:,} bytes, over the {max_bytes:,}-byte limit")
+    if size > limit:
+        raise ArticleError(f"it is {size:,} bytes, over the {limit:,}-byte limit")
+    if document:
+        from rag.readers import read_document
+
+        return read_document(path, article_id(path))
     raw = path.read_bytes()
     return parse_article(decode(raw), article_id(path), path=path)
 
@@ -143,10 +167,42 @@ def parse_article(text: str, doc_id: str, path: Path | None = None) -> Article:
     if not body.strip():
         raise ArticleError("it has no text")
     lang = str(meta.get("lang") or detect_lang(body))
-    notes: list[str] = []
-    blocks = bounded(rebuild_paragraphs(body, lang, markdown=path is not None and path.suffix.lower() == ".md"), notes)
+    blocks = rebuild_paragraphs(body, lang, markdown=path is not None and path.suffix.lower() == ".md")
+    return assemble(
+        doc_id,
+        blocks,
+        lang=lang,
+        title=str(meta.get("title") or ""),
+        source=str(meta.get("source") or ""),
+        byline=str(meta.get("byline") or ""),
+        path=path,
+        url=str(meta.get("url") or ""),
+        published=str(meta.get("date") or meta.get("published") or ""),
+        fingerprint=repr(sorted(meta.items())) + body,
+    )
+
+
+def assemble(
+    doc_id: str,
+    blocks: Sequence[tuple[str, str]],
+    *,
+    lang: str,
+    fingerprint: str,
+    title: str = "",
+    source: str = "",
+    byline: str = "",
+    path: Path | None = None,
+    url: str = "",
+    published: str = "",
+    pages: Sequence[int | None] | None = None,
+) -> Article:
+    """An Article from its (kind, text) blocks in reading order (with the page each starts on, for a PDF);
+    `fingerprint` is what its digest is made from, so the digest changes exactly when the article does."""
     if not any(kind == "paragraph" for kind, _ in blocks):
         raise ArticleError("it has no paragraph of running text")
+    pages = list(pages) if pages is not None else [None] * len(blocks)
+    notes: list[str] = []
+    blocks, pages = bounded(blocks, pages, notes)
     paragraphs = tuple(
         Paragraph(
             id=f"{doc_id}:p{number}:{digest(text)[:8]}",
@@ -155,32 +211,40 @@ def parse_article(text: str, doc_id: str, path: Path | None = None) -> Article:
             kind=kind,
             text=text,
             sentences=tuple(split_sentences(text)),
+            page=page,
         )
-        for number, (kind, text) in enumerate(blocks, start=1)
+        for number, ((kind, text), page) in enumerate(zip(blocks, pages, strict=True), start=1)
     )
-    title = str(meta.get("title") or next((p.text for p in paragraphs if p.kind == "heading"), doc_id))
-    if len(title) > FIELD_CHARS["title"]:  # a heading taken as the title (a title in the front matter is checked)
+    title = title or next((p.text for p in paragraphs if p.kind == "heading"), doc_id)
+    if len(title) > FIELD_CHARS["title"]:  # a heading, or a web page's own title (front matter is checked apart)
         title = title[: FIELD_CHARS["title"] - 1].rstrip() + "…"
         notes.append(f"its first heading was cut to {FIELD_CHARS['title']} characters to serve as its title")
     return Article(
         id=doc_id,
         title=title,
         lang=lang,
-        source=str(meta.get("source") or ""),
-        byline=str(meta.get("byline") or ""),
+        source=source,
+        byline=byline,
         path=path or Path(doc_id),
-        digest=digest(repr(sorted(meta.items())) + body)[:16],
+        digest=digest(fingerprint)[:16],
         paragraphs=paragraphs,
         notes=tuple(notes),
+        url=url,
+        published=published,
     )
 
 
-def bounded(blocks: list[tuple[str, str]], notes: list[str]) -> list[tuple[str, str]]:
-    """`blocks` with each one longer than PARAGRAPH_CHARS split into pieces, noting each split in `notes`."""
+def bounded(
+    blocks: Sequence[tuple[str, str]], pages: Sequence[int | None], notes: list[str]
+) -> tuple[list[tuple[str, str]], list[int | None]]:
+    """`blocks` (and the page each starts on) with each block longer than PARAGRAPH_CHARS split into pieces (each
+    given its block's page), noting each split in `notes`."""
     out: list[tuple[str, str]] = []
-    for number, (kind, text) in enumerate(blocks, start=1):
+    out_pages: list[int | None] = []
+    for number, ((kind, text), page) in enumerate(zip(blocks, pages, strict=True), start=1):
         if len(text) <= PARAGRAPH_CHARS:
             out.append((kind, text))
+            out_pages.append(page)
             continue
         pieces = pieces_of(text, PARAGRAPH_CHARS)
         notes.append(
@@ -188,7 +252,8 @@ def bounded(blocks: list[tuple[str, str]], notes: list[str]) -> list[tuple[str, 
             f"{PARAGRAPH_CHARS:,} characters"
         )
         out.extend((kind, piece) for piece in pieces)
-    return out
+        out_pages.extend([page] * len(pieces))
+    return out, out_pages
 
 
 def pieces_of(text: str, limit: int) -> list[str]:
@@ -269,9 +334,44 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
 
 
 def normalize(text: str) -> str:
-    """Unify line ends and odd spaces, and drop control characters that are not line breaks or tabs."""
+    """Unify line ends and odd spaces, and drop control characters that are not line breaks or tabs, and layout
+    glyphs (see `strip_glyphs`)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u3000", " ")
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    return strip_glyphs("".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C"))
+
+
+def _symbols(*blocks: tuple[int, int]) -> str:
+    return "".join(
+        chr(c) for first, last in blocks for c in range(first, last + 1) if unicodedata.category(chr(c)) == "So"
+    )
+
+
+# Page layout marks (■ □ ● ▲ ◆ ★ ▶ ✔ ❖ …): the "other symbols" of the blocks of shapes and dingbats. Symbols that
+# carry meaning in running text (℃ © ° → ¥ %) are in other blocks or categories and stay.
+_GLYPH_BLOCKS = (
+    (0x25A0, 0x25FF),  # Geometric Shapes
+    (0x2600, 0x26FF),  # Miscellaneous Symbols
+    (0x2700, 0x27BF),  # Dingbats
+    (0x2B00, 0x2BFF),  # Miscellaneous Symbols and Arrows (⬛ ⭐)
+    (0x1F780, 0x1F7FF),  # Geometric Shapes Extended
+)
+GLYPHS = re.compile(f"[{re.escape(_symbols(*_GLYPH_BLOCKS))}]+[ \t]*")
+# A bullet (punctuation, not a symbol) marks a list item only where a line starts: • ‣ ⁃ ∙ · ・
+LINE_BULLET = re.compile(r"^([ \t]*)[\u2022\u2023\u2043\u2219\u00b7\u30fb]+[ \t]*", re.MULTILINE)
+
+
+def strip_glyphs(text: str) -> str:
+    """`text` without layout glyphs (and the spaces after them), and without bullets at the start of its lines;
+    a glyph right after a word becomes a space (not next to Chinese characters, which are written without)."""
+
+    def gap(match: re.Match[str]) -> str:
+        before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
+        if not before or before.isspace() or not after or after == "\n":
+            return ""
+        return "" if CJK.match(before) or CJK.match(after) else " "
+
+    text = GLYPHS.sub(gap, text)
+    return LINE_BULLET.sub(r"\1", text)
 
 
 def detect_lang(text: str) -> str:

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llama_index.core.embeddings import BaseEmbedding
-
-from rag.answer import Answer, not_found
+from rag.answer import Answer, Citation, not_found
 from rag.corpus import SUFFIXES, Article, Paragraph, Skipped, article_id, read_article, read_folder
-from rag.embeddings import build_embedder, model_slug
+from rag.embeddings import Embedder, build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
+from rag.figures import find_figures
 from rag.followup import read_follow_up
+from rag.keyword import keep_dictionary_in, root, tokenize
 from rag.ledger import UPLOAD, Holding, Ledger
 from rag.question import Question, analyse, clean, cross_lingual, problem, translated_query
 from rag.retrieve import Hit, Index, Retriever
@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from rag.llm import LLMAnswerer, Turn
 
 log = logging.getLogger(__name__)
+
+
+# Questions about nothing in particular, one per language, that go through every stage of answering.
+WARM_UP = ("How many people did the city employ in 2020?", "2020年该市有多少家企业？")
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,15 @@ class Engine:
     def __init__(
         self,
         settings: Settings,
-        embedder: BaseEmbedding | None = None,
+        embedder: Embedder | None = None,
         client: Any = None,
         llm_client: OpenAI | None = None,
         notice: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.settings = settings
         self.notice = notice or log.warning  # what the user should hear of (a first start that ingests the seeds)
+        self.progress = progress  # of the ingest the engine starts by itself (the first start's)
         self.embedder = embedder or build_embedder(settings)
         self._client = client
         self._llm_client = llm_client  # the chat client of the "openai" backend; built from settings on first use
@@ -78,6 +84,7 @@ class Engine:
         self._checked = 0.0
         self._lock = threading.RLock()
         self.translator = Translator(cache_dir=settings.data_dir / "cache")
+        keep_dictionary_in(settings.data_dir / "cache")
 
     @property
     def store(self) -> Store:
@@ -157,7 +164,7 @@ class Engine:
         """Ingest the seed articles into a data directory that never held anything, saying so."""
         folder = self.settings.seeds_dir
         self.notice(f"First start: ingesting the seed articles from {folder} into {self.settings.data_dir} …")
-        report = self.ingest(folder, prune=False)
+        report = self.ingest(folder, progress=self.progress, prune=False)
         self.notice(
             f"First start: {len(report.added)} seed articles ingested ({report.sentences_embedded} sentences) "
             f"in {report.seconds:.1f} s."
@@ -222,10 +229,11 @@ class Engine:
         """
         started = time.perf_counter()
         target = Path(path or self.settings.seeds_dir)
+        limits = {"max_bytes": self.settings.max_file_bytes, "document_bytes": self.settings.max_document_bytes}
         if target.is_file():
-            articles, skipped = _read_file(target, self.settings.max_file_bytes)
+            articles, skipped = _read_file(target, **limits)
         else:
-            articles, skipped = read_folder(target, max_bytes=self.settings.max_file_bytes)
+            articles, skipped = read_folder(target, **limits)
         origin = self.origin(target)
         with self._lock:
             # The index as it stands before the writes, to which what is written is then added: reading
@@ -307,7 +315,9 @@ class Engine:
             try:
                 staged = staging / name
                 shutil.copyfile(source, staged)
-                articles, skipped = read_folder(staging, max_bytes=self.settings.max_file_bytes)
+                articles, skipped = read_folder(
+                    staging, max_bytes=self.settings.max_file_bytes, document_bytes=self.settings.max_document_bytes
+                )
                 if not articles:
                     return IngestReport(skipped=skipped, origin=UPLOAD)
                 article = articles[0]
@@ -326,6 +336,31 @@ class Engine:
                 shutil.rmtree(staging, ignore_errors=True)
             return self.ingest(kept, progress=progress, prune=False)
 
+    @property
+    def links_dir(self) -> Path:
+        """Where the pages fetched from links are kept (with their addresses), so that they can be ingested again."""
+        return self.settings.data_dir / "links"
+
+    def ingest_links(self, urls: Sequence[str], progress: Progress | None = None) -> IngestReport:
+        """Fetch web pages, keep them in `links_dir` and ingest their articles next to those already there; a page
+        unchanged since it was last ingested costs no embedding, and a link that cannot be read is skipped with the
+        reason."""
+        from rag.links import save_pages
+
+        started = time.perf_counter()
+        saved, skipped = save_pages(urls, self.links_dir, self.settings)
+        report = IngestReport(skipped=skipped, origin=self.origin(self.links_dir))
+        for done, path in enumerate(saved, start=1):
+            one = self.ingest(path, prune=False)
+            report.added.extend(one.added)
+            report.updated.extend(one.updated)
+            report.unchanged.extend(one.unchanged)
+            report.skipped.extend(one.skipped)
+            report = replace(report, sentences_embedded=report.sentences_embedded + one.sentences_embedded)
+            if progress is not None:
+                progress(done, len(saved), path.stem)
+        return replace(report, seconds=time.perf_counter() - started)
+
     def close(self) -> None:
         """Close the embedded store and let other processes open it; using the engine afterwards opens it again."""
         with self._lock:
@@ -337,6 +372,17 @@ class Engine:
     def add(self, path: Path, progress: Progress | None = None) -> IngestReport:
         """Ingest one more article folder (or file) without removing anything."""
         return self.ingest(path, progress=progress, prune=False)
+
+    def warm_up(self) -> None:
+        """Load now what a first question would load (the index, Chroma's vector index of each language, the e5
+        model, jieba's dictionary, cn2an, CC-CEDICT and its index of the stored words), so that it is answered
+        as fast as the next ones: by asking one question in each language."""
+        # What only some questions reach: jieba (Chinese text), the Snowball stemmer, cn2an (Chinese numerals).
+        tokenize("中文")
+        root("warming")
+        find_figures("三千")
+        for question in WARM_UP:
+            self.ask(question)
 
     def paragraphs(self, document: str) -> list[Paragraph]:
         """The stored paragraphs of one article in reading order, numbered as citations number them."""
@@ -413,6 +459,7 @@ class Engine:
                 yield answer.text
             if not answer.found and not answer.nearest and searched:  # the LLM said the articles do not say
                 answer = replace(answer, nearest=offline.nearest(*searched[0]))  # of the question as asked
+            answer = self._with_origins(answer)
         yield replace(answer, question=question, seconds=time.perf_counter() - started)
 
     @staticmethod
@@ -429,6 +476,26 @@ class Engine:
             answer = replace(answer, warnings=[*answer.warnings, follow.note])
         return answer
 
+    def _with_origins(self, answer: Answer) -> Answer:
+        """The answer with each citation saying where its article came from (file or link, page, date)."""
+        cited = [*answer.citations, *answer.nearest]
+        if not cited:
+            return answer
+        origins = self.store.origins(c.document for c in cited)
+
+        def sourced(citation: Citation) -> Citation:
+            origin = origins.get(citation.document)
+            if origin is None:
+                return citation
+            page, page_paragraph = origin.page_of(citation.paragraph)
+            return replace(
+                citation, source=origin.source, page=page, page_paragraph=page_paragraph, published=origin.published
+            )
+
+        return replace(
+            answer, citations=[sourced(c) for c in answer.citations], nearest=[sourced(c) for c in answer.nearest]
+        )
+
     def _llm_answerer(self, offline: ExtractiveAnswerer) -> LLMAnswerer:
         from rag.llm import LLMAnswerer, build_client
 
@@ -439,12 +506,12 @@ class Engine:
         return LLMAnswerer(self.settings, self.index, self._llm_client, fallback=offline, max_sources=2 * offline.top_k)
 
 
-def _read_file(path: Path, max_bytes: int) -> tuple[list[Article], list[Skipped]]:
+def _read_file(path: Path, max_bytes: int, document_bytes: int) -> tuple[list[Article], list[Skipped]]:
     """The article in one file, or why it was skipped."""
     if path.suffix.lower() not in SUFFIXES:
-        return [], [Skipped(path, f"only {' and '.join(SUFFIXES)} files are read")]
+        return [], [Skipped(path, f"only {', '.join(SUFFIXES)} files are read")]
     try:
-        return [read_article(path, max_bytes=max_bytes)], []
+        return [read_article(path, max_bytes=max_bytes, document_bytes=document_bytes)], []
     except (ValueError, OSError) as error:
         return [], [Skipped(path, str(error))]
 

@@ -71,14 +71,14 @@ def test_ingest_of_a_folder_keeps_the_rest_and_prunes_only_when_asked(
     (mine / "ferry.txt").unlink()
     assert main(["ingest", str(mine)]) == 0
     out = capsys.readouterr().out
-    assert f"1 articles came from {mine} and are gone from it; kept (`rag ingest {mine} --prune` removes them): ferry" in out
+    assert f"Kept 1 article gone from {mine} (`rag ingest {mine} --prune` removes them): ferry" in out
     assert "0 removed" in out
     assert main(["ingest", str(mine), "--keep"]) == 0  # the old flag still works: it is the default now
     assert "0 removed" in capsys.readouterr().out
 
     assert main(["ingest", str(mine), "--prune"]) == 0
     out = capsys.readouterr().out
-    told = out.index(f"Removing 1 articles that came from {mine} and are gone from it: ferry")
+    told = out.index(f"Removing 1 article gone from {mine}: ferry")
     assert told < out.index("1 removed")  # said before it is done
     assert main(["ingest", "--prune"]) == 0  # the seeds folder: its own article stays, the other folder's too
     assert "0 removed" in capsys.readouterr().out

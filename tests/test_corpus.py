@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import ArticleError, parse_article, read_article, read_folder, split_sentences
+from rag.corpus import GLYPHS, ArticleError, parse_article, read_article, read_folder, split_sentences, strip_glyphs
 from tests.conftest import SEEDS
 
 EN = SEEDS / "suzhou-organizational-work-en.txt"
@@ -127,7 +127,7 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path) -> None:
     assert "not UTF-8" in reasons["gbk.txt"]
     assert "binary" in reasons["binary.txt"]
     assert "no text" in reasons["empty.md"]
-    assert ".txt and .md" in reasons["photo.png"]
+    assert ".txt, .md, .html, .htm, .pdf, .docx files are read" in reasons["photo.png"]
 
 
 def test_oversized_file_and_outside_link(tmp_path: Path) -> None:
@@ -217,3 +217,29 @@ def test_a_sentence_longer_than_a_paragraph_may_be_is_cut_at_spaces() -> None:
     assert all(len(p.text) <= PARAGRAPH_CHARS for p in article.paragraphs)
     assert " ".join(p.text for p in article.paragraphs) == words + "."  # cut at spaces, nothing lost
     assert article.notes
+
+
+@pytest.mark.parametrize(
+    ("text", "cleaned"),
+    [
+        ("■At present, the city grew.", "At present, the city grew."),
+        ("◆ 一是抓学习。▲二是抓落实。", "一是抓学习。二是抓落实。"),
+        ("It rose.★It fell. ▶ Then ✔ it held.", "It rose. It fell. Then it held."),
+        ("• First item\n  ‣ second\n· third", "First item\n  second\nthird"),
+        # Symbols that mean something stay: temperature, copyright, arrows, currency, a middle dot inside a name.
+        ("It was 30℃ © 2020 → ¥5, said 马克·吐温 • twice.", "It was 30℃ © 2020 → ¥5, said 马克·吐温 • twice."),
+    ],
+)
+def test_layout_glyphs_are_cleaned(text: str, cleaned: str) -> None:
+    assert strip_glyphs(text) == cleaned
+
+
+def test_stored_paragraphs_and_titles_carry_no_glyph() -> None:
+    article = parse_article(
+        "---\ntitle: ★ Jobs report\n---\n■Jobs grew by 5% in May.\n\n● Wages rose 3% in June.\n", "a"
+    )
+    assert article.title == "Jobs report"
+    assert [p.text for p in article.paragraphs] == ["Jobs grew by 5% in May.", "Wages rose 3% in June."]
+    for path in (EN, ZH):
+        for paragraph in read_article(path).paragraphs:
+            assert not GLYPHS.search(paragraph.text), paragraph.text
