@@ -63,7 +63,7 @@ class LlamaIndexBaseline:
         self.index = VectorStoreIndex.from_documents(
             documents,
             storage_context=StorageContext.from_defaults(vector_store=store),
-            embed_model=self.embedder,
+            embed_model=self.embedder.as_llama_index(),
             transformations=[SentenceSplitter()],
         )
         self.seconds = time.perf_counter() - started

@@ -212,9 +212,16 @@ def write_markdown(
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def write_chart(path: Path, summaries: dict[str, Summary], title: str = "") -> None:
-    """A PNG of grouped bars: answer metrics above, retrieval metrics below, one bar per kind, values on bars."""
-    import matplotlib
+CHART_HINT = "skipped: matplotlib is not installed (pip install -e '.[eval]')"
+
+
+def write_chart(path: Path, summaries: dict[str, Summary], title: str = "") -> bool:
+    """A PNG of grouped bars: answer metrics above, retrieval metrics below, one bar per kind, values on bars;
+    False (nothing written) when matplotlib, an optional extra, is not installed."""
+    try:
+        import matplotlib
+    except ModuleNotFoundError:
+        return False
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -249,3 +256,4 @@ def write_chart(path: Path, summaries: dict[str, Summary], title: str = "") -> N
         figure.suptitle(title)
     figure.savefig(path, dpi=110)
     plt.close(figure)
+    return True

@@ -180,12 +180,12 @@ def main(argv: list[str] | None = None, engine: Engine | None = None, prog: str 
     markdown = args.out / "report.md"
     report.write_json(results, run, summaries, verdicts, dataset.errors)
     title = f"{run['backend']} backend, {run['embedder']}, {len(cases)} questions, {now:%Y-%m-%d %H:%M}"
-    report.write_chart(chart, summaries, title=title)
-    report.write_markdown(markdown, run, summaries, verdicts, dataset.errors, chart=chart)
+    drawn = report.write_chart(chart, summaries, title=title)
+    report.write_markdown(markdown, run, summaries, verdicts, dataset.errors, chart=chart if drawn else None)
 
     print(f"\nbackend {run['backend']}, embedder {run['embedder']}, {len(cases)} questions in {run['seconds']} s")
     print(report.terminal(summaries))
-    print(f"\nresults: {results}\nreport:  {markdown}\nchart:   {chart}")
+    print(f"\nresults: {results}\nreport:  {markdown}\nchart:   {chart if drawn else report.CHART_HINT}")
     if args.update_baseline:
         baseline.write(args.baseline, summaries, run)
         print(f"baseline rewritten: {args.baseline}")

@@ -8,18 +8,39 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from rag.answer import Citation
+
+if TYPE_CHECKING:
+    from rag.engine import Engine, IngestReport
+    from rag.settings import Settings
+    from rag.store import Progress
+
 EXAMPLES = """examples:
   rag ingest                      ingest the seed articles (only new or changed ones are embedded)
-  rag ingest ~/articles           ingest a folder of .txt / .md articles
+  rag ingest ~/articles           add and update the articles of a folder (removes nothing)
+  rag ingest ~/articles --prune   ... and remove those that came from ~/articles and are gone from it
+  rag ingest report.pdf           add one file (.txt .md .html .pdf .docx)
+  rag ingest https://example.org/news/story.html   fetch web pages and ingest their articles
+  rag ingest links.txt            fetch the links a file lists, one a line
   rag ask "How many talents does Suzhou have?"
   rag ask "苏州高新区已累计集聚各类人才多少人？" --json
   rag chat                        open the chat page on http://127.0.0.1:7860
   rag eval --check                score answers against evals/questions.jsonl
 
 settings come from RAG_* environment variables (see README.md), e.g. RAG_DATA_DIR=/tmp/rag rag ask "..."
+"""
+
+
+INGEST = """Add the articles of PATH that are new and update those whose text changed (only these are embedded).
+
+Nothing is removed unless you ask: the store remembers where each article came from (a folder, or an upload
+through the chat page), so an article that came from PATH and is no longer in it is only listed, and removed with
+--prune. Articles from other folders and uploads are never touched by ingesting PATH. An article's id is its file
+name: a file of the same name in another folder replaces it.
 """
 
 
@@ -33,12 +54,31 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = main.add_subparsers(dest="command", metavar="COMMAND")
 
-    ingest = commands.add_parser("ingest", help="ingest a folder of articles into the store")
-    ingest.add_argument("path", nargs="?", type=Path, help="folder of .txt/.md articles (default: the seeds folder)")
-    ingest.add_argument(
-        "--keep", action="store_true", help="keep stored articles that are not in PATH (default: remove them)"
+    ingest = commands.add_parser(
+        "ingest",
+        help="add and update the articles of a folder (removes nothing unless --prune)",
+        description=INGEST,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ingest.add_argument("--rebuild", action="store_true", help="delete the store and ingest everything again")
+    ingest.add_argument(
+        "path",
+        nargs="*",
+        help="a folder or file of articles (.txt .md .html .htm .pdf .docx), or links to web pages, or a file "
+        "listing links (default: the seeds folder)",
+    )
+    removal = ingest.add_mutually_exclusive_group()
+    removal.add_argument(
+        "--prune",
+        "--sync",
+        action="store_true",
+        help="also remove the stored articles that came from PATH and are gone from it (listed before)",
+    )
+    removal.add_argument("--keep", action="store_true", help="keep every stored article (the default; kept for scripts)")
+    ingest.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="delete the store and ingest again every folder its articles came from (uploads included), and PATH",
+    )
 
     ask = commands.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question", help="the question, in English or Chinese")
@@ -69,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "ingest":
-            return _ingest(settings, args.path, keep=args.keep, rebuild=args.rebuild)
+            return _ingest(settings, args.path, prune=args.prune, rebuild=args.rebuild)
         if args.command == "ask":
             return _ask(settings, args.question, as_json=args.json)
         if args.command == "chat":
@@ -85,14 +125,45 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _ingest(settings: object, path: Path | None, keep: bool, rebuild: bool) -> int:
+def _ingest(settings: Settings, paths: list[str], prune: bool, rebuild: bool) -> int:
+    from rag.engine import Engine
+    from rag.links import is_link, read_link_list
+
+    links = [p for p in paths if is_link(p)]
+    if links and len(links) < len(paths) or len(paths) > 1 and not links:
+        print("rag: give one folder or file, or links (not both)", file=sys.stderr)
+        return 2
+    path = Path(paths[0]) if paths and not links else None
+    if path is not None and path.is_file() and path.suffix.lower() in (".txt", ""):
+        links = read_link_list(path) or []
+    if links and rebuild:
+        print("rag: --rebuild takes a folder, not links (the pages of links are ingested again with it)", file=sys.stderr)
+        return 2
+    engine = Engine(settings, notice=_notice)
+    if links:
+        _print_report(engine.ingest_links(links), None)
+        return 0
+    folders = [path or settings.seeds_dir]
+    if rebuild:
+        recorded = engine.rebuild()
+        # Every folder the articles came from, so that a rebuild loses none (the seeds when none is recorded).
+        folders = list(dict.fromkeys([*([path] if path else []), *recorded])) or folders
+        for folder in folders:
+            print(f"Rebuilding from {folder}", file=sys.stderr)
+    for folder in folders:
+        if rebuild and not folder.exists():
+            print(f"rag: {folder} is gone; the articles that came from it cannot be restored", file=sys.stderr)
+            continue
+        _ingest_one(engine, folder, prune)
+    return 0
+
+
+def _ingest_one(engine: Engine, folder: Path, prune: bool) -> None:
     from tqdm import tqdm
 
-    from rag.engine import Engine
+    def announce(doomed: list[str]) -> None:
+        print(f"Removing {_articles(len(doomed))} gone from {folder}: {', '.join(doomed)}")
 
-    engine = Engine(settings)  # type: ignore[arg-type]
-    if rebuild:
-        engine.rebuild()
     with tqdm(unit="article", desc="Ingesting", disable=None) as bar:
 
         def progress(done: int, total: int, name: str) -> None:
@@ -100,21 +171,55 @@ def _ingest(settings: object, path: Path | None, keep: bool, rebuild: bool) -> i
             bar.set_postfix_str(name[:40])
             bar.update(done - bar.n)
 
-        report = engine.ingest(path, progress=progress, prune=not keep)
+        report = engine.ingest(folder, progress=progress, prune=prune, announce=announce)
+    _print_report(report, folder)
+
+
+def _print_report(report: IngestReport, folder: Path | None) -> None:
     for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(f"skipped {skipped.url or skipped.path}: {skipped.reason}", file=sys.stderr)
+    if report.missing:
+        print(
+            f"Kept {_articles(len(report.missing))} gone from {folder} "
+            f"(`rag ingest {folder} --prune` removes them): {', '.join(report.missing)}"
+        )
     print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.removed)} removed, {len(report.skipped)} skipped; "
         f"{report.sentences_embedded} sentences embedded in {report.seconds:.1f} s"
     )
-    return 0
 
 
-def _ask(settings: object, question: str, as_json: bool) -> int:
+def _articles(count: int) -> str:
+    return f"{count} article{'' if count == 1 else 's'}"
+
+
+def _notice(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def progress_bar() -> Progress:
+    """A progress callback for an ingest: a bar on stderr (when it is a terminal), closed after the last article."""
+    bar: Any = None
+
+    def progress(done: int, total: int, name: str) -> None:
+        nonlocal bar
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="article", desc="Ingesting", disable=None)
+        bar.set_postfix_str(name[:40])
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+def _ask(settings: Settings, question: str, as_json: bool) -> int:
     from rag.engine import Engine
 
-    answer = Engine(settings).ask(question)  # type: ignore[arg-type]
+    answer = Engine(settings, notice=_notice, progress=progress_bar()).ask(question)
     if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
         # A question given as bytes that are not UTF-8 arrives as lone surrogates: echo them escaped, not crash.
         sys.stdout.reconfigure(errors="backslashreplace")
@@ -125,14 +230,24 @@ def _ask(settings: object, question: str, as_json: bool) -> int:
     for warning in answer.warnings:
         print(f"! {warning}")
     for citation in answer.citations:
-        print(f"\n[{citation.number}] {citation.title} — paragraph {citation.paragraph} ({citation.document})")
+        print(f"\n[{citation.number}] {citation.title} — {_where(citation)}")
         print(f"    “{citation.quote}”")
     if answer.nearest:
         print("\nClosest passages (they may not answer the question):")
     for passage in answer.nearest:
-        print(f"\n- {passage.title} — paragraph {passage.paragraph} ({passage.document})")
+        print(f"\n- {passage.title} — {_where(passage)}")
         print(f"    “{passage.quote}”")
     return 0
+
+
+def _where(citation: Citation) -> str:
+    """Where a cited paragraph is: page and paragraph (or paragraph), and the article's source and date."""
+    if citation.page is not None:
+        place = f"page {citation.page}, paragraph {citation.page_paragraph} (paragraph {citation.paragraph})"
+    else:
+        place = f"paragraph {citation.paragraph}"
+    origin = " · ".join(part for part in (citation.source or citation.document, citation.published) if part)
+    return f"{place} — {origin}"
 
 
 if __name__ == "__main__":

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-SUFFIXES = (".txt", ".md")
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = (".txt", ".md")
+DOCUMENT_SUFFIXES = (".html", ".htm", ".pdf", ".docx")  # read by rag.readers (the `formats` extra)
+SUFFIXES = TEXT_SUFFIXES + DOCUMENT_SUFFIXES
 KINDS = ("paragraph", "heading", "caption", "byline")
+FRONT_MATTER_CHARS = 16_000  # a front matter block longer than this is refused unread
+FIELD_CHARS = {"title": 500, "source": 2_000, "byline": 500, "lang": 16, "url": 2_000, "date": 100, "published": 100}
+PARAGRAPH_CHARS = 4_000  # longer paragraphs are split on sentence ends into pieces a citation can show whole
 
 
 class ArticleError(ValueError):
@@ -38,11 +48,12 @@ class Paragraph:
     kind: str
     text: str
     sentences: tuple[Sentence, ...]
+    page: int | None = None  # the page of a PDF it starts on
 
 
 @dataclass(frozen=True)
 class Article:
-    """One article: metadata from its front matter, and its paragraphs."""
+    """One article: metadata from its front matter (or its web page or document), and its paragraphs."""
 
     id: str
     title: str
@@ -52,38 +63,54 @@ class Article:
     path: Path
     digest: str
     paragraphs: tuple[Paragraph, ...]
+    notes: tuple[str, ...] = ()  # what was changed while reading it (a paragraph split, a title cut), in plain words
+    url: str = ""  # where a web page came from (the link it was fetched from, or its canonical address)
+    published: str = ""  # the publication date when known, as written (ISO for web pages)
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file that was not ingested, and why."""
+    """A file (or link) that was not ingested, and why."""
 
     path: Path
     reason: str
+    url: str = ""  # set for a link
+
+    @property
+    def name(self) -> str:
+        """What to call it in a message: the link, or the file name."""
+        return self.url or self.path.name
 
 
-def read_folder(folder: Path, max_bytes: int = 2_000_000) -> tuple[list[Article], list[Skipped]]:
-    """Read every .txt/.md article under `folder`; anything unreadable is skipped with a reason."""
+def read_folder(
+    folder: Path, max_bytes: int = 2_000_000, document_bytes: int = 20_000_000
+) -> tuple[list[Article], list[Skipped]]:
+    """Read every article under `folder` (or the one file `folder` names); anything unreadable is skipped with a
+    reason. Text files may have `max_bytes`, web pages, PDFs and Word files `document_bytes`."""
     folder = Path(folder)
-    if not folder.is_dir():
+    if folder.is_file():
+        paths, folder = [folder], folder.parent
+    elif folder.is_dir():
+        paths = sorted(folder.rglob("*"))
+    else:
         raise FileNotFoundError(f"Articles folder not found: {folder}")
     root = folder.resolve()
     articles: list[Article] = []
     skipped: list[Skipped] = []
     seen: dict[str, Path] = {}
-    for path in sorted(folder.rglob("*")):
+    for path in paths:
         if path.is_dir() or any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
         try:
             if not path.resolve().is_relative_to(root):
                 raise ArticleError("it is a link to a file outside the articles folder")
             if path.suffix.lower() not in SUFFIXES:
-                raise ArticleError(f"only {' and '.join(SUFFIXES)} files are read")
+                raise ArticleError(f"only {', '.join(SUFFIXES)} files are read")
             if not path.is_file():
                 raise ArticleError("it is not a regular file")  # a named pipe or a device would block the read
             if str(path) != str(path).encode("utf-8", "ignore").decode("utf-8"):
                 raise ArticleError("its path is not valid UTF-8; rename it")  # the store keeps the path as text
-            article = read_article(path, max_bytes=max_bytes)
+            article = read_article(path, max_bytes=max_bytes, document_bytes=document_bytes)
             if article.id in seen:
                 raise ArticleError(f"another file already has the id {article.id!r} ({seen[article.id].name})")
         except (ArticleError, OSError) as error:
@@ -91,15 +118,23 @@ def read_folder(folder: Path, max_bytes: int = 2_000_000) -> tuple[list[Article]
             continue
         seen[article.id] = path
         articles.append(article)
+        for note in article.notes:
+            log.warning("%s: %s", path.name, note)
     return articles, skipped
 
 
-def read_article(path: Path, max_bytes: int = 2_000_000) -> Article:
-    """Read one article file; raises ArticleError naming what is wrong with it."""
+def read_article(path: Path, max_bytes: int = 2_000_000, document_bytes: int = 20_000_000) -> Article:
+    """Read one article file (text, web page, PDF or Word); raises ArticleError naming what is wrong with it."""
     path = Path(path)
+    document = path.suffix.lower() in DOCUMENT_SUFFIXES
+    limit = document_bytes if document else max_bytes
     size = path.stat().st_size
-    if size > max_bytes:
-        raise ArticleError(f"it is {size:,} bytes, over the {max_bytes:,}-byte limit")
+    if size > limit:
+        raise ArticleError(f"it is {size:,} bytes, over the {limit:,}-byte limit")
+    if document:
+        from rag.readers import read_document
+
+        return read_document(path, article_id(path))
     raw = path.read_bytes()
     return parse_article(decode(raw), article_id(path), path=path)
 
@@ -133,8 +168,41 @@ def parse_article(text: str, doc_id: str, path: Path | None = None) -> Article:
         raise ArticleError("it has no text")
     lang = str(meta.get("lang") or detect_lang(body))
     blocks = rebuild_paragraphs(body, lang, markdown=path is not None and path.suffix.lower() == ".md")
+    return assemble(
+        doc_id,
+        blocks,
+        lang=lang,
+        title=str(meta.get("title") or ""),
+        source=str(meta.get("source") or ""),
+        byline=str(meta.get("byline") or ""),
+        path=path,
+        url=str(meta.get("url") or ""),
+        published=str(meta.get("date") or meta.get("published") or ""),
+        fingerprint=repr(sorted(meta.items())) + body,
+    )
+
+
+def assemble(
+    doc_id: str,
+    blocks: Sequence[tuple[str, str]],
+    *,
+    lang: str,
+    fingerprint: str,
+    title: str = "",
+    source: str = "",
+    byline: str = "",
+    path: Path | None = None,
+    url: str = "",
+    published: str = "",
+    pages: Sequence[int | None] | None = None,
+) -> Article:
+    """An Article from its (kind, text) blocks in reading order (with the page each starts on, for a PDF);
+    `fingerprint` is what its digest is made from, so the digest changes exactly when the article does."""
     if not any(kind == "paragraph" for kind, _ in blocks):
         raise ArticleError("it has no paragraph of running text")
+    pages = list(pages) if pages is not None else [None] * len(blocks)
+    notes: list[str] = []
+    blocks, pages = bounded(blocks, pages, notes)
     paragraphs = tuple(
         Paragraph(
             id=f"{doc_id}:p{number}:{digest(text)[:8]}",
@@ -143,20 +211,69 @@ def parse_article(text: str, doc_id: str, path: Path | None = None) -> Article:
             kind=kind,
             text=text,
             sentences=tuple(split_sentences(text)),
+            page=page,
         )
-        for number, (kind, text) in enumerate(blocks, start=1)
+        for number, ((kind, text), page) in enumerate(zip(blocks, pages, strict=True), start=1)
     )
-    title = str(meta.get("title") or next((p.text for p in paragraphs if p.kind == "heading"), doc_id))
+    title = title or next((p.text for p in paragraphs if p.kind == "heading"), doc_id)
+    if len(title) > FIELD_CHARS["title"]:  # a heading, or a web page's own title (front matter is checked apart)
+        title = title[: FIELD_CHARS["title"] - 1].rstrip() + "…"
+        notes.append(f"its first heading was cut to {FIELD_CHARS['title']} characters to serve as its title")
     return Article(
         id=doc_id,
         title=title,
         lang=lang,
-        source=str(meta.get("source") or ""),
-        byline=str(meta.get("byline") or ""),
+        source=source,
+        byline=byline,
         path=path or Path(doc_id),
-        digest=digest(f"{SENTENCES}:" + repr(sorted(meta.items())) + body)[:16],
+        digest=digest(f"{SENTENCES}:{fingerprint}")[:16],
         paragraphs=paragraphs,
+        notes=tuple(notes),
+        url=url,
+        published=published,
     )
+
+
+def bounded(
+    blocks: Sequence[tuple[str, str]], pages: Sequence[int | None], notes: list[str]
+) -> tuple[list[tuple[str, str]], list[int | None]]:
+    """`blocks` (and the page each starts on) with each block longer than PARAGRAPH_CHARS split into pieces (each
+    given its block's page), noting each split in `notes`."""
+    out: list[tuple[str, str]] = []
+    out_pages: list[int | None] = []
+    for number, ((kind, text), page) in enumerate(zip(blocks, pages, strict=True), start=1):
+        if len(text) <= PARAGRAPH_CHARS:
+            out.append((kind, text))
+            out_pages.append(page)
+            continue
+        pieces = pieces_of(text, PARAGRAPH_CHARS)
+        notes.append(
+            f"paragraph {number} ({len(text):,} characters) was split into {len(pieces)} paragraphs of at most "
+            f"{PARAGRAPH_CHARS:,} characters"
+        )
+        out.extend((kind, piece) for piece in pieces)
+        out_pages.extend([page] * len(pieces))
+    return out, out_pages
+
+
+def pieces_of(text: str, limit: int) -> list[str]:
+    """`text` cut into pieces of at most `limit` characters, at sentence ends (a sentence longer than that is cut
+    at its last space before the limit, or at the limit when it has none there)."""
+    pieces: list[str] = []
+    start = end = 0
+    for sentence in split_sentences(text):
+        if sentence.end - start > limit and end > start:
+            pieces.append(text[start:end].strip())
+            start = sentence.start
+        while sentence.end - start > limit:
+            space = text.rfind(" ", start + 1, start + limit + 1)
+            cut = space if space > start else start + limit
+            pieces.append(text[start:cut].strip())
+            start = cut + (1 if space > start else 0)
+        end = sentence.end
+    if text[start:].strip():
+        pieces.append(text[start:].strip())
+    return [piece for piece in pieces if piece]
 
 
 def paragraph_text(sentences: list[tuple[int, str]]) -> str:
@@ -172,25 +289,89 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases: `*name` repeats a value by reference, so a few hundred bytes of nested
+    aliases expand to gigabytes (a "billion laughs"); front matter has no use for them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise ArticleError("its front matter uses a YAML alias (*name); write the value out instead")
+        return super().compose_node(parent, index)
+
+
 def split_front_matter(text: str) -> tuple[dict[str, object], str]:
-    """Split a leading `---` YAML block from the body; a file without one has empty metadata."""
+    """Split a leading `---` YAML block from the body; a file without one has empty metadata.
+
+    The block and its fields are bounded (FRONT_MATTER_CHARS, FIELD_CHARS) and YAML aliases are refused, so the
+    metadata is never larger than the file."""
     match = re.match(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", text, re.DOTALL)
     if not match:
         return {}, text
+    if len(match.group(1)) > FRONT_MATTER_CHARS:
+        raise ArticleError(
+            f"its front matter is {len(match.group(1)):,} characters, over the {FRONT_MATTER_CHARS:,}-character limit"
+        )
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = yaml.load(match.group(1), Loader=_FrontMatterLoader) or {}  # noqa: S506 (a SafeLoader, less aliases)
     except yaml.YAMLError as error:
         raise ArticleError(f"its front matter is not valid YAML ({error.__class__.__name__})") from error
+    except RecursionError:
+        raise ArticleError("its front matter is nested too deeply") from None
     if not isinstance(meta, dict):
         raise ArticleError("its front matter is not a list of 'key: value' lines")
+    for field, limit in FIELD_CHARS.items():
+        value = meta.get(field)
+        if value is None:
+            continue
+        if isinstance(value, (list, dict, set)):
+            raise ArticleError(f"its front matter field {field!r} is a list or a mapping, not text")
+        if len(str(value)) > limit:
+            raise ArticleError(
+                f"its front matter field {field!r} is {len(str(value)):,} characters, over the {limit:,}-character limit"
+            )
     # Values are cleaned like the body: a YAML escape such as "\ud800" must not reach the store as a lone surrogate.
     return {str(k): normalize(v).strip() if isinstance(v, str) else v for k, v in meta.items()}, text[match.end() :]
 
 
 def normalize(text: str) -> str:
-    """Unify line ends and odd spaces, and drop control characters that are not line breaks or tabs."""
+    """Unify line ends and odd spaces, and drop control characters that are not line breaks or tabs, and layout
+    glyphs (see `strip_glyphs`)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\u3000", " ")
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    return strip_glyphs("".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C"))
+
+
+def _symbols(*blocks: tuple[int, int]) -> str:
+    return "".join(
+        chr(c) for first, last in blocks for c in range(first, last + 1) if unicodedata.category(chr(c)) == "So"
+    )
+
+
+# Page layout marks (■ □ ● ▲ ◆ ★ ▶ ✔ ❖ …): the "other symbols" of the blocks of shapes and dingbats. Symbols that
+# carry meaning in running text (℃ © ° → ¥ %) are in other blocks or categories and stay.
+_GLYPH_BLOCKS = (
+    (0x25A0, 0x25FF),  # Geometric Shapes
+    (0x2600, 0x26FF),  # Miscellaneous Symbols
+    (0x2700, 0x27BF),  # Dingbats
+    (0x2B00, 0x2BFF),  # Miscellaneous Symbols and Arrows (⬛ ⭐)
+    (0x1F780, 0x1F7FF),  # Geometric Shapes Extended
+)
+GLYPHS = re.compile(f"[{re.escape(_symbols(*_GLYPH_BLOCKS))}]+[ \t]*")
+# A bullet (punctuation, not a symbol) marks a list item only where a line starts: • ‣ ⁃ ∙ · ・
+LINE_BULLET = re.compile(r"^([ \t]*)[\u2022\u2023\u2043\u2219\u00b7\u30fb]+[ \t]*", re.MULTILINE)
+
+
+def strip_glyphs(text: str) -> str:
+    """`text` without layout glyphs (and the spaces after them), and without bullets at the start of its lines;
+    a glyph right after a word becomes a space (not next to Chinese characters, which are written without)."""
+
+    def gap(match: re.Match[str]) -> str:
+        before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
+        if not before or before.isspace() or not after or after == "\n":
+            return ""
+        return "" if CJK.match(before) or CJK.match(after) else " "
+
+    text = GLYPHS.sub(gap, text)
+    return LINE_BULLET.sub(r"\1", text)
 
 
 def detect_lang(text: str) -> str:
@@ -264,7 +445,8 @@ def rebuild_paragraphs(body: str, lang: str, markdown: bool = False) -> list[tup
     out: list[list[str]] = []  # [kind, text]
     open_at: int | None = None  # index in `out` of a paragraph still waiting for its end
     texts = [block.text for block in blocks]
-    repeated = {text for text in texts if len(text) <= 100 and texts.count(text) > 1}
+    counts = Counter(texts)
+    repeated = {text for text in texts if len(text) <= 100 and counts[text] > 1}
     for i, block in enumerate(blocks):
         text = block.text
         following = blocks[i + 1].text if i + 1 < len(blocks) else ""
@@ -349,7 +531,8 @@ def split_sentences(text: str) -> list[Sentence]:
 
 def _abbreviation(text: str, dot: int) -> bool:
     """Is the period at `dot` the end of an abbreviation or an initial rather than of a sentence?"""
-    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:dot])
+    # Only the characters just before the dot: searching the whole prefix made a long paragraph quadratic.
+    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot - 40) : dot])
     if not word:
         return False
     token = word.group(1).lower()

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
-from llama_index.core.embeddings import BaseEmbedding
 
 from rag.corpus import Paragraph, paragraph_text
-from rag.embeddings import embed_queries
+from rag.embeddings import Embedder, embed_queries
 from rag.keyword import TOKENIZER, KeywordIndex, cut, tokenize
 from rag.store import Record, Sentences, Store
 
@@ -468,7 +467,7 @@ class Retriever:
     # (calibration set: 58.1% correct at 0, 59.0% at 0.2).
     translated_weight = 0.0
 
-    def __init__(self, store: Store, embedder: BaseEmbedding, index: Index, candidates: int = 20, rrf_k: int = 60):
+    def __init__(self, store: Store, embedder: Embedder, index: Index, candidates: int = 20, rrf_k: int = 60):
         self.store = store
         self.embedder = embedder
         self.index = index

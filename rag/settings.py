@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     max_file_bytes: int = Field(2_000_000, ge=1, description="Larger article files are skipped at ingest.")
+    max_document_bytes: int = Field(
+        20_000_000, ge=1, description="Larger web pages, PDFs and Word files (files, uploads or links) are skipped."
+    )
+    fetch_timeout: float = Field(15.0, gt=0, description="Seconds before fetching a link is given up.")
+    allow_loopback_urls: bool = Field(
+        False,
+        description="Fetch links served from this machine (127.0.0.0/8, ::1), e.g. a local mirror or a test server; "
+        "other private addresses are refused regardless.",
+    )
     max_question_chars: int = Field(2_000, ge=1, description="Longer questions are refused with a message.")
     llm: Literal["offline", "openai"] = Field(
         "offline", description="'offline': extractive answers; 'openai': an OpenAI-compatible chat model writes them."
@@ -50,6 +59,12 @@ class Settings(BaseSettings):
     )
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature of the chat model.")
     max_tokens: int = Field(512, ge=16, description="Most tokens the chat model may write per answer.")
+    context_tokens: int = Field(
+        3_000,
+        ge=200,
+        description="Most tokens of source text in the chat model's prompt (estimated: a Chinese character is one, "
+        "four other characters are one); the best-ranked sources go first and the rest are cut or left out.",
+    )
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM request is abandoned.")
     llm_retries: int = Field(2, ge=0, le=10, description="Retries on timeout, 429 and 5xx before falling back offline.")
     host: str = Field("127.0.0.1", description="Address the chat UI binds to.")
@@ -59,3 +74,8 @@ class Settings(BaseSettings):
         True, description="Serve the page's ask function as an MCP tool at /gradio_api/mcp/ (off when ui_auth is set)."
     )
     max_upload_bytes: int = Field(2_000_000, ge=1, description="Largest article file the chat UI accepts.")
+    max_request_bytes: int = Field(
+        1_000_000,
+        ge=1_024,
+        description="Largest request body the chat page reads (uploads excepted: max_upload_bytes).",
+    )

@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from llama_index.core.embeddings import BaseEmbedding
-from llama_index.core.schema import BaseNode, TextNode
-from llama_index.vector_stores.chroma import ChromaVectorStore
-
 from rag.corpus import Article
+from rag.embeddings import Embedder
+from rag.integrity import Seal, damage
 from rag.keyword import TOKENIZER, cut
+from rag.ledger import Ledger
 from rag.settings import Settings
 
 T = TypeVar("T")
@@ -59,6 +58,26 @@ class StoredArticle:
     title: str
     lang: str
     sentences: int
+    origin: str = ""  # where it came from: the folder it was ingested from, or "upload"
+    tidy: bool = True  # false while an earlier version's sentences may still be stored beside this one's
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a stored article came from: its file name or link, its publication date, and for a PDF the paragraph
+    each page starts with (page number -> paragraph number)."""
+
+    source: str = ""
+    published: str = ""
+    pages: tuple[tuple[int, int], ...] = ()
+
+    def page_of(self, paragraph: int) -> tuple[int | None, int | None]:
+        """The page paragraph `paragraph` starts on, and its number among the paragraphs starting on that page."""
+        found = [(page, first) for page, first in self.pages if first <= paragraph]
+        if not found:
+            return None, None
+        page, first = found[-1]
+        return page, paragraph - first + 1
 
 
 @dataclass(frozen=True)
@@ -110,22 +129,41 @@ def open_client(settings: Settings, fresh: bool = False) -> Any:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock(settings.data_dir)
     path = settings.data_dir / "chroma"
+    seal = Seal(settings.data_dir)
     if fresh:
+        seal.remove()
         _delete_store(path)
-    damage = _truncated_vector_files(path)
-    if damage:
-        raise DamagedStore(f"The store in {path} is damaged ({damage}); {REBUILD}.")
+    checked = seal.holds()  # files unchanged since they last passed: the full read is not needed again
+    problem = None if checked else damage(path)
+    if problem:
+        raise DamagedStore(f"The store in {path} is damaged ({problem}); {REBUILD}.")
     try:
         client: Any = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except ChromaError as error:
+    except BaseException as error:
+        if not _chroma_failure(error, ChromaError):
+            raise
         _forget(path)
-        raise DamagedStore(f"The store in {path} cannot be read ({error}); {REBUILD}.") from error
+        raise DamagedStore(f"The store in {path} cannot be read ({_first_line(error)}); {REBUILD}.") from error
     try:
         _check(client)
-    except (ChromaError, DamagedStore) as error:
+    except BaseException as error:
+        if not _chroma_failure(error, ChromaError) and not isinstance(error, DamagedStore):
+            raise
         client.close()  # lets go of Chroma's shared state for the path, so it can be opened anew after a rebuild
-        raise DamagedStore(f"The store in {path} is damaged ({error}); {REBUILD}.") from error
+        raise DamagedStore(f"The store in {path} is damaged ({_first_line(error)}); {REBUILD}.") from error
+    if not checked:
+        seal.put()
     return client
+
+
+def _chroma_failure(error: BaseException, chroma_error: type[Exception]) -> bool:
+    """Whether `error` is Chroma failing on its files: its own errors, or a panic of its Rust core (which is not an
+    Exception, so that ordinary handlers let it through)."""
+    return isinstance(error, chroma_error) or type(error).__name__ == "PanicException"
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
 
 SPACE = {"hnsw:space": "cosine"}
@@ -136,10 +174,11 @@ class Store:
 
     page = 2000  # records per read or write request: under Chroma's batch limit and a server's 40 MB payload limit
 
-    def __init__(self, client: Any, embedder: BaseEmbedding, slug: str) -> None:
+    def __init__(self, client: Any, embedder: Embedder, slug: str, ledger: Ledger | None = None) -> None:
         self.client = client
         self.embedder = embedder
         self.slug = slug
+        self.ledger = ledger  # told of every write and removal, when the store's holdings are recorded
         self.sentences = SentenceCollections(client, slug)
         self.articles = client.get_or_create_collection(f"articles-{slug}", metadata=SPACE)
         self.state = client.get_or_create_collection(f"state-{slug}")
@@ -181,10 +220,23 @@ class Store:
     def manifest(self) -> dict[str, StoredArticle]:
         """Articles whose sentences are completely stored, by id."""
         got = self.articles.get(include=["metadatas"])
-        return {
-            id_: StoredArticle(id_, str(m["digest"]), str(m["title"]), str(m["lang"]), int(m["sentences"]))
-            for id_, m in zip(got["ids"], got["metadatas"] or [], strict=True)
-        }
+        return {id_: _stored(id_, m) for id_, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
+
+    def origins(self, documents: Iterable[str]) -> dict[str, Origin]:
+        """Where each of `documents` came from (articles stored before this was kept get their file name)."""
+        wanted = sorted(set(documents))
+        if not wanted:
+            return {}
+        got = self.articles.get(ids=wanted, include=["metadatas"])
+        origins = {}
+        for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+            pages = [item.split(":") for item in str(meta.get("pages") or "").split()]
+            origins[id_] = Origin(
+                source=str(meta.get("url") or "") or Path(str(meta.get("path") or "")).name,
+                published=str(meta.get("published") or ""),
+                pages=tuple((int(page), int(first)) for page, first in pages),
+            )
+        return origins
 
     def read(self, manifest: dict[str, StoredArticle], documents: Sequence[str] | None = None) -> Sentences:
         """The stored sentences of the complete articles among `documents` (default: all), in reading order.
@@ -226,13 +278,19 @@ class Store:
         """Every stored sentence of a complete article (leftovers of an interrupted write are ignored)."""
         return self.read(manifest).records
 
-    def write(self, articles: Article | Sequence[Article], batch_size: int = 64) -> Sentences:
-        """Replace articles' sentences, then mark them complete in the manifest; returns what was written (every
-        sentence embedded), as `read` would return it."""
+    def write(self, articles: Article | Sequence[Article], batch_size: int = 64, origin: str = "") -> Sentences:
+        """Store articles (new versions beside the old), mark them complete in the manifest, then delete their
+        old versions; returns what was written (every sentence embedded), as `read` would return it.
+
+        Until the manifest entry changes, reads see the old version whole; after, the new one: a write killed at
+        any point leaves each article answering in one version or the other, never in none."""
+        # llama-index (2 s to import) is needed to write, not to answer.
+        from llama_index.core.schema import BaseNode, TextNode
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
         articles = [articles] if isinstance(articles, Article) else list(articles)
         if not articles:
             return Sentences([], [], {})
-        self._remove([article.id for article in articles])
         ids: list[str] = []
         texts: list[str] = []
         langs: list[str] = []
@@ -240,7 +298,8 @@ class Store:
         for article in articles:
             for paragraph in article.paragraphs:
                 for number, sentence in enumerate(paragraph.sentences):
-                    ids.append(f"{paragraph.id}:s{number}")
+                    # The version is in the id, so a new version's records never overwrite the old one's.
+                    ids.append(f"{paragraph.id}:s{number}:{article.digest[:12]}")
                     texts.append(sentence.text)
                     langs.append(article.lang)
                     metadatas.append(
@@ -269,32 +328,41 @@ class Store:
             for chunk in _batches(rows, self.page):
                 nodes = [TextNode(id_=ids[i], text=texts[i], metadata=metadatas[i], embedding=vectors[i]) for i in chunk]
                 vector_store.add(list[BaseNode](nodes))
-        # The manifest entries are written last: an article without one is incomplete and gets rewritten.
+        # The manifest entries are written after the sentences: an article without one is incomplete and gets
+        # rewritten, and one with its old entry still reads its old version.
         first = 0
         means: list[list[float]] = []
         for article in articles:
             count = sum(len(paragraph.sentences) for paragraph in article.paragraphs)
             means.append(_mean(vectors[first : first + count]))
             first += count
-        self.articles.upsert(
-            ids=[article.id for article in articles],
-            embeddings=means,  # type: ignore[arg-type]
-            documents=[article.title for article in articles],
-            metadatas=[
-                {
-                    "digest": article.digest,
-                    "title": article.title,
-                    "lang": article.lang,
-                    "source": article.source,
-                    "byline": article.byline,
-                    "path": str(article.path),
-                    "paragraphs": len(article.paragraphs),
-                    "sentences": sum(len(paragraph.sentences) for paragraph in article.paragraphs),
-                }
-                for article in articles
-            ],
-        )
+        documents = [article.id for article in articles]
+        previous = self._entries(documents)
+        entries = [
+            {
+                "digest": article.digest,
+                "title": article.title,
+                "lang": article.lang,
+                "source": article.source,
+                "byline": article.byline,
+                "path": str(article.path),
+                "url": article.url,
+                "published": article.published,
+                "pages": _page_starts(article),
+                "origin": origin,
+                "paragraphs": len(article.paragraphs),
+                "sentences": sum(len(paragraph.sentences) for paragraph in article.paragraphs),
+                "tidy": 0,
+            }
+            for article in articles
+        ]
+        manifest = dict(documents=[article.title for article in articles], embeddings=means)
+        self.articles.upsert(ids=documents, metadatas=entries, **manifest)  # type: ignore[arg-type]
         self._changed()
+        if self.ledger is not None:
+            self.ledger.change(added=[_stored(d, m) for d, m in zip(documents, entries, strict=True)], removed=previous)
+        self._drop_stale({article.id: article.digest for article in articles}, keep=set(ids))
+        self.articles.upsert(ids=documents, metadatas=[{**m, "tidy": 1} for m in entries], **manifest)  # type: ignore[arg-type]
         terms = [str(meta["terms"]).split() for meta in metadatas]
         records = [_record(id_, text, meta) for id_, text, meta in zip(ids, texts, metadatas, strict=True)]
         written = {
@@ -303,9 +371,45 @@ class Store:
         }
         return Sentences(records, list[list[str] | None](terms), written)
 
-    def remove(self, document: str) -> None:
-        """Delete an article: its manifest entry first, so a crash in between leaves it marked incomplete."""
-        self._remove([document])
+    def remove(self, document: str | Sequence[str], record: bool = True) -> None:
+        """Delete articles: the record of what the store holds first (unless not to `record`), then the manifest
+        entries, so a crash in between leaves them marked incomplete and the record claiming no more than is held."""
+        documents = [document] if isinstance(document, str) else list(document)
+        for batch in _batches(documents, 100):
+            if self.ledger is not None and record:
+                self.ledger.change(removed=self._entries(batch))
+            self._remove(batch)
+
+    def tidy(self, manifest: dict[str, StoredArticle]) -> None:
+        """Delete what a killed write left of the earlier versions of the articles in `manifest` not marked tidy."""
+        untidy = {document: entry.digest for document, entry in manifest.items() if not entry.tidy}
+        if untidy:
+            self._drop_stale(untidy)
+            got = self.articles.get(ids=sorted(untidy), include=["metadatas", "embeddings", "documents"])
+            self.articles.upsert(
+                ids=got["ids"],
+                embeddings=got["embeddings"],
+                documents=got["documents"],
+                metadatas=[{**m, "tidy": 1} for m in got["metadatas"] or []],
+            )
+
+    def _entries(self, documents: Sequence[str]) -> list[StoredArticle]:
+        got = self.articles.get(ids=list(documents), include=["metadatas"])
+        return [_stored(id_, m) for id_, m in zip(got["ids"], got["metadatas"] or [], strict=True)]
+
+    def _drop_stale(self, digests: dict[str, str], keep: set[str] | None = None) -> None:
+        """Delete the sentences of these articles that belong to another version than `digests` names (or, given
+        `keep`, are not among its ids)."""
+        for collection in self.sentences.all(refresh=True):  # every language's: an edit may change the language
+            for batch in _batches(sorted(digests), 100):
+                got = collection.get(where=_documents(batch), include=["metadatas"])
+                stale = [
+                    id_
+                    for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+                    if meta.get("digest") != digests.get(str(meta.get("document"))) or (keep is not None and id_ not in keep)
+                ]
+                for chunk in _batches(stale, self.page):
+                    collection.delete(ids=chunk)
 
     def _remove(self, documents: list[str]) -> None:
         self.articles.delete(ids=documents)
@@ -385,6 +489,20 @@ def _ours(meta: Any) -> dict[str, Any]:
     }
 
 
+def _stored(id_: str, meta: Any) -> StoredArticle:
+    # A manifest entry written before origins were recorded came from the folder its file was in.
+    origin = str(meta.get("origin") or (Path(str(meta["path"])).parent if meta.get("path") else ""))
+    return StoredArticle(
+        id_,
+        str(meta["digest"]),
+        str(meta["title"]),
+        str(meta["lang"]),
+        int(meta["sentences"]),
+        origin=origin,
+        tidy=bool(meta.get("tidy", 1)),
+    )
+
+
 def _record(id_: str, text: str, meta: Any) -> Record:
     return Record(
         id=id_,
@@ -399,6 +517,15 @@ def _record(id_: str, text: str, meta: Any) -> Record:
         start=int(meta["start"]),
         end=int(meta["end"]),
     )
+
+
+def _page_starts(article: Article) -> str:
+    """'page:paragraph' for the first paragraph starting on each page of a PDF ("" for other articles)."""
+    starts: dict[int, int] = {}
+    for paragraph in article.paragraphs:
+        if paragraph.page is not None:
+            starts.setdefault(paragraph.page, paragraph.number)
+    return " ".join(f"{page}:{first}" for page, first in sorted(starts.items()))
 
 
 def _count(article: Article) -> int:
@@ -468,41 +595,27 @@ def unlock(data_dir: Path) -> None:
 
 def _check(client: Any) -> None:
     """Read a few records of each collection back by their own vectors: Chroma notices damaged files only on reading,
-    and a damaged vector index may answer with the wrong records rather than fail."""
+    and a damaged vector index may answer with the wrong records rather than fail.
+
+    The search is not restricted to the record's own id: among many equal vectors (an article repeating one sentence)
+    hnswlib keeps few of them reachable, so a record may be found only through a twin. A twin counts when its stored
+    vector is the record's own; a record whose vector leads to a different one is damage."""
+    import numpy as np
+
     for collection in client.list_collections():
         count = collection.count()
         for offset in sorted({0, count // 4, count // 2, 3 * count // 4, count - 1} if count else set()):
             got = collection.get(offset=offset, limit=1, include=["embeddings"])
-            # Restricted to the record's own id the search is exact, so anything but a perfect match is damage.
-            found = collection.query(
-                query_embeddings=got["embeddings"], ids=got["ids"], n_results=1, include=["distances"]
-            )
-            distances = (found["distances"] or [[]])[0]
-            if not distances or distances[0] > 1e-3:
+            if not got["ids"]:
+                continue
+            mine = np.asarray(got["embeddings"][0], dtype=np.float32)
+            found = collection.query(query_embeddings=[mine.tolist()], n_results=min(count, 10), include=["distances"])
+            near = [id_ for id_, d in zip(found["ids"][0], (found["distances"] or [[]])[0], strict=True) if d <= 1e-3]
+            if got["ids"][0] in near:
+                continue
+            twins = collection.get(ids=near, include=["embeddings"]) if near else {"embeddings": []}
+            if not any(np.allclose(np.asarray(v, dtype=np.float32), mine, atol=1e-6) for v in twins["embeddings"]):
                 raise DamagedStore(f"collection {collection.name!r} does not find its own records")
-
-
-def _truncated_vector_files(path: Path) -> str | None:
-    """Which vector index file is shorter than its header says, if any. Checked before Chroma opens the store:
-    its native vector index reads a truncated file past its end and may crash the process rather than fail."""
-    import struct
-
-    if not path.is_dir():
-        return None
-    for header in sorted(path.glob("*/header.bin")):
-        try:
-            version, _, capacity, count, size = struct.unpack_from("<iQQQQ", header.read_bytes())
-            sizes = {name: (header.parent / name).stat().st_size for name in ("data_level0.bin", "length.bin")}
-        except (OSError, struct.error):
-            continue  # a layout this check does not know: left to Chroma's own reading and `_check`
-        if version != 1:
-            continue
-        # A segment holds `count` records, or, while it holds none, room for `capacity` of them.
-        for name, per_record in (("data_level0.bin", size), ("length.bin", 4)):
-            needed = per_record * (count or capacity)
-            if sizes[name] < needed:
-                return f"{header.parent.name}/{name} has {sizes[name]:,} bytes of the {needed:,} its header describes"
-    return None
 
 
 def _delete_store(path: Path) -> None:

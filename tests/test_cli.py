@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from rag.cli import main
 from rag.engine import Engine
+from rag.settings import Settings
 
 
 @pytest.fixture
@@ -50,3 +52,48 @@ def test_help_and_bad_setting(capsys: pytest.CaptureFixture[str], monkeypatch: p
     monkeypatch.setenv("RAG_TOP_K", "zero")
     assert main(["ask", "anything"]) == 2
     assert "top_k" in capsys.readouterr().err
+
+
+def test_ingest_of_a_folder_keeps_the_rest_and_prunes_only_when_asked(
+    fresh_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAG_DATA_DIR", str(fresh_settings.data_dir))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(fresh_settings.seeds_dir))
+    (fresh_settings.seeds_dir / "park.txt").write_text("The medical device park has landed 44 quality projects.")
+    mine = tmp_path / "my-articles"
+    mine.mkdir()
+    (mine / "pier.txt").write_text("The pier is 300 metres long. It was built in 1931.")
+    (mine / "ferry.txt").write_text("The ferry carries 2,600 people a day. It runs every hour.")
+    assert main(["ingest"]) == 0
+    assert main(["ingest", str(mine)]) == 0
+    assert "2 added, 0 updated, 0 unchanged, 0 removed" in capsys.readouterr().out  # was: the seed article removed
+
+    (mine / "ferry.txt").unlink()
+    assert main(["ingest", str(mine)]) == 0
+    out = capsys.readouterr().out
+    assert f"Kept 1 article gone from {mine} (`rag ingest {mine} --prune` removes them): ferry" in out
+    assert "0 removed" in out
+    assert main(["ingest", str(mine), "--keep"]) == 0  # the old flag still works: it is the default now
+    assert "0 removed" in capsys.readouterr().out
+
+    assert main(["ingest", str(mine), "--prune"]) == 0
+    out = capsys.readouterr().out
+    told = out.index(f"Removing 1 article gone from {mine}: ferry")
+    assert told < out.index("1 removed")  # said before it is done
+    assert main(["ingest", "--prune"]) == 0  # the seeds folder: its own article stays, the other folder's too
+    assert "0 removed" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["ingest", "--help"])
+    assert "--prune" in capsys.readouterr().out
+
+
+def test_a_first_question_that_ingests_the_seeds_says_so(
+    fresh_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAG_DATA_DIR", str(fresh_settings.data_dir))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(fresh_settings.seeds_dir))
+    (fresh_settings.seeds_dir / "park.txt").write_text("The medical device park has landed 44 quality projects.")
+    assert main(["ask", "How many quality projects has the medical device park landed?"]) == 0
+    captured = capsys.readouterr()
+    assert "44" in captured.out
+    assert "First start: ingesting the seed articles from" in captured.err and "1 seed articles ingested" in captured.err

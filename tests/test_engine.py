@@ -27,6 +27,7 @@ def test_talents_answer_cites_the_paragraph_that_says_it(engine: Engine) -> None
     assert citation.paragraph == 8
     assert "3.43 million" in citation.quote
     assert citation.quote in citation.text
+    assert citation.quote.startswith("At present")  # the seed's "■At present": its layout glyph is not stored
     assert citation.title == "Cultivate organizational advantages and gather strength to forge ahead"
 
 

@@ -209,3 +209,39 @@ def test_glossary_terms_are_cut_whole() -> None:
     assert "新三板" in tokenize("2016年3月，实现新三板挂牌。")  # not 新 / 三板 alone
     assert "人才贷" in tokenize("苏州推出的“人才贷”最高额度是多少？")
     assert [w for w in words if w not in tokenize(w)] == []
+
+
+def test_jiebas_dictionary_is_kept_between_processes_and_cuts_alike(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from rag.settings import PROJECT_ROOT
+
+    text = "2016年3月，公司实现新三板挂牌，研发投入增长了三成。"
+    code = (
+        "import json, sys\nfrom pathlib import Path\nfrom rag.keyword import keep_dictionary_in, tokenize\n"
+        "keep_dictionary_in(Path(sys.argv[1]))\nprint(json.dumps(tokenize(sys.argv[2])))"
+    )
+    kept = tmp_path / "kept"
+
+    def cut_elsewhere(temp: str) -> list[str]:
+        # jieba keeps its own cache in the temp folder: an empty one shows whether jieba loaded its dictionary.
+        (tmp_path / temp).mkdir()
+        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "TMPDIR": str(tmp_path / temp)}
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(kept), text], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    assert cut_elsewhere("first") == tokenize(text)  # jieba's own loading, then the dictionary is kept
+    assert (tmp_path / "first" / "jieba.cache").is_file()
+    (saved,) = kept.glob(f"jieba-*-{TOKENIZER}.bin")
+    size = saved.stat().st_size
+    assert cut_elsewhere("second") == tokenize(text)  # from the kept dictionary, jieba's own left alone
+    assert not (tmp_path / "second" / "jieba.cache").exists()
+    saved.write_bytes(saved.read_bytes()[: size // 2])  # a file cut short is not used, and is written anew
+    assert cut_elsewhere("third") == tokenize(text)
+    assert (tmp_path / "third" / "jieba.cache").is_file() and saved.stat().st_size == size

@@ -134,15 +134,15 @@ def test_an_instance_checks_at_most_every_refresh_interval(chroma_url: str, tmp_
     articles.mkdir()
     shutil.copy(SEEDS / "suzhou-high-tech-zone-zh.txt", articles / "zh.txt")
     writer = Engine(_settings(tmp_path, chroma_url, "writer", articles), embedder=CountingE5())
-    writer.ingest()  # whatever else the server held is pruned
+    writer.rebuild()  # whatever else the server held is forgotten (an ingest removes only its own folder's articles)
+    writer.ingest()
     reader = Engine(_settings(tmp_path, chroma_url, "reader", articles), embedder=CountingE5())
     reader.refresh_seconds = 3600.0
     before = reader.index
     assert set(before.manifest) == {"zh"}
-    other = tmp_path / "other"
-    other.mkdir()
-    shutil.copy(SEEDS / "suzhou-organizational-work-en.txt", other / "en.txt")
-    assert writer.ingest(other).removed == ["zh"]
+    shutil.copy(SEEDS / "suzhou-organizational-work-en.txt", articles / "en.txt")
+    (articles / "zh.txt").unlink()
+    assert writer.ingest(articles).removed == ["zh"]
     assert reader.index is before and set(before.manifest) == {"zh"}  # not checked again yet
     reader.refresh_seconds = 0.0
     assert set(reader.index.manifest) == {"en"} and {r.document for r in reader.index.records} == {"en"}

@@ -75,7 +75,7 @@ def test_llama_index_reads_the_sentence_collections(engine: Engine) -> None:
 
     question = "How many talents does Suzhou have in total?"
     collection = engine.store.sentences.of("en", create=False)
-    index = VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=collection), embed_model=engine.embedder)
+    index = VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=collection), embed_model=engine.embedder.as_llama_index())
     found = index.as_retriever(similarity_top_k=5).retrieve(question)
     ours = engine.store.search(engine.embedder.get_query_embedding(question), 5, where={"lang": "en"})
     assert [node.node_id for node in found] == [id_ for id_, _ in ours]

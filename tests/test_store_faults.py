@@ -28,7 +28,7 @@ import pytest
 from rag.corpus import read_article, read_folder
 from rag.engine import Engine
 from rag.settings import PROJECT_ROOT, Settings
-from rag.store import REBUILD, DamagedStore, StoreError, open_client
+from rag.store import REBUILD, DamagedStore, StoreError, open_client, unlock
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.server
@@ -323,6 +323,50 @@ def test_killed_ingest_leaves_whole_articles_and_a_rerun_completes_it(
     assert found["stored"] == expected["stored"]  # no leftovers of the killed writes
 
 
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory: pytest.TempPathFactory, articles: Path) -> Path:
+    """The 60 articles, each with one word of its body changed (the same sentences, so the same requests)."""
+    folder = tmp_path_factory.mktemp("edited")
+    for path in sorted(articles.iterdir()):
+        head, body = path.read_text(encoding="utf-8").split("---\n\n", 1)
+        changed = body.replace(" the ", " this ", 1) if " the " in body else body.replace("的", "之", 1)
+        assert changed != body
+        (folder / path.name).write_text(f"{head}---\n\n{changed}", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.slow
+def test_a_killed_update_leaves_every_article_answering_in_one_version(
+    tmp_path: Path, articles: Path, edited: Path, embeddings: EmbeddingServer, clean: Place
+) -> None:
+    where = place(tmp_path, articles, embeddings)
+    shutil.copytree(clean.data_dir, where.data_dir)
+    old = {article.id: article.digest for article in read_folder(articles)[0]}
+    new = {article.id: article.digest for article in read_folder(edited)[0]}
+    group = -(-Engine.write_sentences // SENTENCES)
+    # Killed while it embeds its second group (the first is written), then on the last answer of a group.
+    for after, delay in ((10 * group + 5, 0.0), (10 * group, 0.0)):
+        killed_ingest(where, edited, embeddings, after, delay)
+        found = facts(where, articles)
+        # Every article is whole and found, in its old version or its new one; none is missing (was: 26 gone).
+        assert sorted(found["manifest"]) == sorted(old)
+        assert all(digest in (old[id_], new[id_]) for id_, digest in found["manifest"].items())
+        assert found["incomplete"] == [] and found["outside_manifest"] == []
+        assert found["query_misses"] == [] and found["search_misses"] == [] and found["get_differs"] == []
+        assert sum(digest == new[id_] for id_, digest in found["manifest"].items()) >= group
+    finished = rag(where, "ingest", str(edited))
+    assert finished.returncode == 0, finished.stderr
+    found = facts(where, edited)
+    assert_whole(found)
+    assert found["manifest"] == new
+    assert found["stored"] == len(found["ids"]) == expected_sentences(edited)  # no leftover of either version
+
+
+def expected_sentences(folder: Path) -> int:
+    """Sentences of the articles in `folder`."""
+    return sum(len(p.sentences) for article in read_folder(folder)[0] for p in article.paragraphs)
+
+
 def test_a_second_process_is_told_the_store_is_in_use_within_seconds(tmp_path: Path) -> None:
     data = tmp_path / "data"
     holder = subprocess.Popen(
@@ -454,13 +498,101 @@ def test_a_damaged_store_is_recreated_in_process_by_rebuild(tmp_path: Path) -> N
 def test_truncated_vector_files_are_caught_before_chroma_reads_them(
     tmp_path: Path, articles: Path, embeddings: EmbeddingServer, clean: Place
 ) -> None:
-    from rag.store import _truncated_vector_files
+    from rag.integrity import damage as damage_in
 
-    assert _truncated_vector_files(clean.data_dir / "chroma") is None
+    assert damage_in(clean.data_dir / "chroma") is None
     for damage in ("vectors-truncated", "lengths-truncated"):
         where = place(tmp_path / damage, articles, embeddings)
         damaged_copy(clean, where, damage)
-        found = _truncated_vector_files(where.data_dir / "chroma")
+        found = damage_in(where.data_dir / "chroma")
         assert found is not None and DAMAGE[damage][0].split("/")[-1] in found
         with pytest.raises(DamagedStore, match="rag ingest --rebuild"):
             open_client(Settings(data_dir=where.data_dir, _env_file=None))  # type: ignore[call-arg]
+
+
+# Eight bytes overwritten in each kind of file the store holds, where hnswlib reads them as counts, ids or levels
+# (or SQLite as a page header). Before the check, the first two killed every command with a segmentation fault.
+OVERWRITES = {
+    "data_level0.bin": 4,  # the neighbour ids of the first record
+    "header.bin": 60,  # the entry point's fields
+    "link_lists.bin": 0,  # the size of the first record's upper-level lists
+    "length.bin": 0.5,  # a vector length
+    "chroma.sqlite3": 100,  # the b-tree header of the schema's page
+}
+
+
+def overwritten_copy(clean: Place, where: Place, name: str) -> Path:
+    """Copy the clean store to `where` and overwrite 8 bytes of each file called `name` with 0xff."""
+    shutil.copytree(clean.data_dir, where.data_dir)
+    files = sorted((where.data_dir / "chroma").glob(name if name.endswith(".sqlite3") else f"*/{name}"))
+    assert files, f"no {name} in the store"
+    for path in files:
+        at = OVERWRITES[name]
+        offset = int(path.stat().st_size * at) if isinstance(at, float) else at
+        with path.open("r+b") as handle:
+            handle.seek(offset)
+            handle.write(b"\xff" * 8)
+    return files[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", OVERWRITES)
+def test_overwritten_bytes_are_a_clear_error_and_rebuild_repairs_them(
+    tmp_path: Path, articles: Path, embeddings: EmbeddingServer, clean: Place, expected: dict[str, Any], name: str
+) -> None:
+    where = place(tmp_path, articles, embeddings)
+    where.env["RAG_EMBED_BATCH_SIZE"] = "64"
+    overwritten_copy(clean, where, name)
+    for command in (("ask", "How many talents does Suzhou have?"), ("chat",)):
+        result = rag(where, *command, timeout=60)
+        assert result.returncode == 1, (result.returncode, result.stdout[-300:], result.stderr[-300:])
+        assert "Traceback" not in result.stderr
+        assert result.stderr.startswith(f"rag: The store in {where.data_dir / 'chroma'} ")
+        assert result.stderr.rstrip().endswith(f"{REBUILD}.")
+    rebuilt = rag(where, "ingest", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"{ARTICLES} added" in rebuilt.stdout
+    found = facts(where, articles)
+    assert_whole(found)
+    assert found["manifest"] == expected["manifest"] and found["ids"] == expected["ids"]
+
+
+def test_a_healthy_store_of_one_repeated_sentence_is_not_called_damaged(
+    tmp_path: Path, embeddings: EmbeddingServer
+) -> None:
+    # 1,900 equal sentences are 1,900 equal vectors; hnswlib's graph keeps few of them reachable, and the old
+    # check (each record searched for by its own id) called such a store damaged on 2 of 3 fresh runs.
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "echo.txt").write_text("The same short sentence is said again. " * 1900, encoding="utf-8")
+    for run in range(3):
+        where = place(tmp_path / f"run{run}", folder, embeddings)
+        where.env["RAG_EMBED_BATCH_SIZE"] = "64"
+        ingested = rag(where, "ingest")
+        assert ingested.returncode == 0 and "1 added" in ingested.stdout, ingested.stderr
+        assert list((where.data_dir / "chroma").glob("*/data_level0.bin")), "no vector index was written"
+        settings = Settings(data_dir=where.data_dir, _env_file=None)  # type: ignore[call-arg]
+        client = open_client(settings)  # raised DamagedStore on 2 of 3 runs
+        client.close()
+        unlock(where.data_dir)
+
+
+def test_an_unchanged_store_is_not_read_twice(
+    tmp_path: Path, clean: Place, articles: Path, embeddings: EmbeddingServer
+) -> None:
+    from rag.integrity import Seal
+
+    where = place(tmp_path, articles, embeddings)
+    shutil.copytree(clean.data_dir, where.data_dir)
+    (where.data_dir / "store.checked").unlink(missing_ok=True)
+    settings = Settings(data_dir=where.data_dir, _env_file=None)  # type: ignore[call-arg]
+    open_client(settings).close()
+    assert Seal(where.data_dir).holds()  # the whole check passed and was recorded
+    unlock(where.data_dir)
+    # Damage after the seal changes a file's size or time, so the next open reads the files again.
+    with next((where.data_dir / "chroma").glob("*/data_level0.bin")).open("r+b") as handle:
+        handle.seek(4)
+        handle.write(b"\xff" * 8)
+    assert not Seal(where.data_dir).holds()
+    with pytest.raises(DamagedStore, match="neighbour id"):
+        open_client(settings)
