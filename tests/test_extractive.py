@@ -98,20 +98,26 @@ def test_it_refuses_what_the_articles_do_not_say(engine: Engine, question: str) 
     assert not answer.citations
 
 
-def test_fit_learns_which_feature_tells_the_right_candidate() -> None:
+def test_fit_learns_which_feature_tells_the_right_candidate_and_when_to_refuse() -> None:
     pytest.importorskip("sklearn")
     from evals.dataset import Case
     from evals.fit import Asked, fit, outcomes
 
     rng = np.random.default_rng(0)
+    coverage = FEATURES.index("coverage")
     asked = []
-    for n in range(200):
+    for n in range(300):
         rows = rng.random((5, len(FEATURES)))
         right = np.zeros(5, dtype=bool)
-        right[n % 5] = True
-        rows[n % 5, FEATURES.index("coverage")] += 1.0  # the right candidate covers the question
-        case = Case(f"q{n}", "q", "en", "same", ("1",), "1", "d")
+        answerable = n % 3 != 0
+        if answerable:
+            right[n % 5] = True
+            rows[n % 5, coverage] += 1.0  # the right candidate covers the question
+        kind = "same" if answerable else "unanswerable"
+        case = Case(f"q{n}", "q", "en", kind, ("1",) if answerable else (), "1" if answerable else None, None)
         asked.append(Asked(case, rows, right, False))
-    weights, bias = fit(asked)
-    assert weights[FEATURES.index("coverage")] > 2 * np.abs(np.delete(weights, FEATURES.index("coverage"))).max()
-    assert outcomes(asked, weights, bias, 0.0)["same:right"] >= 190
+    weights, confidence = fit(asked)
+    assert weights[coverage] > 2 * np.abs(np.delete(weights, coverage)).max()
+    assert confidence[0] > 0 or confidence[1] > 0  # a higher rank score or share is likelier right
+    tally = outcomes(asked, weights, confidence, 0.5)
+    assert tally["same:right"] >= 180 and tally["unanswerable:refused"] >= 80
