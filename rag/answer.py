@@ -18,6 +18,10 @@ class Citation:
     score: float = 0.0
     lang: str = ""
     kind: str = "paragraph"
+    source: str = ""  # the article's file name, or the link it was fetched from
+    page: int | None = None  # for a PDF: the page the paragraph starts on
+    page_paragraph: int | None = None  # for a PDF: the paragraph's number among those starting on that page
+    published: str = ""  # the article's publication date, when known
 
 
 @dataclass(frozen=True)

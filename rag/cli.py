@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from rag.answer import Citation
+
 if TYPE_CHECKING:
-    from rag.engine import Engine
+    from rag.engine import Engine, IngestReport
     from rag.settings import Settings
     from rag.store import Progress
 
@@ -21,6 +23,9 @@ EXAMPLES = """examples:
   rag ingest                      ingest the seed articles (only new or changed ones are embedded)
   rag ingest ~/articles           add and update the articles of a folder (removes nothing)
   rag ingest ~/articles --prune   ... and remove those that came from ~/articles and are gone from it
+  rag ingest report.pdf           add one file (.txt .md .html .pdf .docx)
+  rag ingest https://example.org/news/story.html   fetch web pages and ingest their articles
+  rag ingest links.txt            fetch the links a file lists, one a line
   rag ask "How many talents does Suzhou have?"
   rag ask "苏州高新区已累计集聚各类人才多少人？" --json
   rag chat                        open the chat page on http://127.0.0.1:7860
@@ -55,7 +60,12 @@ def parser() -> argparse.ArgumentParser:
         description=INGEST,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ingest.add_argument("path", nargs="?", type=Path, help="folder of .txt/.md articles (default: the seeds folder)")
+    ingest.add_argument(
+        "path",
+        nargs="*",
+        help="a folder or file of articles (.txt .md .html .htm .pdf .docx), or links to web pages, or a file "
+        "listing links (default: the seeds folder)",
+    )
     removal = ingest.add_mutually_exclusive_group()
     removal.add_argument(
         "--prune",
@@ -115,10 +125,24 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _ingest(settings: Settings, path: Path | None, prune: bool, rebuild: bool) -> int:
+def _ingest(settings: Settings, paths: list[str], prune: bool, rebuild: bool) -> int:
     from rag.engine import Engine
+    from rag.links import is_link, read_link_list
 
+    links = [p for p in paths if is_link(p)]
+    if links and len(links) < len(paths) or len(paths) > 1 and not links:
+        print("rag: give one folder or file, or links (not both)", file=sys.stderr)
+        return 2
+    path = Path(paths[0]) if paths and not links else None
+    if path is not None and path.is_file() and path.suffix.lower() in (".txt", ""):
+        links = read_link_list(path) or []
+    if links and rebuild:
+        print("rag: --rebuild takes a folder, not links (the pages of links are ingested again with it)", file=sys.stderr)
+        return 2
     engine = Engine(settings, notice=_notice)
+    if links:
+        _print_report(engine.ingest_links(links), None)
+        return 0
     folders = [path or settings.seeds_dir]
     if rebuild:
         recorded = engine.rebuild()
@@ -148,8 +172,12 @@ def _ingest_one(engine: Engine, folder: Path, prune: bool) -> None:
             bar.update(done - bar.n)
 
         report = engine.ingest(folder, progress=progress, prune=prune, announce=announce)
+    _print_report(report, folder)
+
+
+def _print_report(report: IngestReport, folder: Path | None) -> None:
     for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(f"skipped {skipped.url or skipped.path}: {skipped.reason}", file=sys.stderr)
     if report.missing:
         print(
             f"Kept {_articles(len(report.missing))} gone from {folder} "
@@ -202,14 +230,24 @@ def _ask(settings: Settings, question: str, as_json: bool) -> int:
     for warning in answer.warnings:
         print(f"! {warning}")
     for citation in answer.citations:
-        print(f"\n[{citation.number}] {citation.title} — paragraph {citation.paragraph} ({citation.document})")
+        print(f"\n[{citation.number}] {citation.title} — {_where(citation)}")
         print(f"    “{citation.quote}”")
     if answer.nearest:
         print("\nClosest passages (they may not answer the question):")
     for passage in answer.nearest:
-        print(f"\n- {passage.title} — paragraph {passage.paragraph} ({passage.document})")
+        print(f"\n- {passage.title} — {_where(passage)}")
         print(f"    “{passage.quote}”")
     return 0
+
+
+def _where(citation: Citation) -> str:
+    """Where a cited paragraph is: page and paragraph (or paragraph), and the article's source and date."""
+    if citation.page is not None:
+        place = f"page {citation.page}, paragraph {citation.page_paragraph} (paragraph {citation.paragraph})"
+    else:
+        place = f"paragraph {citation.paragraph}"
+    origin = " · ".join(part for part in (citation.source or citation.document, citation.published) if part)
+    return f"{place} — {origin}"
 
 
 if __name__ == "__main__":

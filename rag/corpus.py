@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md")
+DOCUMENT_SUFFIXES = (".html", ".htm", ".pdf", ".docx")  # read by rag.readers (the `formats` extra)
+SUFFIXES = TEXT_SUFFIXES + DOCUMENT_SUFFIXES
 KINDS = ("paragraph", "heading", "caption", "byline")
 
 
@@ -38,11 +40,12 @@ class Paragraph:
     kind: str
     text: str
     sentences: tuple[Sentence, ...]
+    page: int | None = None  # the page of a PDF it starts on
 
 
 @dataclass(frozen=True)
 class Article:
-    """One article: metadata from its front matter, and its paragraphs."""
+    """One article: metadata from its front matter (or its web page or document), and its paragraphs."""
 
     id: str
     title: str
@@ -52,38 +55,53 @@ class Article:
     path: Path
     digest: str
     paragraphs: tuple[Paragraph, ...]
+    url: str = ""  # where a web page came from (the link it was fetched from, or its canonical address)
+    published: str = ""  # the publication date when known, as written (ISO for web pages)
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file that was not ingested, and why."""
+    """A file (or link) that was not ingested, and why."""
 
     path: Path
     reason: str
+    url: str = ""  # set for a link
+
+    @property
+    def name(self) -> str:
+        """What to call it in a message: the link, or the file name."""
+        return self.url or self.path.name
 
 
-def read_folder(folder: Path, max_bytes: int = 2_000_000) -> tuple[list[Article], list[Skipped]]:
-    """Read every .txt/.md article under `folder`; anything unreadable is skipped with a reason."""
+def read_folder(
+    folder: Path, max_bytes: int = 2_000_000, document_bytes: int = 20_000_000
+) -> tuple[list[Article], list[Skipped]]:
+    """Read every article under `folder` (or the one file `folder` names); anything unreadable is skipped with a
+    reason. Text files may have `max_bytes`, web pages, PDFs and Word files `document_bytes`."""
     folder = Path(folder)
-    if not folder.is_dir():
+    if folder.is_file():
+        paths, folder = [folder], folder.parent
+    elif folder.is_dir():
+        paths = sorted(folder.rglob("*"))
+    else:
         raise FileNotFoundError(f"Articles folder not found: {folder}")
     root = folder.resolve()
     articles: list[Article] = []
     skipped: list[Skipped] = []
     seen: dict[str, Path] = {}
-    for path in sorted(folder.rglob("*")):
+    for path in paths:
         if path.is_dir() or any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
         try:
             if not path.resolve().is_relative_to(root):
                 raise ArticleError("it is a link to a file outside the articles folder")
             if path.suffix.lower() not in SUFFIXES:
-                raise ArticleError(f"only {' and '.join(SUFFIXES)} files are read")
+                raise ArticleError(f"only {', '.join(SUFFIXES)} files are read")
             if not path.is_file():
                 raise ArticleError("it is not a regular file")  # a named pipe or a device would block the read
             if str(path) != str(path).encode("utf-8", "ignore").decode("utf-8"):
                 raise ArticleError("its path is not valid UTF-8; rename it")  # the store keeps the path as text
-            article = read_article(path, max_bytes=max_bytes)
+            article = read_article(path, max_bytes=max_bytes, document_bytes=document_bytes)
             if article.id in seen:
                 raise ArticleError(f"another file already has the id {article.id!r} ({seen[article.id].name})")
         except (ArticleError, OSError) as error:
@@ -94,12 +112,18 @@ def read_folder(folder: Path, max_bytes: int = 2_000_000) -> tuple[list[Article]
     return articles, skipped
 
 
-def read_article(path: Path, max_bytes: int = 2_000_000) -> Article:
-    """Read one article file; raises ArticleError naming what is wrong with it."""
+def read_article(path: Path, max_bytes: int = 2_000_000, document_bytes: int = 20_000_000) -> Article:
+    """Read one article file (text, web page, PDF or Word); raises ArticleError naming what is wrong with it."""
     path = Path(path)
+    document = path.suffix.lower() in DOCUMENT_SUFFIXES
+    limit = document_bytes if document else max_bytes
     size = path.stat().st_size
-    if size > max_bytes:
-        raise ArticleError(f"it is {size:,} bytes, over the {max_bytes:,}-byte limit")
+    if size > limit:
+        raise ArticleError(f"it is {size:,} bytes, over the {limit:,}-byte limit")
+    if document:
+        from rag.readers import read_document
+
+        return read_document(path, article_id(path))
     raw = path.read_bytes()
     return parse_article(decode(raw), article_id(path), path=path)
 
@@ -133,8 +157,39 @@ def parse_article(text: str, doc_id: str, path: Path | None = None) -> Article:
         raise ArticleError("it has no text")
     lang = str(meta.get("lang") or detect_lang(body))
     blocks = rebuild_paragraphs(body, lang, markdown=path is not None and path.suffix.lower() == ".md")
+    return assemble(
+        doc_id,
+        blocks,
+        lang=lang,
+        title=str(meta.get("title") or ""),
+        source=str(meta.get("source") or ""),
+        byline=str(meta.get("byline") or ""),
+        path=path,
+        url=str(meta.get("url") or ""),
+        published=str(meta.get("date") or meta.get("published") or ""),
+        fingerprint=repr(sorted(meta.items())) + body,
+    )
+
+
+def assemble(
+    doc_id: str,
+    blocks: Sequence[tuple[str, str]],
+    *,
+    lang: str,
+    fingerprint: str,
+    title: str = "",
+    source: str = "",
+    byline: str = "",
+    path: Path | None = None,
+    url: str = "",
+    published: str = "",
+    pages: Sequence[int | None] | None = None,
+) -> Article:
+    """An Article from its (kind, text) blocks in reading order (with the page each starts on, for a PDF);
+    `fingerprint` is what its digest is made from, so the digest changes exactly when the article does."""
     if not any(kind == "paragraph" for kind, _ in blocks):
         raise ArticleError("it has no paragraph of running text")
+    pages = list(pages) if pages is not None else [None] * len(blocks)
     paragraphs = tuple(
         Paragraph(
             id=f"{doc_id}:p{number}:{digest(text)[:8]}",
@@ -143,19 +198,21 @@ def parse_article(text: str, doc_id: str, path: Path | None = None) -> Article:
             kind=kind,
             text=text,
             sentences=tuple(split_sentences(text)),
+            page=page,
         )
-        for number, (kind, text) in enumerate(blocks, start=1)
+        for number, ((kind, text), page) in enumerate(zip(blocks, pages, strict=True), start=1)
     )
-    title = str(meta.get("title") or next((p.text for p in paragraphs if p.kind == "heading"), doc_id))
     return Article(
         id=doc_id,
-        title=title,
+        title=title or next((p.text for p in paragraphs if p.kind == "heading"), doc_id),
         lang=lang,
-        source=str(meta.get("source") or ""),
-        byline=str(meta.get("byline") or ""),
+        source=source,
+        byline=byline,
         path=path or Path(doc_id),
-        digest=digest(repr(sorted(meta.items())) + body)[:16],
+        digest=digest(fingerprint)[:16],
         paragraphs=paragraphs,
+        url=url,
+        published=published,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.answer import Answer, not_found
+from rag.answer import Answer, Citation, not_found
 from rag.corpus import SUFFIXES, Article, Paragraph, Skipped, article_id, read_article, read_folder
 from rag.embeddings import Embedder, build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
@@ -227,10 +227,11 @@ class Engine:
         """
         started = time.perf_counter()
         target = Path(path or self.settings.seeds_dir)
+        limits = {"max_bytes": self.settings.max_file_bytes, "document_bytes": self.settings.max_document_bytes}
         if target.is_file():
-            articles, skipped = _read_file(target, self.settings.max_file_bytes)
+            articles, skipped = _read_file(target, **limits)
         else:
-            articles, skipped = read_folder(target, max_bytes=self.settings.max_file_bytes)
+            articles, skipped = read_folder(target, **limits)
         origin = self.origin(target)
         with self._lock:
             # The index as it stands before the writes, to which what is written is then added: reading
@@ -312,7 +313,9 @@ class Engine:
             try:
                 staged = staging / name
                 shutil.copyfile(source, staged)
-                articles, skipped = read_folder(staging, max_bytes=self.settings.max_file_bytes)
+                articles, skipped = read_folder(
+                    staging, max_bytes=self.settings.max_file_bytes, document_bytes=self.settings.max_document_bytes
+                )
                 if not articles:
                     return IngestReport(skipped=skipped, origin=UPLOAD)
                 article = articles[0]
@@ -330,6 +333,31 @@ class Engine:
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             return self.ingest(kept, progress=progress, prune=False)
+
+    @property
+    def links_dir(self) -> Path:
+        """Where the pages fetched from links are kept (with their addresses), so that they can be ingested again."""
+        return self.settings.data_dir / "links"
+
+    def ingest_links(self, urls: Sequence[str], progress: Progress | None = None) -> IngestReport:
+        """Fetch web pages, keep them in `links_dir` and ingest their articles next to those already there; a page
+        unchanged since it was last ingested costs no embedding, and a link that cannot be read is skipped with the
+        reason."""
+        from rag.links import save_pages
+
+        started = time.perf_counter()
+        saved, skipped = save_pages(urls, self.links_dir, self.settings)
+        report = IngestReport(skipped=skipped, origin=self.origin(self.links_dir))
+        for done, path in enumerate(saved, start=1):
+            one = self.ingest(path, prune=False)
+            report.added.extend(one.added)
+            report.updated.extend(one.updated)
+            report.unchanged.extend(one.unchanged)
+            report.skipped.extend(one.skipped)
+            report = replace(report, sentences_embedded=report.sentences_embedded + one.sentences_embedded)
+            if progress is not None:
+                progress(done, len(saved), path.stem)
+        return replace(report, seconds=time.perf_counter() - started)
 
     def close(self) -> None:
         """Close the embedded store and let other processes open it; using the engine afterwards opens it again."""
@@ -422,6 +450,7 @@ class Engine:
                 yield answer.text
             if not answer.found and not answer.nearest and searched:  # the LLM said the articles do not say
                 answer = replace(answer, nearest=offline.nearest(*searched[0]))  # of the question as asked
+            answer = self._with_origins(answer)
         yield replace(answer, question=question, seconds=time.perf_counter() - started)
 
     @staticmethod
@@ -438,6 +467,26 @@ class Engine:
             answer = replace(answer, warnings=[*answer.warnings, follow.note])
         return answer
 
+    def _with_origins(self, answer: Answer) -> Answer:
+        """The answer with each citation saying where its article came from (file or link, page, date)."""
+        cited = [*answer.citations, *answer.nearest]
+        if not cited:
+            return answer
+        origins = self.store.origins(c.document for c in cited)
+
+        def sourced(citation: Citation) -> Citation:
+            origin = origins.get(citation.document)
+            if origin is None:
+                return citation
+            page, page_paragraph = origin.page_of(citation.paragraph)
+            return replace(
+                citation, source=origin.source, page=page, page_paragraph=page_paragraph, published=origin.published
+            )
+
+        return replace(
+            answer, citations=[sourced(c) for c in answer.citations], nearest=[sourced(c) for c in answer.nearest]
+        )
+
     def _llm_answerer(self, offline: ExtractiveAnswerer) -> LLMAnswerer:
         from rag.llm import LLMAnswerer, build_client
 
@@ -448,12 +497,12 @@ class Engine:
         return LLMAnswerer(self.settings, self.index, self._llm_client, fallback=offline, max_sources=2 * offline.top_k)
 
 
-def _read_file(path: Path, max_bytes: int) -> tuple[list[Article], list[Skipped]]:
+def _read_file(path: Path, max_bytes: int, document_bytes: int) -> tuple[list[Article], list[Skipped]]:
     """The article in one file, or why it was skipped."""
     if path.suffix.lower() not in SUFFIXES:
-        return [], [Skipped(path, f"only {' and '.join(SUFFIXES)} files are read")]
+        return [], [Skipped(path, f"only {', '.join(SUFFIXES)} files are read")]
     try:
-        return [read_article(path, max_bytes=max_bytes)], []
+        return [read_article(path, max_bytes=max_bytes, document_bytes=document_bytes)], []
     except (ValueError, OSError) as error:
         return [], [Skipped(path, str(error))]
 

@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     max_file_bytes: int = Field(2_000_000, ge=1, description="Larger article files are skipped at ingest.")
+    max_document_bytes: int = Field(
+        20_000_000, ge=1, description="Larger web pages, PDFs and Word files (files, uploads or links) are skipped."
+    )
+    fetch_timeout: float = Field(15.0, gt=0, description="Seconds before fetching a link is given up.")
+    allow_loopback_urls: bool = Field(
+        False,
+        description="Fetch links served from this machine (127.0.0.0/8, ::1), e.g. a local mirror or a test server; "
+        "other private addresses are refused regardless.",
+    )
     max_question_chars: int = Field(2_000, ge=1, description="Longer questions are refused with a message.")
     llm: Literal["offline", "openai"] = Field(
         "offline", description="'offline': extractive answers; 'openai': an OpenAI-compatible chat model writes them."

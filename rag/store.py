@@ -62,6 +62,24 @@ class StoredArticle:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a stored article came from: its file name or link, its publication date, and for a PDF the paragraph
+    each page starts with (page number -> paragraph number)."""
+
+    source: str = ""
+    published: str = ""
+    pages: tuple[tuple[int, int], ...] = ()
+
+    def page_of(self, paragraph: int) -> tuple[int | None, int | None]:
+        """The page paragraph `paragraph` starts on, and its number among the paragraphs starting on that page."""
+        found = [(page, first) for page, first in self.pages if first <= paragraph]
+        if not found:
+            return None, None
+        page, first = found[-1]
+        return page, paragraph - first + 1
+
+
+@dataclass(frozen=True)
 class Sentences:
     """Stored sentences of complete articles, each with its search terms when they were stored with this tokenizer."""
 
@@ -184,6 +202,22 @@ class Store:
         got = self.articles.get(include=["metadatas"])
         return {id_: _stored(id_, m) for id_, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
+    def origins(self, documents: Iterable[str]) -> dict[str, Origin]:
+        """Where each of `documents` came from (articles stored before this was kept get their file name)."""
+        wanted = sorted(set(documents))
+        if not wanted:
+            return {}
+        got = self.articles.get(ids=wanted, include=["metadatas"])
+        origins = {}
+        for id_, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+            pages = [item.split(":") for item in str(meta.get("pages") or "").split()]
+            origins[id_] = Origin(
+                source=str(meta.get("url") or "") or Path(str(meta.get("path") or "")).name,
+                published=str(meta.get("published") or ""),
+                pages=tuple((int(page), int(first)) for page, first in pages),
+            )
+        return origins
+
     def read(self, manifest: dict[str, StoredArticle], documents: Sequence[str] | None = None) -> Sentences:
         """The stored sentences of the complete articles among `documents` (default: all), in reading order.
 
@@ -292,6 +326,9 @@ class Store:
                 "source": article.source,
                 "byline": article.byline,
                 "path": str(article.path),
+                "url": article.url,
+                "published": article.published,
+                "pages": _page_starts(article),
                 "origin": origin,
                 "paragraphs": len(article.paragraphs),
                 "sentences": sum(len(paragraph.sentences) for paragraph in article.paragraphs),
@@ -460,6 +497,15 @@ def _record(id_: str, text: str, meta: Any) -> Record:
         start=int(meta["start"]),
         end=int(meta["end"]),
     )
+
+
+def _page_starts(article: Article) -> str:
+    """'page:paragraph' for the first paragraph starting on each page of a PDF ("" for other articles)."""
+    starts: dict[int, int] = {}
+    for paragraph in article.paragraphs:
+        if paragraph.page is not None:
+            starts.setdefault(paragraph.page, paragraph.number)
+    return " ".join(f"{page}:{first}" for page, first in sorted(starts.items()))
 
 
 def _count(article: Article) -> int:

@@ -127,7 +127,7 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path) -> None:
     assert "not UTF-8" in reasons["gbk.txt"]
     assert "binary" in reasons["binary.txt"]
     assert "no text" in reasons["empty.md"]
-    assert ".txt and .md" in reasons["photo.png"]
+    assert ".txt, .md, .html, .htm, .pdf, .docx files are read" in reasons["photo.png"]
 
 
 def test_oversized_file_and_outside_link(tmp_path: Path) -> None:

@@ -12,18 +12,23 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, Request, expect, sync_playwright
 
+from benchmarks.documents import two_column_pdf
 from rag.answer import NOT_FOUND, Answer, Citation
 from rag.engine import Engine
 from rag.settings import PROJECT_ROOT
+from tests.test_links import Handler
+from tests.test_readers import LIBRARY_PARAGRAPHS
 from ui.app import (
     add_article,
+    add_link,
     answer_data,
     article_choices,
     conversation_markdown,
@@ -203,19 +208,41 @@ def test_api_data_has_the_contract_fields() -> None:
             "paragraph": 8,
             "quote": TALENT_TEXT.split(" 361")[0],
             "text": TALENT_TEXT,
+            "source": "",
+            "page": None,
+            "page_paragraph": None,
+            "published": "",
         }
     ]
 
 
 def test_upload_refuses_other_types_and_oversized_files(engine: Engine, tmp_path: Path) -> None:
-    pdf = tmp_path / "notes.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG")
     big = tmp_path / "big.txt"
     big.write_text("word " * 1000)
-    assert "only .txt and .md articles can be added" in add_article(engine, str(pdf), MAX_UPLOAD)
+    assert "only .txt .md .html .pdf .docx articles can be added" in add_article(engine, str(photo), MAX_UPLOAD)
     assert "over the 100-byte limit" in add_article(engine, str(big), 100)
-    assert "Choose a .txt or .md file first" in add_article(engine, None, MAX_UPLOAD)
+    assert "Choose a file first" in add_article(engine, None, MAX_UPLOAD)
     assert "suzhou-high-tech-zone-zh" in render_library(engine)
+
+
+def test_link_box_refuses_what_is_not_a_link(engine: Engine) -> None:
+    assert "Paste a link first" in add_link(engine, "  ")
+    assert "Only http:// and https:// links" in add_link(engine, "file:///etc/passwd")
+    assert "Only http:// and https:// links" in add_link(engine, "https://example.org/a javascript:alert(1)")
+
+
+def test_a_citation_links_to_its_web_page_and_names_its_file() -> None:
+    linked = talent_answer(citations=[replace(talent_answer().citations[0], source="https://news.example.org/a?b=1&c=2")])
+    page = render_answer(linked, turn=1)
+    assert 'href="https://news.example.org/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer nofollow"' in page
+    hostile = replace(talent_answer().citations[0], source="javascript:alert(1)", published="<b>2024</b>")
+    page = render_answer(talent_answer(citations=[hostile]), turn=1)
+    assert "href=\"javascript" not in page and '<span class="rag-origin">javascript:alert(1)</span>' in page
+    assert "&lt;b&gt;2024&lt;/b&gt;" in page
+    pdf = replace(talent_answer().citations[0], source="paper.pdf", page=3, page_paragraph=2, paragraph=14)
+    assert "page 3, paragraph 2 · 第3页第2段" in render_answer(talent_answer(citations=[pdf]), turn=1)
 
 
 def test_upload_reports_a_skipped_file_with_its_reason(engine: Engine, tmp_path: Path) -> None:
@@ -260,6 +287,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "RAG_SEEDS_DIR": str(seeds),
         "RAG_PORT": str(port),
         "RAG_MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
+        "RAG_ALLOW_LOOPBACK_URLS": "true",  # the link test's web server is on 127.0.0.1
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
     process = subprocess.Popen(
@@ -468,12 +496,12 @@ def test_uploaded_article_is_cited_and_its_html_stays_text(visit: Visit, tmp_pat
 @pytest.mark.browser
 def test_upload_of_another_type_is_refused_in_the_page(visit: Visit, tmp_path: Path) -> None:
     page = visit.page
-    pdf = tmp_path / "notes.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    page.set_input_files("#rag-upload input[type=file]", str(pdf))
-    expect(page.get_by_text(re.compile(r"Invalid file type: notes\.pdf")).first).to_be_visible()
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG")
+    page.set_input_files("#rag-upload input[type=file]", str(photo))
+    expect(page.get_by_text(re.compile(r"Invalid file type: photo\.png")).first).to_be_visible()
     status = page.locator("#rag-status")
-    expect(status).to_contain_text(re.compile(r"Refused · 未接受: Invalid file type: notes\.pdf"))  # and it stays
+    expect(status).to_contain_text(re.compile(r"Refused · 未接受: Invalid file type: photo\.png"))  # and it stays
     expect(status).not_to_contain_text("Added")
 
     big = tmp_path / "big.txt"
@@ -589,3 +617,32 @@ def choose(page: Page, title: str) -> None:
     """Open the article whose title starts with `title` from the "Open an article" menu."""
     page.locator("#rag-open input").click()
     page.get_by_role("option", name=re.compile("^" + re.escape(title))).click()
+
+
+@pytest.mark.browser
+def test_an_uploaded_pdf_and_a_link_are_cited_with_their_source(visit: Visit, tmp_path: Path) -> None:
+    # Last in the file: the articles it adds would otherwise change the other tests' closest passages.
+    page = visit.page
+    pdf = two_column_pdf(tmp_path / "libraries.pdf", "Harbor city opens 14 new libraries", LIBRARY_PARAGRAPHS, 20)
+    page.set_input_files("#rag-upload input[type=file]", str(pdf))
+    expect(page.locator("#rag-status")).to_contain_text("Added · 已添加: libraries", timeout=60_000)
+    answer = ask(page, "When will the second phase add 5 more libraries?", turn=1)
+    expect(answer.locator(".rag-answer")).to_contain_text("2026")
+    source = page.locator("#rag-t1-s1")
+    expect(source.locator(".rag-para")).to_contain_text("page 2, paragraph 2")
+    expect(source.locator(".rag-origin")).to_have_text("libraries.pdf")
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as site:
+        threading.Thread(target=site.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{site.server_address[1]}/news/tram.html"
+        page.locator("#rag-link textarea, #rag-link input").first.fill(url)
+        page.click("#rag-link-add")
+        expect(page.locator("#rag-status")).to_contain_text("-news-tram", timeout=60_000)
+        site.shutdown()
+    answer = ask(page, "How many passengers did the tram line carry on its first day?", turn=2)
+    expect(answer.locator(".rag-answer")).to_contain_text("58,000")
+    origin = page.locator("#rag-t2-s1 a.rag-origin")
+    expect(origin).to_have_attribute("href", url)
+    expect(origin).to_have_attribute("target", "_blank")
+    screenshot(page, tmp_path, "ui-formats.png")
+    assert visit.foreign == []

@@ -16,7 +16,7 @@ from rag.engine import Engine
 from rag.settings import Settings
 from ui.app import build_app, launch_options
 
-CITATION_KEYS = {"number", "document", "title", "paragraph", "quote", "text"}
+CITATION_KEYS = {"number", "document", "title", "paragraph", "quote", "text", "source", "page", "page_paragraph", "published"}
 
 
 def free_port() -> int:
@@ -69,6 +69,7 @@ def test_ask_returns_the_figure_with_a_verbatim_cited_quote(client: Client) -> N
     assert isinstance(citation["paragraph"], int) and citation["paragraph"] >= 1
     assert "3.43 million" in citation["quote"]
     assert citation["quote"] in citation["text"]
+    assert citation["source"] == "suzhou-organizational-work-en.txt" and citation["page"] is None
 
 
 def test_ask_answers_chinese_from_the_chinese_article(client: Client) -> None:

@@ -19,6 +19,7 @@ from rag.answer import Answer, Citation
 from rag.citations import MARKER
 from rag.corpus import SUFFIXES
 from rag.engine import Engine, IngestReport, UploadRefused
+from rag.links import is_link
 from rag.settings import Settings
 from ui.throttle import LoginThrottle
 
@@ -45,6 +46,7 @@ FONTS = (
     "sans-serif",
 )
 
+KINDS = ".txt .md .html .pdf .docx"  # what the upload takes, in its label and messages
 EXCERPT_CHARS = 420  # longer paragraphs show the quote in context and fold the rest away
 QUEUE_SIZE = 64  # requests waiting beyond this are told at once that the page is busy, not kept waiting
 CONTEXT_CHARS = 160  # characters of context kept on each side of the quote in an excerpt
@@ -78,6 +80,10 @@ def _citation_data(c: Citation) -> dict[str, Any]:
         "paragraph": c.paragraph,
         "quote": c.quote,
         "text": c.text,
+        "source": c.source,
+        "page": c.page,
+        "page_paragraph": c.page_paragraph,
+        "published": c.published,
     }
 
 
@@ -142,10 +148,16 @@ def render_source(citation: Citation, turn: int, nearest: bool = False) -> str:
     start = text.find(quote) if quote else -1
     span = (start, start + len(quote)) if start >= 0 else None
     whole = highlight(text, span)
+    if citation.page is not None:
+        place = (
+            f"page {citation.page}, paragraph {citation.page_paragraph} · 第{citation.page}页第{citation.page_paragraph}段"
+        )
+    else:
+        place = f"paragraph {citation.paragraph} · 第{citation.paragraph}段"
     head = (
         f'<div class="rag-source-head"><span class="rag-num">{"•" if nearest else f"[{citation.number}]"}</span> '
         f'<span class="rag-title" title="{escape(citation.document)}">{escape(citation.title)}</span> '
-        f'<span class="rag-para">paragraph {citation.paragraph} · 第{citation.paragraph}段</span></div>'
+        f'<span class="rag-para">{place}</span>{render_origin(citation)}</div>'
     )
     if len(text) <= EXCERPT_CHARS or span is None:
         body = f'<div class="rag-excerpt">{whole}</div>'
@@ -156,6 +168,23 @@ def render_source(citation: Citation, turn: int, nearest: bool = False) -> str:
             f'<span class="rag-less">Excerpt · 收起</span></summary><div>{whole}</div></details>'
         )
     return f'<li id="{source_id(turn, citation.number, nearest)}" class="rag-source">{head}{body}</li>'
+
+
+def render_origin(citation: Citation) -> str:
+    """Where the cited article came from: a link to the original web page, or the file's name; and its date."""
+    parts = []
+    if re.match(r"^https?://[^\s\"'<>]+$", citation.source, re.IGNORECASE):
+        shown = re.sub(r"^https?://(www\.)?", "", citation.source, flags=re.IGNORECASE)
+        shown = shown if len(shown) <= 60 else shown[:57] + "…"
+        parts.append(
+            f'<a class="rag-origin" href="{escape(citation.source)}" target="_blank" '
+            f'rel="noopener noreferrer nofollow">{escape(shown)}</a>'
+        )
+    elif citation.source:
+        parts.append(f'<span class="rag-origin">{escape(citation.source)}</span>')
+    if citation.published:
+        parts.append(f'<span class="rag-date">{escape(citation.published)}</span>')
+    return f' <span class="rag-from">{" · ".join(parts)}</span>' if parts else ""
 
 
 def highlight(text: str, span: tuple[int, int] | None) -> str:
@@ -190,7 +219,7 @@ def render_report(report: IngestReport, name: str) -> str:
         lines.append(f"Already in the library, unchanged · 已存在: <b>{escape(', '.join(report.unchanged))}</b>.")
     for skipped in report.skipped:
         lines.append(
-            f'<span class="rag-error">Skipped · 已跳过 {escape(skipped.path.name)}: {escape(skipped.reason)}</span>'
+            f'<span class="rag-error">Skipped · 已跳过 {escape(skipped.name)}: {escape(skipped.reason)}</span>'
         )
     if not lines:
         lines.append(f'<span class="rag-error">Nothing was read from {escape(name)} · 未读取到内容</span>')
@@ -298,10 +327,10 @@ def add_article(
     """Check an uploaded file, keep it in the data directory and ingest it, and say what happened. It may replace
     an article of the same name with other text only with `replace` (the page has a login)."""
     if not path:
-        return render_error("Choose a .txt or .md file first · 请先选择 .txt 或 .md 文件")
+        return render_error(f"Choose a file first ({KINDS}) · 请先选择文件")
     source = Path(path)
     if source.suffix.lower() not in SUFFIXES:
-        return render_error(f"{source.name}: only .txt and .md articles can be added · 只能添加 .txt 或 .md 文件")
+        return render_error(f"{source.name}: only {KINDS} articles can be added · 只能添加这些格式的文件")
     size = source.stat().st_size
     if size > max_bytes:
         return render_error(f"{source.name} is {size:,} bytes, over the {max_bytes:,}-byte limit · 文件过大")
@@ -317,6 +346,19 @@ def add_article(
     except UploadRefused as refusal:
         return render_error(f"{refusal} · 同名文章已存在，替换需要登录")
     return render_report(report, source.name)
+
+
+def add_link(engine: Engine, text: str | None) -> str:
+    """Fetch the web pages a reader pasted (one link, or several separated by spaces or lines), ingest their
+    articles next to the existing ones, and say what happened."""
+    words = (text or "").split()
+    if not words:
+        return render_error("Paste a link first (https://…) · 请先粘贴链接")
+    links = [word for word in words if is_link(word)]
+    if len(links) < len(words):
+        return render_error("Only http:// and https:// links can be added · 只能添加 http:// 或 https:// 链接")
+    report = engine.ingest_links(links)
+    return render_report(report, ", ".join(links))
 
 
 def per_call_options(engine: Engine) -> frozenset[str]:
@@ -375,6 +417,9 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         added = add_article(engine, path, settings.max_upload_bytes, progress, replace=bool(settings.ui_auth))
         return added, render_library(engine)
 
+    def fetch_link(text: str) -> tuple[str, str, str]:
+        return add_link(engine, text), render_library(engine), ""
+
     def after_upload() -> tuple[None, dict[str, Any]]:
         """Empty the drop zone for the next file, and offer the articles as they now are."""
         return None, gr.update(choices=article_choices(engine))
@@ -415,7 +460,8 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
 
         Returns:
             JSON with text (the answer with [n] markers), found, backend, warnings, and citations (number, document,
-            title, paragraph, quote, text) — or, when not found, nearest: the passages that come closest.
+            title, paragraph, quote, text, and where the article came from: source, page, page_paragraph,
+            published) — or, when not found, nearest: the passages that come closest.
         """
         return answer_data(engine.ask(question))
 
@@ -494,12 +540,16 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                     )
                 with gr.Accordion("Add an article · 添加文章", open=True):
                     article = gr.File(
-                        label=".txt / .md (UTF-8)",
+                        label=KINDS,
                         file_types=list(SUFFIXES),
                         type="filepath",
                         elem_id="rag-upload",
                         height=120,
                     )
+                    link = gr.Textbox(
+                        elem_id="rag-link", label="Add from a link · 添加链接", placeholder="https://…", max_lines=3
+                    )
+                    link_button = gr.Button("Add the page · 添加网页", size="sm", elem_id="rag-link-add")
                     status = gr.HTML(elem_id="rag-status")
                     library = gr.HTML(elem_id="rag-library")
                     opened = gr.Dropdown(
@@ -526,6 +576,10 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         article.upload(upload, article, [status, library], api_visibility="private").then(
             after_upload, None, [article, opened], api_visibility="private"
         )
+        for adding in (link.submit, link_button.click):
+            adding(fetch_link, link, [status, library, link], api_visibility="private").then(
+                lambda: gr.update(choices=article_choices(engine)), None, opened, api_visibility="private"
+            )
         app.load(lambda: render_library(engine), None, library, api_visibility="private")
         app.load(lambda: gr.update(choices=article_choices(engine)), None, opened, api_visibility="private")
         opened.change(open_article, opened, [article_view, article_panel, confirm_row], api_visibility="private")
