@@ -84,8 +84,9 @@ def rss_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else float("nan")
 
 
-def start_server(workdir: Path) -> tuple[subprocess.Popen[str], str]:
-    """The chat page over a copy of the seeds, in a process of its own; returns it and its URL."""
+def start_server(workdir: Path, extra: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """The chat page over a copy of the seeds, in a process of its own (`extra`: more environment); returns it and
+    its URL."""
     seeds = workdir / "seeds"
     shutil.copytree(PROJECT_ROOT / "seeds", seeds)
     port = free_port()
@@ -98,6 +99,7 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen[str], str]:
         "RAG_PORT": str(port),
         "RAG_LLM": "offline",
         "GRADIO_ANALYTICS_ENABLED": "False",
+        **(extra or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "ui.app"],
@@ -248,6 +250,20 @@ def summary(run: Run) -> str:
     return "\n".join(lines)
 
 
+def dripping_model(interval: float) -> Any:
+    """A local OpenAI-protocol model that translates at once and drips a 200-character answer."""
+    from tests.openai_server import ChatServer, Reply, Request
+
+    def reply(request: Request) -> Reply:
+        if not request.body.get("stream"):
+            return Reply("question")
+        return Reply("The articles give this figure in the first source [1]. " * 4, chunk_chars=2, interval=interval)
+
+    model = ChatServer().start()
+    model.queue(*[reply] * 100_000)
+    return model
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the load and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -255,6 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=120, help="how long they keep asking (default 120)")
     parser.add_argument("--upload-sentences", type=int, default=300, help="size of the uploaded article")
     parser.add_argument("--json", type=Path, help="also write every request's outcome to this file")
+    parser.add_argument(
+        "--model-drip",
+        type=float,
+        help="answer with the LLM backend, from a local model that sends its reply two characters every this many "
+        "seconds (tests/openai_server.py); the page gives it --llm-timeout seconds per question",
+    )
+    parser.add_argument("--llm-timeout", type=float, default=5.0, help="RAG_LLM_TIMEOUT with --model-drip")
     args = parser.parse_args(argv)
     if not 1 <= args.users <= 200 or not 1 <= args.seconds <= 1800:
         parser.error("keep it bounded: 1-200 users, 1-1800 seconds")
@@ -262,7 +285,18 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="rag-load-") as folder:
         workdir = Path(folder)
         print("starting the chat page over the seed articles …", file=sys.stderr)
-        server, url = start_server(workdir)
+        model = dripping_model(args.model_drip) if args.model_drip else None
+        extra = (
+            {}
+            if model is None
+            else {
+                "RAG_LLM": "openai",
+                "RAG_OPENAI_BASE_URL": model.base_url,
+                "OPENAI_API_KEY": "sk-local-placeholder",
+                "RAG_LLM_TIMEOUT": str(args.llm_timeout),
+            }
+        )
+        server, url = start_server(workdir, extra)
         try:
             Client(url, verbose=False).predict(QUESTIONS[0], api_name="/ask")  # warm: index, jieba, model
             run = Run(args.users, args.seconds)
@@ -301,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.terminate()
             server.wait(timeout=30)
+            if model is not None:
+                model.stop()
     print(summary(run))
     if args.json:
         args.json.write_text(json.dumps(asdict(run), indent=1))

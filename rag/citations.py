@@ -16,6 +16,15 @@ def marker(number: int) -> str:
     return f"[{number}]"
 
 
+def defuse(quoted: str) -> str:
+    """Article text quoted in an answer, with anything that reads as a citation marker ("[9]", "【9】") written as
+    "(9)": a marker in an answer is the answerer's alone, never the article's."""
+    return _MARKER_LIKE.sub(lambda m: f"({m.group(1)})", quoted)
+
+
+_MARKER_LIKE = re.compile(r"[\[【]\s*(\d{1,3})\s*[\]】]")
+
+
 def cited_numbers(text: str) -> list[int]:
     """Marker numbers in the order they first appear."""
     seen: list[int] = []

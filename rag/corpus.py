@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
+
+log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".md")
 DOCUMENT_SUFFIXES = (".html", ".htm", ".pdf", ".docx")  # read by rag.readers (the `formats` extra)
 SUFFIXES = TEXT_SUFFIXES + DOCUMENT_SUFFIXES
 KINDS = ("paragraph", "heading", "caption", "byline")
+FRONT_MATTER_CHARS = 16_000  # a front matter block longer than this is refused unread
+FIELD_CHARS = {"title": 500, "source": 2_000, "byline": 500, "lang": 16, "url": 2_000, "date": 100, "published": 100}
+PARAGRAPH_CHARS = 4_000  # longer paragraphs are split on sentence ends into pieces a citation can show whole
 
 
 class ArticleError(ValueError):
@@ -55,6 +63,7 @@ class Article:
     path: Path
     digest: str
     paragraphs: tuple[Paragraph, ...]
+    notes: tuple[str, ...] = ()  # what was changed while reading it (a paragraph split, a title cut), in plain words
     url: str = ""  # where a web page came from (the link it was fetched from, or its canonical address)
     published: str = ""  # the publication date when known, as written (ISO for web pages)
 
@@ -109,6 +118,8 @@ def read_folder(
             continue
         seen[article.id] = path
         articles.append(article)
+        for note in article.notes:
+            log.warning("%s: %s", path.name, note)
     return articles, skipped
 
 
@@ -190,6 +201,8 @@ def assemble(
     if not any(kind == "paragraph" for kind, _ in blocks):
         raise ArticleError("it has no paragraph of running text")
     pages = list(pages) if pages is not None else [None] * len(blocks)
+    notes: list[str] = []
+    blocks, pages = bounded(blocks, pages, notes)
     paragraphs = tuple(
         Paragraph(
             id=f"{doc_id}:p{number}:{digest(text)[:8]}",
@@ -202,18 +215,65 @@ def assemble(
         )
         for number, ((kind, text), page) in enumerate(zip(blocks, pages, strict=True), start=1)
     )
+    title = title or next((p.text for p in paragraphs if p.kind == "heading"), doc_id)
+    if len(title) > FIELD_CHARS["title"]:  # a heading, or a web page's own title (front matter is checked apart)
+        title = title[: FIELD_CHARS["title"] - 1].rstrip() + "…"
+        notes.append(f"its first heading was cut to {FIELD_CHARS['title']} characters to serve as its title")
     return Article(
         id=doc_id,
-        title=title or next((p.text for p in paragraphs if p.kind == "heading"), doc_id),
+        title=title,
         lang=lang,
         source=source,
         byline=byline,
         path=path or Path(doc_id),
         digest=digest(fingerprint)[:16],
         paragraphs=paragraphs,
+        notes=tuple(notes),
         url=url,
         published=published,
     )
+
+
+def bounded(
+    blocks: Sequence[tuple[str, str]], pages: Sequence[int | None], notes: list[str]
+) -> tuple[list[tuple[str, str]], list[int | None]]:
+    """`blocks` (and the page each starts on) with each block longer than PARAGRAPH_CHARS split into pieces (each
+    given its block's page), noting each split in `notes`."""
+    out: list[tuple[str, str]] = []
+    out_pages: list[int | None] = []
+    for number, ((kind, text), page) in enumerate(zip(blocks, pages, strict=True), start=1):
+        if len(text) <= PARAGRAPH_CHARS:
+            out.append((kind, text))
+            out_pages.append(page)
+            continue
+        pieces = pieces_of(text, PARAGRAPH_CHARS)
+        notes.append(
+            f"paragraph {number} ({len(text):,} characters) was split into {len(pieces)} paragraphs of at most "
+            f"{PARAGRAPH_CHARS:,} characters"
+        )
+        out.extend((kind, piece) for piece in pieces)
+        out_pages.extend([page] * len(pieces))
+    return out, out_pages
+
+
+def pieces_of(text: str, limit: int) -> list[str]:
+    """`text` cut into pieces of at most `limit` characters, at sentence ends (a sentence longer than that is cut
+    at its last space before the limit, or at the limit when it has none there)."""
+    pieces: list[str] = []
+    start = end = 0
+    for sentence in split_sentences(text):
+        if sentence.end - start > limit and end > start:
+            pieces.append(text[start:end].strip())
+            start = sentence.start
+        while sentence.end - start > limit:
+            space = text.rfind(" ", start + 1, start + limit + 1)
+            cut = space if space > start else start + limit
+            pieces.append(text[start:cut].strip())
+            start = cut + (1 if space > start else 0)
+        end = sentence.end
+    if text[start:].strip():
+        pieces.append(text[start:].strip())
+    return [piece for piece in pieces if piece]
 
 
 def paragraph_text(sentences: list[tuple[int, str]]) -> str:
@@ -229,17 +289,46 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases: `*name` repeats a value by reference, so a few hundred bytes of nested
+    aliases expand to gigabytes (a "billion laughs"); front matter has no use for them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise ArticleError("its front matter uses a YAML alias (*name); write the value out instead")
+        return super().compose_node(parent, index)
+
+
 def split_front_matter(text: str) -> tuple[dict[str, object], str]:
-    """Split a leading `---` YAML block from the body; a file without one has empty metadata."""
+    """Split a leading `---` YAML block from the body; a file without one has empty metadata.
+
+    The block and its fields are bounded (FRONT_MATTER_CHARS, FIELD_CHARS) and YAML aliases are refused, so the
+    metadata is never larger than the file."""
     match = re.match(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", text, re.DOTALL)
     if not match:
         return {}, text
+    if len(match.group(1)) > FRONT_MATTER_CHARS:
+        raise ArticleError(
+            f"its front matter is {len(match.group(1)):,} characters, over the {FRONT_MATTER_CHARS:,}-character limit"
+        )
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = yaml.load(match.group(1), Loader=_FrontMatterLoader) or {}  # noqa: S506 (a SafeLoader, less aliases)
     except yaml.YAMLError as error:
         raise ArticleError(f"its front matter is not valid YAML ({error.__class__.__name__})") from error
+    except RecursionError:
+        raise ArticleError("its front matter is nested too deeply") from None
     if not isinstance(meta, dict):
         raise ArticleError("its front matter is not a list of 'key: value' lines")
+    for field, limit in FIELD_CHARS.items():
+        value = meta.get(field)
+        if value is None:
+            continue
+        if isinstance(value, (list, dict, set)):
+            raise ArticleError(f"its front matter field {field!r} is a list or a mapping, not text")
+        if len(str(value)) > limit:
+            raise ArticleError(
+                f"its front matter field {field!r} is {len(str(value)):,} characters, over the {limit:,}-character limit"
+            )
     # Values are cleaned like the body: a YAML escape such as "\ud800" must not reach the store as a lone surrogate.
     return {str(k): normalize(v).strip() if isinstance(v, str) else v for k, v in meta.items()}, text[match.end() :]
 
@@ -252,7 +341,9 @@ def normalize(text: str) -> str:
 
 
 def _symbols(*blocks: tuple[int, int]) -> str:
-    return "".join(chr(c) for first, last in blocks for c in range(first, last + 1) if unicodedata.category(chr(c)) == "So")
+    return "".join(
+        chr(c) for first, last in blocks for c in range(first, last + 1) if unicodedata.category(chr(c)) == "So"
+    )
 
 
 # Page layout marks (■ □ ● ▲ ◆ ★ ▶ ✔ ❖ …): the "other symbols" of the blocks of shapes and dingbats. Symbols that
@@ -352,7 +443,8 @@ def rebuild_paragraphs(body: str, lang: str, markdown: bool = False) -> list[tup
     out: list[list[str]] = []  # [kind, text]
     open_at: int | None = None  # index in `out` of a paragraph still waiting for its end
     texts = [block.text for block in blocks]
-    repeated = {text for text in texts if len(text) <= 100 and texts.count(text) > 1}
+    counts = Counter(texts)
+    repeated = {text for text in texts if len(text) <= 100 and counts[text] > 1}
     for i, block in enumerate(blocks):
         text = block.text
         following = blocks[i + 1].text if i + 1 < len(blocks) else ""
@@ -436,7 +528,8 @@ def split_sentences(text: str) -> list[Sentence]:
 
 def _abbreviation(text: str, dot: int) -> bool:
     """Is the period at `dot` the end of an abbreviation or an initial rather than of a sentence?"""
-    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:dot])
+    # Only the characters just before the dot: searching the whole prefix made a long paragraph quadratic.
+    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot - 40) : dot])
     if not word:
         return False
     token = word.group(1).lower()

@@ -198,7 +198,9 @@ class Engine:
         have written meanwhile."""
         records = [record for batch in written for record in batch.records]
         terms = [t for batch in written for t in batch.terms]
-        order = sorted(range(len(records)), key=lambda i: (records[i].document, records[i].paragraph, records[i].sentence))
+        order = sorted(
+            range(len(records)), key=lambda i: (records[i].document, records[i].paragraph, records[i].sentence)
+        )
         articles = {key: value for batch in written for key, value in batch.articles.items()}
         added = Sentences([records[i] for i in order], [terms[i] for i in order], articles)
         updated = index.updated(removed, added)
@@ -430,6 +432,13 @@ class Engine:
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it is written, then the verified Answer, whose text is the one to keep."""
         started = time.perf_counter()
+        if not isinstance(question, str):  # JSON from the page's API: null, a number, a list or a mapping
+            kinds = {bool: "true or false", int: "a number", float: "a number", list: "a list", dict: "an object"}
+            kind = "nothing" if question is None else kinds.get(type(question), type(question).__name__)
+            answer = not_found("", "en", note=f"The question must be text, not {kind}.")
+            yield answer.text
+            yield answer
+            return
         issue = problem(clean(question), self.settings.max_question_chars)
         if issue:
             answer = not_found(question, "en", note=issue)

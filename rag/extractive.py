@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from rag.answer import Answer, Citation, not_found
-from rag.citations import cite, marker
+from rag.citations import cite, defuse, marker
 from rag.corpus import CJK
 from rag.figures import Figure, find_figures, same_figure, states_figure
 from rag.keyword import root, stem, tokenize
@@ -157,7 +157,7 @@ class ExtractiveAnswerer:
                 cited.append(other)
         citations = [cite(number, [e.hit], self.index) for number, e in enumerate(cited, start=1)]
         markers = "".join(marker(c.number) for c in citations)
-        text = f"{self.statement(question, best)} {markers}"
+        text = f"{defuse(self.statement(question, best))} {markers}"
         return Answer(question=question.text, text=text, found=True, citations=citations, backend=self.name)
 
     def nearest(

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     )
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature of the chat model.")
     max_tokens: int = Field(512, ge=16, description="Most tokens the chat model may write per answer.")
+    context_tokens: int = Field(
+        3_000,
+        ge=200,
+        description="Most tokens of source text in the chat model's prompt (estimated: a Chinese character is one, "
+        "four other characters are one); the best-ranked sources go first and the rest are cut or left out.",
+    )
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM request is abandoned.")
     llm_retries: int = Field(2, ge=0, le=10, description="Retries on timeout, 429 and 5xx before falling back offline.")
     host: str = Field("127.0.0.1", description="Address the chat UI binds to.")
@@ -68,3 +74,8 @@ class Settings(BaseSettings):
         True, description="Serve the page's ask function as an MCP tool at /gradio_api/mcp/ (off when ui_auth is set)."
     )
     max_upload_bytes: int = Field(2_000_000, ge=1, description="Largest article file the chat UI accepts.")
+    max_request_bytes: int = Field(
+        1_000_000,
+        ge=1_024,
+        description="Largest request body the chat page reads (uploads excepted: max_upload_bytes).",
+    )

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from rag.corpus import Article
 from rag.embeddings import Embedder
+from rag.integrity import Seal, damage
 from rag.keyword import TOKENIZER, cut
 from rag.ledger import Ledger
 from rag.settings import Settings
@@ -128,22 +129,41 @@ def open_client(settings: Settings, fresh: bool = False) -> Any:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock(settings.data_dir)
     path = settings.data_dir / "chroma"
+    seal = Seal(settings.data_dir)
     if fresh:
+        seal.remove()
         _delete_store(path)
-    damage = _truncated_vector_files(path)
-    if damage:
-        raise DamagedStore(f"The store in {path} is damaged ({damage}); {REBUILD}.")
+    checked = seal.holds()  # files unchanged since they last passed: the full read is not needed again
+    problem = None if checked else damage(path)
+    if problem:
+        raise DamagedStore(f"The store in {path} is damaged ({problem}); {REBUILD}.")
     try:
         client: Any = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except ChromaError as error:
+    except BaseException as error:
+        if not _chroma_failure(error, ChromaError):
+            raise
         _forget(path)
-        raise DamagedStore(f"The store in {path} cannot be read ({error}); {REBUILD}.") from error
+        raise DamagedStore(f"The store in {path} cannot be read ({_first_line(error)}); {REBUILD}.") from error
     try:
         _check(client)
-    except (ChromaError, DamagedStore) as error:
+    except BaseException as error:
+        if not _chroma_failure(error, ChromaError) and not isinstance(error, DamagedStore):
+            raise
         client.close()  # lets go of Chroma's shared state for the path, so it can be opened anew after a rebuild
-        raise DamagedStore(f"The store in {path} is damaged ({error}); {REBUILD}.") from error
+        raise DamagedStore(f"The store in {path} is damaged ({_first_line(error)}); {REBUILD}.") from error
+    if not checked:
+        seal.put()
     return client
+
+
+def _chroma_failure(error: BaseException, chroma_error: type[Exception]) -> bool:
+    """Whether `error` is Chroma failing on its files: its own errors, or a panic of its Rust core (which is not an
+    Exception, so that ordinary handlers let it through)."""
+    return isinstance(error, chroma_error) or type(error).__name__ == "PanicException"
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
 
 SPACE = {"hnsw:space": "cosine"}
@@ -575,41 +595,27 @@ def unlock(data_dir: Path) -> None:
 
 def _check(client: Any) -> None:
     """Read a few records of each collection back by their own vectors: Chroma notices damaged files only on reading,
-    and a damaged vector index may answer with the wrong records rather than fail."""
+    and a damaged vector index may answer with the wrong records rather than fail.
+
+    The search is not restricted to the record's own id: among many equal vectors (an article repeating one sentence)
+    hnswlib keeps few of them reachable, so a record may be found only through a twin. A twin counts when its stored
+    vector is the record's own; a record whose vector leads to a different one is damage."""
+    import numpy as np
+
     for collection in client.list_collections():
         count = collection.count()
         for offset in sorted({0, count // 4, count // 2, 3 * count // 4, count - 1} if count else set()):
             got = collection.get(offset=offset, limit=1, include=["embeddings"])
-            # Restricted to the record's own id the search is exact, so anything but a perfect match is damage.
-            found = collection.query(
-                query_embeddings=got["embeddings"], ids=got["ids"], n_results=1, include=["distances"]
-            )
-            distances = (found["distances"] or [[]])[0]
-            if not distances or distances[0] > 1e-3:
+            if not got["ids"]:
+                continue
+            mine = np.asarray(got["embeddings"][0], dtype=np.float32)
+            found = collection.query(query_embeddings=[mine.tolist()], n_results=min(count, 10), include=["distances"])
+            near = [id_ for id_, d in zip(found["ids"][0], (found["distances"] or [[]])[0], strict=True) if d <= 1e-3]
+            if got["ids"][0] in near:
+                continue
+            twins = collection.get(ids=near, include=["embeddings"]) if near else {"embeddings": []}
+            if not any(np.allclose(np.asarray(v, dtype=np.float32), mine, atol=1e-6) for v in twins["embeddings"]):
                 raise DamagedStore(f"collection {collection.name!r} does not find its own records")
-
-
-def _truncated_vector_files(path: Path) -> str | None:
-    """Which vector index file is shorter than its header says, if any. Checked before Chroma opens the store:
-    its native vector index reads a truncated file past its end and may crash the process rather than fail."""
-    import struct
-
-    if not path.is_dir():
-        return None
-    for header in sorted(path.glob("*/header.bin")):
-        try:
-            version, _, capacity, count, size = struct.unpack_from("<iQQQQ", header.read_bytes())
-            sizes = {name: (header.parent / name).stat().st_size for name in ("data_level0.bin", "length.bin")}
-        except (OSError, struct.error):
-            continue  # a layout this check does not know: left to Chroma's own reading and `_check`
-        if version != 1:
-            continue
-        # A segment holds `count` records, or, while it holds none, room for `capacity` of them.
-        for name, per_record in (("data_level0.bin", size), ("length.bin", 4)):
-            needed = per_record * (count or capacity)
-            if sizes[name] < needed:
-                return f"{header.parent.name}/{name} has {sizes[name]:,} bytes of the {needed:,} its header describes"
-    return None
 
 
 def _delete_store(path: Path) -> None:

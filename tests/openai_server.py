@@ -22,6 +22,7 @@ class Reply:
     delay: float = 0.0  # seconds to wait before answering (longer than the client's timeout = a timeout)
     headers: dict[str, str] = field(default_factory=dict)
     chunk_chars: int = 8  # a streamed reply sends the content in pieces of this many characters
+    interval: float = 0.0  # streamed: seconds between pieces (a model that drips its answer)
     cut_after: int | None = None  # streamed: drop the connection after this many chunks
     cut_cleanly: bool = False  # cut by ending the body early (no finish_reason) rather than mid-chunk
     finish_reason: str = "stop"
@@ -163,6 +164,8 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
                         self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
                     return
+                if sent > 1 and reply.interval:
+                    time.sleep(reply.interval)
                 self._send(f"data: {event}\n\n".encode(), chunked=not reply.cut_cleanly)
             if not reply.cut_cleanly:
                 self.wfile.write(b"0\r\n\r\n")

@@ -153,6 +153,72 @@ def test_bad_front_matter_is_an_article_error() -> None:
         parse_article("---\ntitle: [unclosed\n---\nBody text. 3 figures.", "x")
 
 
+def alias_bomb() -> str:
+    """A "billion laughs" front matter: each line repeats the one above nine times by YAML alias."""
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for above, name in zip("abcdefg", "bcdefgh", strict=True):
+        lines.append(f"{name}: &{name} [" + ",".join(f"*{above}" for _ in range(9)) + "]")
+    return "---\n" + "\n".join(lines) + "\ntitle: *g\n---\nThe body is one sentence. It has two.\n"
+
+
+def test_a_yaml_alias_bomb_is_skipped_unexpanded(tmp_path: Path) -> None:
+    (tmp_path / "bomb.md").write_text(alias_bomb(), encoding="utf-8")
+    assert (tmp_path / "bomb.md").stat().st_size < 400  # expanded, its title would be about 35 MB
+    (tmp_path / "plain.md").write_text("---\ntitle: &t Plain\n---\nA plain body. It is short.\n", encoding="utf-8")
+    articles, skipped = read_folder(tmp_path)
+    assert [s.path.name for s in skipped] == ["bomb.md"]
+    assert "YAML alias" in skipped[0].reason
+    assert [a.title for a in articles] == ["Plain"]  # an anchor alone is harmless
+
+
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        ("title: " + "T" * 501, "field 'title' is 501 characters, over the 500-character limit"),
+        ("source: " + "s" * 2001, "field 'source' is 2,001 characters"),
+        ("byline: [a, b]", "field 'byline' is a list or a mapping"),
+        ("notes: " + "x" * 16_001, "front matter is 16,008 characters, over the 16,000-character limit"),
+        ("title: " + "[" * 5000 + "]" * 5000, "over the 16,000-character limit|nested too deeply|not valid YAML"),
+    ],
+)
+def test_front_matter_and_its_fields_are_bounded(front: str, message: str) -> None:
+    with pytest.raises(ArticleError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_article(f"---\n{front}\n---\nBody text. It has 3 figures.", "x")
+
+
+def test_deep_nesting_in_front_matter_is_a_message_not_a_crash() -> None:
+    with pytest.raises(ArticleError, match="nested too deeply|not valid YAML"):
+        parse_article("---\nnotes: " + "[" * 3000 + "]" * 3000 + "\n---\nBody text. It is short.", "x")
+
+
+def test_a_paragraph_too_long_to_cite_is_split_on_sentence_ends() -> None:
+    from rag.corpus import PARAGRAPH_CHARS
+
+    sentence = "The same short sentence is said again."
+    article = parse_article(f"# Echo\n\n{' '.join([sentence] * 1900)}\n\nA last paragraph. It ends here.", "echo")
+    pieces = [p for p in article.paragraphs if sentence in p.text]
+    assert len(pieces) == -(-(len(sentence) + 1) * 1900 // PARAGRAPH_CHARS)  # as few pieces as fit
+    assert all(len(p.text) <= PARAGRAPH_CHARS and p.text.endswith(".") for p in pieces)
+    assert all(s.text == sentence for p in pieces for s in p.sentences)  # no sentence was cut
+    assert sum(len(p.sentences) for p in pieces) == 1900
+    assert [p.number for p in article.paragraphs] == list(range(1, len(article.paragraphs) + 1))
+    assert article.paragraphs[-1].text == "A last paragraph. It ends here."
+    assert article.notes == (
+        "paragraph 2 (74,099 characters) was split into 19 paragraphs of at most 4,000 characters",
+    )
+
+
+def test_a_sentence_longer_than_a_paragraph_may_be_is_cut_at_spaces() -> None:
+    from rag.corpus import PARAGRAPH_CHARS
+
+    words = " ".join(f"word{i}" for i in range(3000))  # one sentence of about 26,000 characters, no full stop
+    article = parse_article(words + ".", "long")
+    assert len(article.paragraphs) > 1
+    assert all(len(p.text) <= PARAGRAPH_CHARS for p in article.paragraphs)
+    assert " ".join(p.text for p in article.paragraphs) == words + "."  # cut at spaces, nothing lost
+    assert article.notes
+
+
 @pytest.mark.parametrize(
     ("text", "cleaned"),
     [
@@ -169,7 +235,9 @@ def test_layout_glyphs_are_cleaned(text: str, cleaned: str) -> None:
 
 
 def test_stored_paragraphs_and_titles_carry_no_glyph() -> None:
-    article = parse_article("---\ntitle: ★ Jobs report\n---\n■Jobs grew by 5% in May.\n\n● Wages rose 3% in June.\n", "a")
+    article = parse_article(
+        "---\ntitle: ★ Jobs report\n---\n■Jobs grew by 5% in May.\n\n● Wages rose 3% in June.\n", "a"
+    )
     assert article.title == "Jobs report"
     assert [p.text for p in article.paragraphs] == ["Jobs grew by 5% in May.", "Wages rose 3% in June."]
     for path in (EN, ZH):

@@ -12,8 +12,8 @@ from rag.prompts import PROMPTS_DIR, PromptError, fill, load, placeholders, rend
 # What rag/llm.py passes to each template; a template that drops or adds a placeholder fails here first.
 EXPECTED = {
     "system": {"canary", "not_found_en", "not_found_zh"},
-    "answer": {"sources", "question"},
-    "source": {"number", "title", "paragraph", "text"},
+    "answer": {"sources", "fence", "count", "question"},
+    "source": {"number", "fence", "title", "paragraph", "text"},
     "condense": {"history", "question"},
     "turn": {"question", "answer"},
     "translate": {"language", "question"},

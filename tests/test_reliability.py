@@ -3,6 +3,7 @@ questions during an upload, and a failing language model behind the chat page.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -19,7 +20,7 @@ from gradio_client import Client
 from rag.answer import NOT_FOUND
 from rag.cli import main
 from rag.engine import Engine
-from rag.llm import CUT_OFF, UNREACHABLE
+from rag.llm import CUT_OFF, TIMED_OUT, UNREACHABLE
 from rag.settings import Settings
 from tests.conftest import CountingE5
 from tests.openai_server import ChatServer, Reply, Request
@@ -368,6 +369,73 @@ def test_the_api_survives_a_surrogate_around_a_good_question(page: str) -> None:
     assert answer["found"] is True and "3.43 million" in answer["text"]
 
 
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [(None, "nothing"), (42, "a number"), (["How many talents?"], "a list"), ({"q": "talents"}, "an object")],
+    ids=["null", "number", "list", "object"],
+)
+def test_the_api_answers_a_question_that_is_not_text_with_a_message_and_no_traceback(
+    page: str, question: Any, kind: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    answer = call_ask(page, question)
+    assert (answer["text"], answer["found"], answer["citations"]) == (
+        f"The question must be text, not {kind}.",
+        False,
+        [],
+    )
+    assert "Traceback" not in "".join(capfd.readouterr())
+
+
+def raw_post(url: str, head: dict[str, str], chunks: Iterator[bytes], timeout: float = 10) -> tuple[int, float]:
+    """POST to the ask endpoint over a bare socket, writing `chunks` until the server answers; (status, seconds)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url)
+    started = time.monotonic()
+    with socket.create_connection((where.hostname, where.port), timeout=timeout) as sock:
+        lines = [f"POST {where.path}gradio_api/call/ask HTTP/1.1", f"Host: {where.netloc}"]
+        lines += [f"{name}: {value}" for name, value in head.items()]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        sock.setblocking(False)
+        reply = b""
+        for chunk in chunks:
+            with contextlib.suppress(BlockingIOError):
+                reply += sock.recv(4096)
+            if reply or time.monotonic() - started > timeout:
+                break
+            try:
+                sock.sendall(chunk)
+            except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+                time.sleep(0.05)
+        sock.settimeout(timeout)
+        while b"\r\n" not in reply:
+            reply += sock.recv(4096)
+    return int(reply.split()[1]), time.monotonic() - started
+
+
+def test_the_api_refuses_a_body_declared_over_the_limit_before_it_is_sent(page: str, settings: Settings) -> None:
+    # 102 MB announced, a few KB sent: the answer comes at once, without waiting for (or keeping) the rest.
+    head = {"Content-Type": "application/json", "Content-Length": "102000000"}
+    status, seconds = raw_post(page, head, iter([b'{"data": ["' + b"x" * 4096] + [b"x" * 4096] * 3))
+    assert status == 413 and seconds < 5
+
+
+def test_the_api_refuses_a_chunked_body_once_it_passes_the_limit(page: str, settings: Settings) -> None:
+    limit = settings.max_request_bytes
+    piece = b"x" * 8192
+    chunks = iter([f"{len(piece):x}\r\n".encode() + piece + b"\r\n"] * (limit // len(piece) * 50))
+    status, seconds = raw_post(page, {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}, chunks)
+    assert status == 413 and seconds < 10
+    assert call_ask(page, "How many talents does Suzhou have?")["found"] is True  # the page carries on
+
+
+def test_a_question_of_the_longest_allowed_length_fits_the_body_limit(page: str, settings: Settings) -> None:
+    question = "苏" * (settings.max_question_chars - 1) + "？"  # as JSON, six bytes a character
+    assert len(json.dumps({"data": [question]})) < settings.max_request_bytes
+    assert call_ask(page, question)["found"] is False
+
+
 # Questions while an upload is being ingested
 
 
@@ -418,6 +486,8 @@ class Model:
             return f"At present, Suzhou has about 3.43 million talents [{source_number(request, '3.43 million')}]."
         if self.mode == "slow":
             return Reply("too late", delay=3.0)
+        if self.mode == "drip":  # 400 characters, two every 0.2 s: 40 s of answer, no read ever timing out
+            return Reply("At present, Suzhou has about 3.43 million talents [1]. " * 8, chunk_chars=2, interval=0.2)
         if self.mode == "cut":
             return Reply("At present, Suzhou has about 3.43 million talents [1].", cut_after=3)
         return Reply(status=int(self.mode), content="failing", headers={"retry-after-ms": "10"})
@@ -461,11 +531,30 @@ def test_a_failing_model_gives_the_offline_answer_with_a_notice_and_the_next_que
     assert time.monotonic() - started < 15
     assert failed["backend"] == "offline" and failed["found"] is True
     assert failed["text"] == engine.ask(TALENTS).text
-    assert failed["warnings"] == [CUT_OFF if fault == "cut" else UNREACHABLE]
+    late = TIMED_OUT.format(seconds=0.5)
+    assert failed["warnings"] == [CUT_OFF if fault == "cut" else late if fault == "slow" else UNREACHABLE]
     scripted.mode = "ok"
     answer = client.predict(TALENTS, api_name="/ask")
     assert answer["backend"] == "openai" and answer["warnings"] == []
     assert answer["text"] == "At present, Suzhou has about 3.43 million talents [1]."
+
+
+@pytest.mark.server
+def test_a_dripping_model_holds_no_question_past_the_deadline(
+    llm_page: str, model: tuple[ChatServer, Model], engine: Engine
+) -> None:
+    _, scripted = model
+    scripted.mode = "drip"
+    offline = engine.ask(TALENTS).text
+    started = time.monotonic()
+    jobs = [Client(llm_page, verbose=False).submit(TALENTS, api_name="/ask") for _ in range(8)]
+    results = [job.result(timeout=120) for job in jobs]
+    took = time.monotonic() - started
+    assert all(r["text"] == offline and r["warnings"] == [TIMED_OUT.format(seconds=0.5)] for r in results)
+    # Four at a time (the page's concurrency), each cut off 0.5 s into the model's answer: two rounds, not the
+    # 40 s a dripped answer takes to finish.
+    assert took < 20, took
+    scripted.mode = "ok"
 
 
 @pytest.mark.server
@@ -476,7 +565,7 @@ def test_slow_model_answers_do_not_hold_up_the_queue(llm_page: str, model: tuple
     started = time.monotonic()
     jobs = [Client(llm_page, verbose=False).submit(TALENTS, api_name="/ask") for _ in range(8)]
     results = [job.result(timeout=60) for job in jobs]
-    assert all(r["backend"] == "offline" and r["warnings"] == [UNREACHABLE] for r in results)
-    assert time.monotonic() - started < 45  # eight questions, four at a time, each given up after two 0.5 s tries
+    assert all(r["backend"] == "offline" and r["warnings"] == [TIMED_OUT.format(seconds=0.5)] for r in results)
+    assert time.monotonic() - started < 45  # eight questions, four at a time, each given up after 0.5 s
     scripted.mode = "ok"
     assert Client(llm_page, verbose=False).predict(TALENTS, api_name="/ask")["backend"] == "openai"

@@ -28,7 +28,7 @@ import pytest
 from rag.corpus import read_article, read_folder
 from rag.engine import Engine
 from rag.settings import PROJECT_ROOT, Settings
-from rag.store import REBUILD, DamagedStore, StoreError, open_client
+from rag.store import REBUILD, DamagedStore, StoreError, open_client, unlock
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.server
@@ -498,13 +498,101 @@ def test_a_damaged_store_is_recreated_in_process_by_rebuild(tmp_path: Path) -> N
 def test_truncated_vector_files_are_caught_before_chroma_reads_them(
     tmp_path: Path, articles: Path, embeddings: EmbeddingServer, clean: Place
 ) -> None:
-    from rag.store import _truncated_vector_files
+    from rag.integrity import damage as damage_in
 
-    assert _truncated_vector_files(clean.data_dir / "chroma") is None
+    assert damage_in(clean.data_dir / "chroma") is None
     for damage in ("vectors-truncated", "lengths-truncated"):
         where = place(tmp_path / damage, articles, embeddings)
         damaged_copy(clean, where, damage)
-        found = _truncated_vector_files(where.data_dir / "chroma")
+        found = damage_in(where.data_dir / "chroma")
         assert found is not None and DAMAGE[damage][0].split("/")[-1] in found
         with pytest.raises(DamagedStore, match="rag ingest --rebuild"):
             open_client(Settings(data_dir=where.data_dir, _env_file=None))  # type: ignore[call-arg]
+
+
+# Eight bytes overwritten in each kind of file the store holds, where hnswlib reads them as counts, ids or levels
+# (or SQLite as a page header). Before the check, the first two killed every command with a segmentation fault.
+OVERWRITES = {
+    "data_level0.bin": 4,  # the neighbour ids of the first record
+    "header.bin": 60,  # the entry point's fields
+    "link_lists.bin": 0,  # the size of the first record's upper-level lists
+    "length.bin": 0.5,  # a vector length
+    "chroma.sqlite3": 100,  # the b-tree header of the schema's page
+}
+
+
+def overwritten_copy(clean: Place, where: Place, name: str) -> Path:
+    """Copy the clean store to `where` and overwrite 8 bytes of each file called `name` with 0xff."""
+    shutil.copytree(clean.data_dir, where.data_dir)
+    files = sorted((where.data_dir / "chroma").glob(name if name.endswith(".sqlite3") else f"*/{name}"))
+    assert files, f"no {name} in the store"
+    for path in files:
+        at = OVERWRITES[name]
+        offset = int(path.stat().st_size * at) if isinstance(at, float) else at
+        with path.open("r+b") as handle:
+            handle.seek(offset)
+            handle.write(b"\xff" * 8)
+    return files[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", OVERWRITES)
+def test_overwritten_bytes_are_a_clear_error_and_rebuild_repairs_them(
+    tmp_path: Path, articles: Path, embeddings: EmbeddingServer, clean: Place, expected: dict[str, Any], name: str
+) -> None:
+    where = place(tmp_path, articles, embeddings)
+    where.env["RAG_EMBED_BATCH_SIZE"] = "64"
+    overwritten_copy(clean, where, name)
+    for command in (("ask", "How many talents does Suzhou have?"), ("chat",)):
+        result = rag(where, *command, timeout=60)
+        assert result.returncode == 1, (result.returncode, result.stdout[-300:], result.stderr[-300:])
+        assert "Traceback" not in result.stderr
+        assert result.stderr.startswith(f"rag: The store in {where.data_dir / 'chroma'} ")
+        assert result.stderr.rstrip().endswith(f"{REBUILD}.")
+    rebuilt = rag(where, "ingest", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"{ARTICLES} added" in rebuilt.stdout
+    found = facts(where, articles)
+    assert_whole(found)
+    assert found["manifest"] == expected["manifest"] and found["ids"] == expected["ids"]
+
+
+def test_a_healthy_store_of_one_repeated_sentence_is_not_called_damaged(
+    tmp_path: Path, embeddings: EmbeddingServer
+) -> None:
+    # 1,900 equal sentences are 1,900 equal vectors; hnswlib's graph keeps few of them reachable, and the old
+    # check (each record searched for by its own id) called such a store damaged on 2 of 3 fresh runs.
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "echo.txt").write_text("The same short sentence is said again. " * 1900, encoding="utf-8")
+    for run in range(3):
+        where = place(tmp_path / f"run{run}", folder, embeddings)
+        where.env["RAG_EMBED_BATCH_SIZE"] = "64"
+        ingested = rag(where, "ingest")
+        assert ingested.returncode == 0 and "1 added" in ingested.stdout, ingested.stderr
+        assert list((where.data_dir / "chroma").glob("*/data_level0.bin")), "no vector index was written"
+        settings = Settings(data_dir=where.data_dir, _env_file=None)  # type: ignore[call-arg]
+        client = open_client(settings)  # raised DamagedStore on 2 of 3 runs
+        client.close()
+        unlock(where.data_dir)
+
+
+def test_an_unchanged_store_is_not_read_twice(
+    tmp_path: Path, clean: Place, articles: Path, embeddings: EmbeddingServer
+) -> None:
+    from rag.integrity import Seal
+
+    where = place(tmp_path, articles, embeddings)
+    shutil.copytree(clean.data_dir, where.data_dir)
+    (where.data_dir / "store.checked").unlink(missing_ok=True)
+    settings = Settings(data_dir=where.data_dir, _env_file=None)  # type: ignore[call-arg]
+    open_client(settings).close()
+    assert Seal(where.data_dir).holds()  # the whole check passed and was recorded
+    unlock(where.data_dir)
+    # Damage after the seal changes a file's size or time, so the next open reads the files again.
+    with next((where.data_dir / "chroma").glob("*/data_level0.bin")).open("r+b") as handle:
+        handle.seek(4)
+        handle.write(b"\xff" * 8)
+    assert not Seal(where.data_dir).holds()
+    with pytest.raises(DamagedStore, match="neighbour id"):
+        open_client(settings)

@@ -106,7 +106,9 @@ def test_thirty_fast_guesses_on_the_page_get_five_answers(engine: Engine, settin
 
 def test_no_throttle_without_a_login(settings: Settings) -> None:
     from ui.app import launch_options
+    from ui.limits import BodyLimit
 
-    assert launch_options(settings)["app_kwargs"] is None
+    # The body limit is always there; the login throttle only with a login.
+    assert [m.cls for m in launch_options(settings)["app_kwargs"]["middleware"]] == [BodyLimit]
     with_login = launch_options(settings.model_copy(update={"ui_auth": "reader:s3cret"}))
-    assert [m.cls for m in with_login["app_kwargs"]["middleware"]] == [LoginThrottle]
+    assert [m.cls for m in with_login["app_kwargs"]["middleware"]] == [BodyLimit, LoginThrottle]

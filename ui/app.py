@@ -21,6 +21,7 @@ from rag.corpus import SUFFIXES
 from rag.engine import Engine, IngestReport, UploadRefused
 from rag.links import is_link
 from rag.settings import Settings
+from ui.limits import BodyLimit
 from ui.throttle import LoginThrottle
 
 CSS_PATH = Path(__file__).with_name("app.css")
@@ -621,8 +622,12 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "ssr_mode": False,
         "show_error": True,
         "quiet": True,
-        # Failed logins slow down per client (Gradio's own login route accepts guesses as fast as they come).
-        "app_kwargs": {"middleware": [Middleware(LoginThrottle)]} if auth else None,
+        # The /ask API (and every other request but an upload) is refused past this size before it is read whole;
+        # failed logins slow down per client (Gradio's own login route accepts guesses as fast as they come).
+        "app_kwargs": {
+            "middleware": [Middleware(BodyLimit, limit=settings.max_request_bytes)]
+            + ([Middleware(LoginThrottle)] if auth else [])
+        },
     }
 
 
