@@ -21,7 +21,11 @@ def setting_row(name: str, field: FieldInfo) -> str:
     if default is None:
         shown = "unset"
     elif isinstance(default, Path):
-        shown = f"`{default.relative_to(PROJECT_ROOT)}/` in the project" if default.is_relative_to(PROJECT_ROOT) else f"`{default}`"
+        shown = (
+            f"`{default.relative_to(PROJECT_ROOT)}/` in the project"
+            if default.is_relative_to(PROJECT_ROOT)
+            else f"`{default}`"
+        )
     elif isinstance(default, bool):
         shown = f"`{str(default).lower()}`"
     else:
@@ -56,4 +60,6 @@ def test_every_relative_link_leads_to_a_file_and_heading(page: Path) -> None:
 def test_every_setting_is_listed_in_docs_configuration() -> None:
     listed = (PROJECT_ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     missing = [setting_row(n, f) for n, f in Settings.model_fields.items() if setting_row(n, f) not in listed]
-    assert not missing, "docs/configuration.md lacks (or has another default or description for):\n" + "\n".join(missing)
+    assert not missing, "docs/configuration.md lacks (or has another default or description for):\n" + "\n".join(
+        missing
+    )
