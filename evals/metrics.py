@@ -1,6 +1,6 @@
 """Scoring: one `Verdict` per question (figure, citation, quote, refusal, hallucination, retrieval rank) and their sums.
 
-Definitions (also in README-eval.md):
+Definitions (also in docs/evaluation.md):
 
 - figure right: every expected figure is stated in the answer text with the [n] markers removed, by
   `rag.figures.states_figure`; an answer longer than `MAX_ANSWER_CHARS` states nothing (quoting a whole

@@ -192,7 +192,7 @@ def write_markdown(
         "",
         markdown_table(summaries),
         "",
-        "Definitions: see `README-eval.md`. Shares of answerable questions, except correct, refused, hallucination "
+        "Definitions: see `docs/evaluation.md`. Shares of answerable questions, except correct, refused, hallucination "
         "and latency (all questions) and refusal recall (unanswerable questions). '–' = nothing to measure.",
         "",
     ]

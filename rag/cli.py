@@ -31,7 +31,7 @@ EXAMPLES = """examples:
   rag chat                        open the chat page on http://127.0.0.1:7860
   rag eval --check                score answers against evals/questions.jsonl
 
-settings come from RAG_* environment variables (see README.md), e.g. RAG_DATA_DIR=/tmp/rag rag ask "..."
+settings come from RAG_* environment variables (see docs/configuration.md), e.g. RAG_DATA_DIR=/tmp/rag rag ask "..."
 """
 
 

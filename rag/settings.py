@@ -16,7 +16,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
 
-    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Folder of articles ingested when the store is empty.")
+    seeds_dir: Path = Field(
+        PROJECT_ROOT / "seeds", description="Folder of articles a first start ingests, and `rag ingest` without a path."
+    )
     data_dir: Path = Field(
         PROJECT_ROOT / ".rag-data", description="Where Chroma and the keyword index live (never inside seeds/)."
     )
@@ -39,7 +41,7 @@ class Settings(BaseSettings):
         20, ge=1, le=200, description="Sentences each retriever (dense, keyword) returns for fusion."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    max_file_bytes: int = Field(2_000_000, ge=1, description="Larger article files are skipped at ingest.")
+    max_file_bytes: int = Field(2_000_000, ge=1, description="Larger text articles (.txt, .md) are skipped at ingest.")
     max_document_bytes: int = Field(
         20_000_000, ge=1, description="Larger web pages, PDFs and Word files (files, uploads or links) are skipped."
     )
@@ -65,7 +67,11 @@ class Settings(BaseSettings):
         description="Most tokens of source text in the chat model's prompt (estimated: a Chinese character is one, "
         "four other characters are one); the best-ranked sources go first and the rest are cut or left out.",
     )
-    llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM request is abandoned.")
+    llm_timeout: float = Field(
+        30.0,
+        gt=0,
+        description="The chat model's whole time per question (calls, retries, waits, stream); then the offline answer.",
+    )
     llm_retries: int = Field(2, ge=0, le=10, description="Retries on timeout, 429 and 5xx before falling back offline.")
     host: str = Field("127.0.0.1", description="Address the chat UI binds to.")
     port: int = Field(7860, ge=1, le=65535, description="Port of the chat UI.")
