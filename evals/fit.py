@@ -1,6 +1,6 @@
-"""Fit the offline answerer on the public suite's train split and choose its threshold on dev.
+"""Fit the learned offline answerer (RAG_ANSWERER=learned) on the public suite's train split and choose its threshold on dev.
 
-    python -m evals.fit                   # writes rag/answer_model.json (needs: pip install -e '.[train]')
+    python -m evals.fit                   # writes rag/learned_model.json (needs: pip install -e '.[train]')
 
 Every (retrieved sentence, figure) candidate of a train question is a row of `rag.extractive.FEATURES`, labelled
 right when its figure is the answer and its paragraph holds the answer's sentence. A logistic regression
@@ -25,8 +25,8 @@ from evals.dataset import Case, load
 from evals.metrics import _flat
 from evals.public import CACHE, DATA, build, engine_for, read, write
 from evals.vectors import VectorCache
-from rag.extractive import CONFIDENCE, FEATURES, MODEL_PATH, AnswerModel, ExtractiveAnswerer
 from rag.figures import states_figure
+from rag.learned import CONFIDENCE, FEATURES, MODEL_PATH, AnswerModel, LearnedAnswerer
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def candidates(split: str, data: Path, cache: Path, corpora: int | None = None) 
         engine = engine_for(corpus.name, folder, cache, vectors)
         engine.ingest()
         vectors.save()
-        answerer = ExtractiveAnswerer(engine.index, model=zero)
+        answerer = LearnedAnswerer(engine.index, model=zero)
         for case in load(questions).cases:
             question, hits = engine.search(case.question)
             evidence = answerer.evidence(question, hits) if question.wants not in ("none", "comparison") else []

@@ -226,7 +226,7 @@ def assemble(
         source=source,
         byline=byline,
         path=path or Path(doc_id),
-        digest=digest(f"{SENTENCES}:{fingerprint}")[:16],
+        digest=digest(fingerprint)[:16],
         paragraphs=paragraphs,
         notes=tuple(notes),
         url=url,
@@ -381,8 +381,6 @@ def detect_lang(text: str) -> str:
     return "zh" if cjk and cjk >= 0.3 * (cjk + latin) else "en"
 
 
-# Bumped when how a text is cut into sentences changes: stored articles then count as changed and are read again.
-SENTENCES = 2
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A text is finished when it ends in one of these, perhaps followed by closing quotes or brackets.
 FINISHED = re.compile(r"[。！？!?.…；;]['\"”’」』）)\]】]*$")
@@ -492,8 +490,7 @@ def _continues(previous: str, text: str, lang: str) -> bool:
 
 
 # Sentence ends: Chinese 。！？； (and ! ?), English . ! ? followed by space or a capital, never inside 3.43.
-# "；" joins the clauses of one sentence (a list, a contrast): cutting there would quote fragments.
-_ZH_END = re.compile(r"[。！？!?]+[" + re.escape(CLOSERS) + r"]*")
+_ZH_END = re.compile(r"[。！？；!?]+[" + re.escape(CLOSERS) + r"]*")
 _EN_END = re.compile(r"(?<!\d)[.!?]+[" + re.escape(CLOSERS) + r"]*(?=\s+|[A-Z■]|$)|(?<=\d)[.!?]+(?=\s|$)")
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st co ltd inc corp no nos vs etc e.g i.e u.s u.k jan feb mar apr jun jul aug

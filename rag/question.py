@@ -69,7 +69,8 @@ _ZH_MEASURE_AFTER = re.compile(r"(?:多少|几)(" + _CLASSIFIERS + r")?([\u4e00-
 _ZH_MEASURE_BEFORE = re.compile(r"([\u4e00-\u9fffA-Za-z]{2,6})(?:是|有|为|达)多少")
 # Measures too general to check: any sentence with a number counts people or money in some sense.
 GENERIC_MEASURES = frozenset(
-    "people person time times money year years one ones thing things 人 人数 钱 年 次 事 东西 情况 数量 规模 总数 总量".split()
+    "people person time times money year years one ones thing things 人 人数 钱 年 次 事 东西 情况 数量 规模 总数 总量 "
+    "高新区 苏州 苏州市 全市 全区 suzhou city".split()
 )
 
 
@@ -84,7 +85,7 @@ class Question:
     measure: tuple[str, ...] = ()  # search terms of the thing asked about ("hospital"), () when not a count
     figures: tuple[Figure, ...] = ()  # figures the question itself states ("in 2019") — evidence must state them
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # own term → its translations
-    quoted: tuple[str, ...] = ()  # what the question quotes (“金桥计划”, "Harbour Fund"): names of one thing
+    quoted: tuple[str, ...] = ()  # what the question quotes (“融医贷”, "Gusu Talent Fund"): names of one thing
     proper: frozenset[str] = frozenset()  # own terms that are proper nouns: France, 法国 (dictionaries know them)
     counted: str = ""  # the thing counted as the English question writes it ("quality projects"), "" if none
     strangers: tuple[str, ...] = ()  # places and other names no article mentions in any language ("Hangzhou")
@@ -94,7 +95,7 @@ def analyse(text: str) -> Question:
     """Language, the kind of figure wanted, the thing counted, and the question's own search terms."""
     wants = next((name for name, pattern in _PATTERNS if pattern.search(text)), "any")
     if wants == "any" and _NOT_A_FIGURE.search(text):
-        wants = "none"  # "Who founded the firm?", 这座城市为什么吸引人才？: no figure answers these
+        wants = "none"  # "Who founded Nawei?", 苏州为什么吸引人才？: no figure answers these
     if _COMPARISON.search(text):
         wants = "comparison"  # a difference or a ratio is worked out, not quoted: the articles state neither
     terms = {term: 1.0 for term in tokenize(text)}

@@ -97,7 +97,7 @@ def test_every_sentence_is_verbatim_in_its_paragraph() -> None:
         ('the "traffic pool" of Suzhou talents.The Suzhou International Elite Week', 2),
         ("截至目前，苏州高新区已累计集聚各类人才26万人。其中，高层次人才3.6万人。", 2),
         ("“人才驱动创新，创新决胜未来。苏州高新区始终围绕创新驱动。”张瑛表示。", 2),
-        ("要突出深度学习，让理论学习有滋有味；要突出担当作为。", 1),  # "；" joins clauses of one sentence
+        ("要突出深度学习，让理论学习有滋有味；要突出担当作为。", 2),
         ("The U.S. and Japan held 15% of it.", 1),
     ],
 )

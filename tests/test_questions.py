@@ -1,4 +1,4 @@
-"""The seed evaluation question set: well-formed, balanced, evidence really in the seeds."""
+"""The evaluation and calibration question sets: well-formed, balanced, evidence really in the seeds, disjoint."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "evals" / "questions.jsonl"
+CALIBRATION = ROOT / "evals" / "calibration.jsonl"
 # Each set: its file, the prefix of its ids, and its least size.
-SETS = {"questions": (QUESTIONS, "", 80)}
+SETS = {"questions": (QUESTIONS, "", 80), "calibration": (CALIBRATION, "cal-", 100)}
 KEYS = {"id", "question", "lang", "kind", "figures", "evidence", "document"}
 KINDS = {"same", "cross", "paraphrase", "unanswerable"}
 LANGS = {"en", "zh"}
@@ -120,3 +121,13 @@ def test_evidence_is_verbatim_in_its_article_and_holds_the_figure(row: dict[str,
     for figure in row["figures"]:
         assert NUMERAL.search(figure), figure
         assert figure in evidence, figure
+
+
+def test_no_question_is_in_both_the_evaluation_and_the_calibration_set() -> None:
+    # Thresholds tuned on a question the evaluation also asks would flatter the evaluation.
+    def key(question: str) -> str:
+        return " ".join(question.casefold().split())
+
+    evaluation = {key(row["question"]) for row in ROWS["questions"]}
+    shared = [row["id"] for row in ROWS["calibration"] if key(row["question"]) in evaluation]
+    assert shared == []
