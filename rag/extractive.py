@@ -140,7 +140,7 @@ class ExtractiveAnswerer:
             refusal = not_found(question.text, question.lang, note=NO_FIGURE_ASKED.get(question.lang))
             return replace(refusal, nearest=self.nearest(question, hits, []))
         evidence = self.evidence(question, hits)
-        chosen = choose([(e.probability, bool(e.features["cross"])) for e in evidence], self.model.threshold)
+        chosen = self._choose(evidence)
         if chosen is None or question.strangers:  # a place no article mentions: nothing to say about it
             return replace(not_found(question.text, question.lang), nearest=self.nearest(question, hits, evidence))
         best = evidence[chosen]
@@ -152,7 +152,7 @@ class ExtractiveAnswerer:
                 break
             if (
                 same_figure(other.figure, best.figure)
-                and other.probability >= self.model.threshold / 2
+                and self._corroborates(other)
                 and all(other.hit.record.paragraph_id != c.hit.record.paragraph_id for c in cited)
             ):
                 cited.append(other)
@@ -160,6 +160,14 @@ class ExtractiveAnswerer:
         markers = "".join(marker(c.number) for c in citations)
         text = f"{defuse(self.statement(question, best))} {markers}"
         return Answer(question=question.text, text=text, found=True, citations=citations, backend=self.name)
+
+    def _choose(self, evidence: list[Evidence]) -> int | None:
+        """Which candidate to quote (see `choose`); None: not found."""
+        return choose([(e.probability, bool(e.features["cross"])) for e in evidence], self.model.threshold)
+
+    def _corroborates(self, other: Evidence) -> bool:
+        """Whether another sentence stating the chosen figure is likely enough to be cited beside it."""
+        return other.probability >= self.model.threshold / 2
 
     def nearest(
         self, question: Question, hits: list[Hit], evidence: list[Evidence] | None = None, most: int = 3

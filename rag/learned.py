@@ -18,14 +18,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from rag.answer import Answer, Citation, not_found
-from rag.citations import cite, defuse, marker
 from rag.extractive import (
-    NO_FIGURE_ASKED,
     Evidence,
     ExtractiveAnswerer,
     _bare,
@@ -150,49 +147,12 @@ class LearnedAnswerer(ExtractiveAnswerer):
         super().__init__(index, top_k=top_k)
         self.learned = model or default_model()
 
-    def answer(self, question: Question, hits: list[Hit]) -> Answer:
-        """The answer to `question` from the retrieved `hits`."""
-        if question.wants == "none":
-            refusal = not_found(question.text, question.lang, note=NO_FIGURE_ASKED.get(question.lang))
-            return replace(refusal, nearest=self.nearest(question, hits, []))
-        evidence = self.evidence(question, hits)
-        if not evidence or evidence[0].probability < self.learned.threshold or question.strangers:
-            return replace(not_found(question.text, question.lang), nearest=self.nearest(question, hits, evidence))
-        best = evidence[0]
-        # Other paragraphs that state the same figure about the same thing corroborate it: cite them too.
-        cited = [best]
-        for other in evidence[1:]:
-            if len(cited) >= self.top_k:
-                break
-            if (
-                same_figure(other.figure, best.figure)
-                and other.probability >= self.learned.threshold
-                and all(other.hit.record.paragraph_id != c.hit.record.paragraph_id for c in cited)
-            ):
-                cited.append(other)
-        citations = [cite(number, [e.hit], self.index) for number, e in enumerate(cited, start=1)]
-        markers = "".join(marker(c.number) for c in citations)
-        text = f"{defuse(self.statement(question, best))} {markers}"
-        return Answer(question=question.text, text=text, found=True, citations=citations, backend=self.name)
+    def _choose(self, evidence: list[Evidence]) -> int | None:
+        """The likeliest candidate when its confidence reaches the threshold; None: not found."""
+        return 0 if evidence and evidence[0].probability >= self.learned.threshold else None
 
-    def nearest(
-        self, question: Question, hits: list[Hit], evidence: list[Evidence] | None = None, most: int = 3
-    ) -> list[Citation]:
-        """The passages a "not found" answer shows the reader, to judge for themselves: the paragraphs of the two
-        likeliest candidates (quoting them), then the best retrieved paragraphs sharing a word with the question.
-        None for a question on a place no article mentions."""
-        if question.strangers:
-            return []
-        if evidence is None:
-            evidence = self.evidence(question, hits)
-        likeliest: dict[str, Hit] = {}
-        for e in evidence:
-            likeliest.setdefault(e.hit.record.paragraph_id, e.hit)
-        shown: list[Hit] = []
-        for hit in [e.hit for e in evidence][:LIKELIEST_SHOWN] + [h for h in hits if h.keyword > 0]:
-            if len(shown) < most and all(hit.record.paragraph_id != h.record.paragraph_id for h in shown):
-                shown.append(likeliest.get(hit.record.paragraph_id, hit))
-        return [cite(number, [hit], self.index) for number, hit in enumerate(shown, start=1)]
+    def _corroborates(self, other: Evidence) -> bool:
+        return other.probability >= self.learned.threshold
 
     def evidence(self, question: Question, hits: list[Hit]) -> list[Evidence]:
         """Every candidate (sentence, figure of a wanted kind), likeliest first."""
