@@ -444,7 +444,7 @@ class Engine:
             answer = not_found(question, "en", note=issue)
             yield answer.text
         else:
-            offline = ExtractiveAnswerer(self.index, top_k=top_k or self.settings.top_k)
+            offline = self._offline(top_k or self.settings.top_k)
             searched: list[tuple[Question, list[Hit]]] = []
 
             def search(text: str) -> tuple[Question, list[Hit]]:
@@ -495,6 +495,14 @@ class Engine:
         return replace(
             answer, citations=[sourced(c) for c in answer.citations], nearest=[sourced(c) for c in answer.nearest]
         )
+
+    def _offline(self, top_k: int) -> ExtractiveAnswerer:
+        """The offline answerer the settings name: the hand-set one, or the one fitted on public data."""
+        if self.settings.answerer == "learned":
+            from rag.learned import LearnedAnswerer
+
+            return LearnedAnswerer(self.index, top_k=top_k)
+        return ExtractiveAnswerer(self.index, top_k=top_k)
 
     def _llm_answerer(self, offline: ExtractiveAnswerer) -> LLMAnswerer:
         from rag.llm import LLMAnswerer, build_client

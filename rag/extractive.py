@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -486,6 +487,13 @@ def write_figure(figure: Figure, lang: str) -> str:
     money = {"CNY": (" yuan", "元"), "USD": (" US dollars", "美元")}.get(figure.unit, ("", ""))
     if figure.kind == "percent":
         return f"{_number(value)}%"
+    if figure.kind == "points":
+        return f"{_number(value)} percentage points" if lang == "en" else f"{_number(value)}个百分点"
+    if figure.kind == "fraction":
+        share = Fraction(value).limit_denominator(100)
+        return f"{share.numerator}/{share.denominator}"
+    if figure.kind == "decade":
+        return f"{int(value)}s" if lang == "en" else f"{int(value)}年代"
     if figure.kind == "year":
         return f"{int(value)}" if lang == "en" else f"{int(value)}年"
     if figure.kind == "date":

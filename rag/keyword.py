@@ -177,7 +177,7 @@ def cut(text: str) -> list[str]:
 
 def _latin(text: str) -> list[str]:
     words = LATIN_WORD.findall(text.lower())
-    words = [w[:-2] if w.endswith(("'s", "’s")) else w for w in words]  # Suzhou's: suzhou
+    words = [w[:-2] if w.endswith(("'s", "’s")) else w for w in words]  # London's: london
     return [stem(w) for w in words if w not in EN_STOP and not w[0].isdigit()]
 
 

@@ -360,7 +360,7 @@ class _Vocabulary:
     by_stem: dict[str, list[str]]  # English: stem -> corpus words ("talent" -> talent, talents)
     by_part: dict[str, list[str]]  # Chinese: piece of 2+ characters -> longer corpus words containing it
     max_df: int
-    by_pinyin: dict[str, list[str]] = field(default_factory=dict)  # Chinese: "nawei" -> 纳微, "yangpeiqiang" -> 杨培强
+    by_pinyin: dict[str, list[str]] = field(default_factory=dict)  # Chinese: "huawei" -> 华为, "wangwei" -> 王伟
 
 
 def pinyin(word: str, dictionary: _Dictionary) -> str | None:

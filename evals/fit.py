@@ -1,0 +1,234 @@
+"""Fit the learned offline answerer (RAG_ANSWERER=learned) on the public suite's train split and choose its threshold on dev.
+
+    python -m evals.fit                   # writes rag/learned_model.json (needs: pip install -e '.[train]')
+
+Every (retrieved sentence, figure) candidate of a train question is a row of `rag.extractive.FEATURES`, labelled
+right when its figure is the answer and its paragraph holds the answer's sentence. A logistic regression
+(scikit-learn, on standardized features, weights then folded back to raw features so the package needs only
+numpy-free arithmetic) gives each candidate a probability. On dev, each question is answered by its likeliest
+candidate, and the threshold below which it says "not found" is the one that gets the most dev questions right
+(answerable questions answered right, unanswerable ones refused). The test split is never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from evals.dataset import Case, load
+from evals.metrics import _flat
+from evals.public import CACHE, DATA, build, engine_for, read, write
+from evals.vectors import VectorCache
+from rag.figures import states_figure
+from rag.learned import CONFIDENCE, FEATURES, MODEL_PATH, AnswerModel, LearnedAnswerer
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One question's candidates: feature rows, which are right, and what kind of question it was."""
+
+    case: Case
+    rows: np.ndarray  # candidates × FEATURES
+    right: np.ndarray  # bool per candidate
+    refused_anyway: bool  # no figure asked, or a place no article mentions: the answerer refuses before scoring
+
+
+def saved(split: str, data: Path, cache: Path, corpora: int | None = None, reuse: bool = False) -> list[Asked]:
+    """`candidates`, kept in the cache (`reuse` reads them back when they were made for the same features)."""
+    path = cache / f"candidates-{split}-{corpora or 'all'}.pkl"
+    if reuse and path.exists():
+        features, asked = pickle.loads(path.read_bytes())
+        if features == list(FEATURES):
+            return asked  # type: ignore[no-any-return]
+    asked = candidates(split, data, cache, corpora)
+    path.write_bytes(pickle.dumps((list(FEATURES), asked)))
+    return asked
+
+
+def candidates(split: str, data: Path, cache: Path, corpora: int | None = None) -> list[Asked]:
+    """The candidates of every question of `split`'s corpora, or of its first `corpora` (written and ingested as
+    needed)."""
+    records = read(data)
+    vectors = VectorCache(cache, f"e5-{split}")
+    zero = AnswerModel({name: 0.0 for name in FEATURES}, dict.fromkeys(("score", "share", *CONFIDENCE, "bias"), 0.0), 0.5)
+    asked: list[Asked] = []
+    for corpus in build(records, split)[:corpora]:
+        folder, questions = write(corpus, cache)
+        engine = engine_for(corpus.name, folder, cache, vectors)
+        engine.ingest()
+        vectors.save()
+        answerer = LearnedAnswerer(engine.index, model=zero)
+        for case in load(questions).cases:
+            question, hits = engine.search(case.question)
+            evidence = answerer.evidence(question, hits) if question.wants not in ("none", "comparison") else []
+            rows = np.array([[e.features[name] for name in FEATURES] for e in evidence], dtype=float)
+            right = np.array([_right(case, e.figure.text, e.hit.record.paragraph_id, engine) for e in evidence])
+            asked.append(Asked(case, rows.reshape(-1, len(FEATURES)), right, question.wants == "none" or bool(question.strangers)))
+        engine.close()
+        print(f"{corpus.name}: {len(corpus.questions)} questions", file=sys.stderr)
+    return asked
+
+
+def _right(case: Case, figure: str, paragraph_id: str, engine: object) -> bool:
+    if not case.answerable or case.evidence is None:
+        return False
+    paragraph = engine.index.paragraphs[paragraph_id]  # type: ignore[attr-defined]
+    return _flat(case.evidence) in _flat(paragraph) and all(states_figure(figure, f) for f in case.figures)
+
+
+def fit(train: list[Asked], l2: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """The ranker's weights over raw features, and the confidence's (score, share, CONFIDENCE features…, bias).
+
+    The ranker maximizes, over the train questions that have a right candidate, the softmax probability of
+    their right candidates among all of theirs (a conditional logit, L2-penalized, on standardized features,
+    folded back to raw ones). The confidence is a logistic regression, over every train question with
+    candidates, of whether its best-ranked candidate is right, from that candidate's score, softmax share and
+    CONFIDENCE features.
+    """
+    from scipy.optimize import minimize
+    from sklearn.linear_model import LogisticRegression
+
+    groups = [(a.rows, a.right) for a in train if len(a.rows) and a.right.any()]
+    x = np.vstack([rows for rows, _ in groups])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    standard = [((rows - mean) / scale, right) for rows, right in groups]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = 0.5 * l2 * float(w @ w), l2 * w
+        for rows, right in standard:
+            s = rows @ w
+            e = np.exp(s - s.max())
+            z, r = e.sum(), e[right].sum()
+            total -= float(np.log(r / z))
+            grad = grad - (rows[right].T @ e[right]) / r + (rows.T @ e) / z
+        return total, grad
+
+    w = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B").x / scale
+    tops, labels = [], []
+    for a in train:
+        if len(a.rows):
+            best = int(np.argmax(a.rows @ w))
+            tops.append([*_top(a.rows, w), *a.rows[best, _CONFIDENCE]])
+            labels.append(bool(a.right[best]))
+    confidence = LogisticRegression(max_iter=1000).fit(np.array(tops), np.array(labels))
+    return w, np.array([*confidence.coef_[0], confidence.intercept_[0]])
+
+
+_CONFIDENCE = [FEATURES.index(name) for name in CONFIDENCE]
+
+
+def _top(rows: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """The best candidate's rank score and softmax share."""
+    s = rows @ w
+    e = np.exp(s - s.max())
+    return float(s.max()), float(e.max() / e.sum())
+
+
+def outcomes(asked: list[Asked], weights: np.ndarray, confidence: np.ndarray, threshold: float) -> Counter[str]:
+    """What answering by the likeliest candidate at `threshold` gives, per kind: right, wrong, refused."""
+    tally: Counter[str] = Counter()
+    for a in asked:
+        kind = a.case.kind
+        tally[f"{kind}:questions"] += 1
+        if a.refused_anyway or not len(a.rows):
+            tally[f"{kind}:refused"] += 1
+            continue
+        best = int(np.argmax(a.rows @ weights))
+        z = np.array([*_top(a.rows, weights), *a.rows[best, _CONFIDENCE], 1.0]) @ confidence
+        p = 1.0 / (1.0 + np.exp(-z))
+        if p < threshold:
+            tally[f"{kind}:refused"] += 1
+        elif a.right[best]:
+            tally[f"{kind}:right"] += 1
+        else:
+            tally[f"{kind}:wrong"] += 1
+    return tally
+
+
+def score(tally: Counter[str]) -> float:
+    """The mean over kinds of the share handled right (answerable questions answered right, unanswerable ones
+    refused): each kind weighs the same, however many questions it has (dev has ten answerable questions for one
+    unanswerable; a plain total would choose never to refuse)."""
+    kinds = sorted({k.split(":")[0] for k in tally})
+    shares = [
+        tally[f"{kind}:{'refused' if kind == 'unanswerable' else 'right'}"] / max(1, tally[f"{kind}:questions"])
+        for kind in kinds
+    ]
+    return sum(shares) / max(1, len(shares))
+
+
+def oracle(asked: list[Asked]) -> str:
+    """How often a right candidate exists at all, and how often the likeliest one is right (any threshold)."""
+    answerable = [a for a in asked if a.case.answerable]
+    reachable = sum(bool(a.right.any()) for a in answerable)
+    return f"a right candidate exists for {reachable} of {len(answerable)} answerable questions"
+
+
+def describe(tally: Counter[str]) -> str:
+    """Per kind: right (answerable) or refused (unanswerable) as a share."""
+    kinds = sorted({k.split(":")[0] for k in tally})
+    parts = []
+    for kind in kinds:
+        n = tally[f"{kind}:questions"]
+        good = tally[f"{kind}:refused"] if kind == "unanswerable" else tally[f"{kind}:right"]
+        parts.append(f"{kind} {100 * good / max(1, n):.1f}% of {n}")
+    return ", ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fit on train, choose the threshold on dev, write the model; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m evals.fit", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA, help="the development data (default: %(default)s)")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="corpora, stores, vectors (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=MODEL_PATH, help="the model file (default: %(default)s)")
+    parser.add_argument("--train-corpora", type=int, metavar="N", help="fit on the first N train corpora only")
+    parser.add_argument("--reuse", action="store_true", help="reuse the candidates kept from the last run")
+    parser.add_argument("--c", type=float, default=1.0, help="the ranker's L2 penalty (default: 1.0)")
+    args = parser.parse_args(argv)
+    try:
+        train = saved("train", args.data, args.cache, args.train_corpora, args.reuse)
+        dev = saved("dev", args.data, args.cache, reuse=args.reuse)
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
+    weights, confidence = fit(train, args.c)
+    thresholds = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    scored = [(score(outcomes(dev, weights, confidence, t)), -t, t) for t in thresholds]
+    best = max(scored)[2]
+    print(oracle(dev))
+    for t in (0.05, 0.1, 0.2, 0.3, 0.4, 0.5):
+        print(f"  dev at {t:.2f}: {describe(outcomes(dev, weights, confidence, t))}")
+    for name, weight in zip(FEATURES, weights, strict=True):
+        print(f"  {name:18} {weight:+.3f}")
+    names = ("score", "share", *CONFIDENCE, "bias")
+    print("  confidence: " + ", ".join(f"{n} {v:+.3f}" for n, v in zip(names, confidence, strict=True)))
+    train_tally, dev_tally = outcomes(train, weights, confidence, best), outcomes(dev, weights, confidence, best)
+    print(f"threshold {best}: train {describe(train_tally)}\n               dev   {describe(dev_tally)}")
+    import sklearn
+
+    model = AnswerModel(
+        weights={name: round(float(w), 5) for name, w in zip(FEATURES, weights, strict=True)},
+        confidence={k: round(float(v), 5) for k, v in zip(("score", "share", *CONFIDENCE, "bias"), confidence, strict=True)},
+        threshold=float(best),
+        fitted_on=f"public suite train split: {len(train)} questions, "
+        f"{sum(len(a.rows) for a in train)} candidates (python -m evals.fit)",
+        about={
+            "library": f"scipy L-BFGS-B (ranker, L2 {args.c}), scikit-learn {sklearn.__version__} LogisticRegression",
+            "threshold_chosen_on": f"dev split, {len(dev)} questions: best mean over kinds of the share handled right",
+            "dev": {"mean_over_kinds": round(score(dev_tally), 4), "by_kind": describe(dev_tally)},
+        },
+    )
+    args.out.write_text(model.to_json(), encoding="utf-8")
+    print(f"model written: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,341 @@
+"""The learned offline answerer (RAG_ANSWERER=learned): quotes the sentence that carries the asked figure, or says
+the articles do not say.
+
+Every (retrieved sentence, figure in it) pair of the kind asked for is a candidate, described by general
+features: how similar e5 finds question and sentence, how much of the question (by rarity, through dictionary
+translations across languages) the sentence, the figure's own clause and the paragraph cover, how close the figure
+stands to the question's words and to the thing counted, whether the year, place and name the question states
+hold, whether the figure fits the kind asked for. A logistic model fitted on the public development data
+(`python -m evals.fit`, see docs/answerer.md) ranks them: a linear score, trained so that the right pair of a
+question comes first among its pairs (a softmax over them). A small logistic confidence over the best pair's
+score and softmax share gives the probability that it answers; it is quoted when that probability clears the
+model's threshold, chosen on the dev split, otherwise the answer is "not found". No feature names a word of a
+particular article.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+
+from rag.answer import Answer, Citation, not_found
+from rag.citations import cite, defuse, marker
+from rag.extractive import (
+    NO_FIGURE_ASKED,
+    Evidence,
+    ExtractiveAnswerer,
+    _bare,
+    _clause,
+    _figures,
+    _item,
+    _listed,
+    _roots,
+    _spread,
+    _term_groups,
+    _with_parts,
+    write_figure,
+)
+from rag.figures import Figure, same_figure, states_figure
+from rag.keyword import tokenize
+from rag.question import Question
+from rag.retrieve import Hit, Index
+from rag.store import Record
+
+MODEL_PATH = Path(__file__).with_name("learned_model.json")
+LIKELIEST_SHOWN = 2  # answering sentences a refusal shows among its nearest passages, before retrieval's best
+# The figure kinds that answer each kind of question.
+WANTED = {
+    "count": ("number",),
+    "amount": ("number",),
+    "date": ("date", "year", "decade"),
+    "percent": ("percent", "points", "fraction"),
+    "any": ("number", "percent", "date", "year", "points", "fraction", "decade"),
+    "none": (),
+    "comparison": (),
+}
+FEATURES = (
+    "coverage",  # rarity-weighted share of the question's words the sentence meets (translations, roots count)
+    "clause",  # … that the figure's own clause (or list item) meets
+    "paragraph",  # … that the sentence's paragraph and article title meet
+    "dense",  # e5 cosine of question and sentence
+    "dense_gap",  # how far below the best sentence of its language
+    "keyword",  # BM25 score, as a share of the best retrieved
+    "rank",  # 1 / (1 + fused retrieval rank)
+    "closeness",  # 1 / (1 + words between the figure and the nearest question word)
+    "measure_near",  # the same, for the thing counted ("how many hospitals")
+    "measure_missing",  # the thing counted is not in the sentence
+    "figures_elsewhere",  # … stated in the paragraph but not in the sentence
+    "names_missing",  # share of the question's names (capitalized, quoted) its paragraph lacks
+    "restated",  # the figure is one the question itself states ("in 2019")
+    "cross",  # the sentence is in the other language
+    "money",  # an amount of money asked for and the figure carries a currency
+    "unit_unasked",  # a count asked for and the figure is money
+    "year",  # the figure's kind, for the kind priors
+    "date",
+    "percent",
+    "spelled",  # written in words, no digits ("ten years")
+    "crowded",  # 1 - 1/figures of the wanted kind in the sentence: several candidates compete
+    "heading",  # a heading or caption, not running text
+    "clause_gap",  # how far the clause's coverage falls below the best candidate's of this question
+    "paragraph_gap",  # the same, for the paragraph's
+    "clause_in_sentence",  # how far its clause's coverage falls below that of another figure of the same sentence
+    "closeness_in_sentence",  # the same, for its closeness to the question's words
+)
+
+# Features the confidence also reads as they are: the ranker compares one question's candidates, so what holds for
+# all of them (the year the question names is in no paragraph) moves no rank but must lower the confidence.
+CONFIDENCE = ("names_missing", "paragraph", "cross")
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """A ranker (weights over FEATURES) that orders one question's candidates, and a confidence over the best
+    candidate's rank score and its share of the softmax over all of them: P(it answers the question). The best
+    candidate is quoted when that probability reaches `threshold`."""
+
+    weights: Mapping[str, float]
+    confidence: Mapping[str, float]  # logistic weights of "score", "share", the CONFIDENCE features, and "bias"
+    threshold: float
+    fitted_on: str = ""
+    about: Mapping[str, object] = field(default_factory=dict)
+
+    def probabilities(self, candidates: Sequence[Mapping[str, float]]) -> list[float]:
+        """P(answers) for each of one question's candidates, from its rank score and its softmax share."""
+        scores = [sum(self.weights.get(name, 0.0) * value for name, value in f.items()) for f in candidates]
+        top = max(scores, default=0.0)
+        total = sum(math.exp(score - top) for score in scores)
+        c = self.confidence
+        return [
+            _sigmoid(
+                c["score"] * score
+                + c["share"] * math.exp(score - top) / total
+                + sum(c[name] * f[name] for name in CONFIDENCE)
+                + c["bias"]
+            )
+            for score, f in zip(scores, candidates, strict=True)
+        ]
+
+    def to_json(self) -> str:
+        """The model as JSON, for `answer_model.json`."""
+        data: dict[str, object] = {"features": list(self.weights), "weights": dict(self.weights)}
+        data["confidence"] = dict(self.confidence)
+        data |= {"threshold": self.threshold, "fitted_on": self.fitted_on, **self.about}
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+@cache
+def default_model(path: Path = MODEL_PATH) -> AnswerModel:
+    """The fitted model shipped with the package (read once, on first use); a model fitted on other features fails."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if list(data["weights"]) != list(FEATURES):
+        raise ValueError(f"{path} was fitted on other features than rag.extractive.FEATURES: run python -m evals.fit")
+    about = {k: v for k, v in data.items() if k not in ("features", "weights", "confidence", "threshold", "fitted_on")}
+    return AnswerModel(data["weights"], data["confidence"], data["threshold"], data.get("fitted_on", ""), about)
+
+
+class LearnedAnswerer(ExtractiveAnswerer):
+    """Answers by quoting the likeliest (sentence, figure) candidate; refuses when it is not likely enough to answer."""
+
+    name = "offline"
+
+    def __init__(self, index: Index, model: AnswerModel | None = None, top_k: int = 3) -> None:
+        super().__init__(index, top_k=top_k)
+        self.learned = model or default_model()
+
+    def answer(self, question: Question, hits: list[Hit]) -> Answer:
+        """The answer to `question` from the retrieved `hits`."""
+        if question.wants == "none":
+            refusal = not_found(question.text, question.lang, note=NO_FIGURE_ASKED.get(question.lang))
+            return replace(refusal, nearest=self.nearest(question, hits, []))
+        evidence = self.evidence(question, hits)
+        if not evidence or evidence[0].probability < self.learned.threshold or question.strangers:
+            return replace(not_found(question.text, question.lang), nearest=self.nearest(question, hits, evidence))
+        best = evidence[0]
+        # Other paragraphs that state the same figure about the same thing corroborate it: cite them too.
+        cited = [best]
+        for other in evidence[1:]:
+            if len(cited) >= self.top_k:
+                break
+            if (
+                same_figure(other.figure, best.figure)
+                and other.probability >= self.learned.threshold
+                and all(other.hit.record.paragraph_id != c.hit.record.paragraph_id for c in cited)
+            ):
+                cited.append(other)
+        citations = [cite(number, [e.hit], self.index) for number, e in enumerate(cited, start=1)]
+        markers = "".join(marker(c.number) for c in citations)
+        text = f"{defuse(self.statement(question, best))} {markers}"
+        return Answer(question=question.text, text=text, found=True, citations=citations, backend=self.name)
+
+    def nearest(
+        self, question: Question, hits: list[Hit], evidence: list[Evidence] | None = None, most: int = 3
+    ) -> list[Citation]:
+        """The passages a "not found" answer shows the reader, to judge for themselves: the paragraphs of the two
+        likeliest candidates (quoting them), then the best retrieved paragraphs sharing a word with the question.
+        None for a question on a place no article mentions."""
+        if question.strangers:
+            return []
+        if evidence is None:
+            evidence = self.evidence(question, hits)
+        likeliest: dict[str, Hit] = {}
+        for e in evidence:
+            likeliest.setdefault(e.hit.record.paragraph_id, e.hit)
+        shown: list[Hit] = []
+        for hit in [e.hit for e in evidence][:LIKELIEST_SHOWN] + [h for h in hits if h.keyword > 0]:
+            if len(shown) < most and all(hit.record.paragraph_id != h.record.paragraph_id for h in shown):
+                shown.append(likeliest.get(hit.record.paragraph_id, hit))
+        return [cite(number, [hit], self.index) for number, hit in enumerate(shown, start=1)]
+
+    def evidence(self, question: Question, hits: list[Hit]) -> list[Evidence]:
+        """Every candidate (sentence, figure of a wanted kind), likeliest first."""
+        context = _Context.of(question, hits)
+        scored = []
+        for rank, hit in enumerate(hits):
+            figures = [f for f in _figures(hit.record.text) if f.kind in WANTED[question.wants]]
+            # The question's own figures ("in 2019", "of the 3 districts") are conditions: a paragraph (with its
+            # title) that does not state them is about something else. On the dev split, requiring them gets as
+            # many questions right as weighing them, and refuses more of the unanswerable ones (82.9 vs 78.6%).
+            if figures and question.figures and not self._states_conditions(question, hit.record):
+                continue
+            for figure in figures:
+                scored.append((hit, figure, self._features(question, hit, rank, figure, figures, context)))
+        best = {name: max((f[name] for _, _, f in scored), default=0.0) for name in ("clause", "paragraph")}
+        # Within one sentence, the figure whose own clause holds the question's words answers it ("trained 240,000
+        # cadres" rather than "held 760 classes" for how many cadres were trained).
+        sentence: dict[str, dict[str, float]] = {}
+        for hit, _, features in scored:
+            mine = sentence.setdefault(hit.record.id, {"clause": 0.0, "closeness": 0.0})
+            for name in mine:
+                mine[name] = max(mine[name], features[name])
+        for hit, _, features in scored:
+            features["clause_gap"] = features["clause"] - best["clause"]
+            features["paragraph_gap"] = features["paragraph"] - best["paragraph"]
+            features["clause_in_sentence"] = features["clause"] - sentence[hit.record.id]["clause"]
+            features["closeness_in_sentence"] = features["closeness"] - sentence[hit.record.id]["closeness"]
+        probabilities = self.learned.probabilities([features for _, _, features in scored])
+        found = [Evidence(hit, figure, f, p) for (hit, figure, f), p in zip(scored, probabilities, strict=True)]
+        return sorted(found, key=lambda e: -e.probability)
+
+    def _features(
+        self, question: Question, hit: Hit, rank: int, figure: Figure, figures: list[Figure], context: _Context
+    ) -> dict[str, float]:
+        """The features of one candidate (see FEATURES)."""
+        record = hit.record
+        words = _with_parts(self.index.words[self.index.position[record.id]])
+        paragraph_words = _with_parts(self.index.context_words[record.paragraph_id])
+        clause_words = _with_parts(frozenset(tokenize(_own_clause(record.text, figure))))
+        total = covered = in_clause = in_paragraph = 0.0
+        for group in _term_groups(question):
+            credits = {}
+            rarity = 0.0
+            for term in group:
+                forms = self._forms(term, question)
+                rarity = max(rarity, self._rarity(forms))
+                credits[term] = (
+                    _credit(term, forms, words),
+                    _credit(term, forms, clause_words),
+                    _credit(term, forms, paragraph_words),
+                )
+            total += rarity
+            covered += rarity * _spread(group[0], {t: c[0] for t, c in credits.items()})
+            in_clause += rarity * _spread(group[0], {t: c[1] for t, c in credits.items()})
+            in_paragraph += rarity * _spread(group[0], {t: c[2] for t, c in credits.items()})
+        measure = {form for term in question.measure for form in self._forms(term, question)}
+        terms = set(question.terms) | measure
+        paragraph = self.index.paragraphs[record.paragraph_id]
+        stated = [f for f in question.figures if not same_figure(f, figure)]
+        elsewhere = sum(states_figure(paragraph, f) and not states_figure(record.text, f) for f in stated)
+        return {
+            "coverage": covered / total if total else 0.0,
+            "clause": in_clause / total if total else 0.0,
+            "paragraph": in_paragraph / total if total else 0.0,
+            "dense": hit.dense,
+            "dense_gap": hit.dense - context.best_dense.get(record.lang, hit.dense),
+            "keyword": hit.keyword / context.best_keyword if context.best_keyword else 0.0,
+            "rank": 1.0 / (1 + rank),
+            "closeness": self._closeness(record.text, figure, terms),
+            "measure_near": self._closeness(record.text, figure, measure) if measure else 0.0,
+            "measure_missing": float(bool(measure) and not measure & words),
+            "figures_elsewhere": elsewhere / len(stated) if stated else 0.0,
+            "names_missing": self._names_missing(question, record),
+            "restated": float(any(same_figure(figure, f) for f in question.figures)),
+            "cross": float(record.lang != question.lang),
+            "money": float(question.wants == "amount" and bool(figure.unit)),
+            "unit_unasked": float(question.wants == "count" and bool(figure.unit)),
+            "year": float(figure.kind == "year"),
+            "date": float(figure.kind == "date"),
+            "percent": float(figure.kind == "percent"),
+            "spelled": float(not any(ch.isdigit() for ch in figure.text)),
+            "crowded": 1.0 - 1.0 / len(figures),
+            "heading": float(record.kind != "paragraph"),
+        }
+
+    def statement(self, question: Question, evidence: Evidence) -> str:
+        """The answer: the figure and what it counts, in the question's language where it can be written so, then
+        the whole sentence, verbatim ("2.5 million visitors — …")."""
+        record = evidence.hit.record
+        sentence = record.text.strip()
+        same = record.lang == question.lang
+        figure = evidence.figure.text if same else write_figure(evidence.figure, question.lang)
+        measure = {form for term in question.measure for form in self._forms(term, question)}
+        if question.counted and self._closeness(record.text, evidence.figure, measure) >= 0.5:
+            figure = f"{figure}{question.counted}" if question.lang == "zh" else f"{figure} {question.counted}"
+        return f"{figure} — {sentence}"
+
+    def _states_conditions(self, question: Question, record: Record) -> bool:
+        """Whether the sentence's paragraph or its article's title states every figure the question states."""
+        text = record.title + " " + self.index.paragraphs[record.paragraph_id]
+        return all(states_figure(text, f) for f in question.figures)
+
+    def _names_missing(self, question: Question, record: Record) -> float:
+        """The share of the names the question quotes or capitalizes that the sentence's paragraph (with its title)
+        lacks; a name in the other language counts as present through its dictionary translations."""
+        names = [*question.quoted, *sorted(question.proper)]
+        if not names:
+            return 0.0
+        paragraph = _bare(record.title + self.index.paragraphs[record.paragraph_id])
+        missing = 0
+        for name in names:
+            forms = [name, *question.expansions.get(name, ())]
+            if not any(_bare(form) and _bare(form) in paragraph for form in forms):
+                missing += 1
+        return missing / len(names)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every candidate of one question is measured against: the best dense score per language, the best
+    keyword score."""
+
+    best_dense: Mapping[str, float]
+    best_keyword: float
+
+    @classmethod
+    def of(cls, question: Question, hits: Sequence[Hit]) -> _Context:
+        best: dict[str, float] = {}
+        for hit in hits:
+            best[hit.record.lang] = max(best.get(hit.record.lang, 0.0), hit.dense)
+        return cls(best, max((hit.keyword for hit in hits), default=0.0))
+
+
+def _credit(term: str, forms: set[str], words: frozenset[str]) -> float:
+    """How far one question word is met by `words`: fully as written, 0.8 through a translation (a guess), 0.9 by
+    another word of the same root ("industrial" for "industry")."""
+    if forms & words:
+        return 1.0 if term in words else 0.8
+    return 0.9 if _roots(frozenset(forms)) & _roots(words) else 0.0
+
+
+def _own_clause(text: str, figure: Figure) -> str:
+    """The clause or list item that holds the figure."""
+    if _listed(text, figure):
+        return _item(text, figure.start, figure.end)
+    return _clause(text, figure.start, figure.end, always=True)

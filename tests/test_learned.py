@@ -1,0 +1,119 @@
+"""The learned offline answerer (RAG_ANSWERER=learned): its fitted model, and what it answers on articles written for
+these tests (not the seeds)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.engine import Engine
+from rag.learned import CONFIDENCE, FEATURES, default_model
+from rag.settings import Settings
+from tests.conftest import CountingE5
+
+HARBOUR = """---
+title: Port city reports record year
+lang: en
+---
+The port of Westhaven handled 4.2 million containers in 2023, its busiest year since it opened in 1961.
+
+Passenger traffic fell to 820,000 travellers, because two ferry routes were closed for repairs.
+
+The city council plans to spend 350 million dollars on a new terminal by 2027.
+"""
+
+LIBRARY = """---
+title: 图书馆新馆开放
+lang: zh
+---
+河西市图书馆新馆于2022年9月正式开放，建筑面积达4.5万平方米。
+
+开馆一年来，新馆共接待读者120万人次，举办讲座和展览300余场。
+
+新馆藏书总量超过200万册，其中古籍1.8万册。
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    articles = tmp_path_factory.mktemp("articles")
+    (articles / "harbour.md").write_text(HARBOUR, encoding="utf-8")
+    (articles / "library.md").write_text(LIBRARY, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), seeds_dir=articles, answerer="learned", _env_file=None)  # type: ignore[call-arg]
+    engine = Engine(settings, embedder=CountingE5())
+    engine.ingest()
+    return engine
+
+
+def test_the_shipped_model_is_fitted_on_the_features_and_says_how() -> None:
+    model = default_model()
+    assert list(model.weights) == list(FEATURES)
+    assert 0.0 < model.threshold < 1.0
+    assert "train" in model.fitted_on and "evals.fit" in model.fitted_on
+    assert set(model.confidence) == {"score", "share", *CONFIDENCE, "bias"}
+
+
+def test_a_model_fitted_on_other_features_fails_loudly(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps({"weights": {"coverage": 1.0}, "bias": 0.0, "threshold": 0.5}), encoding="utf-8")
+    with pytest.raises(ValueError, match="evals.fit"):
+        default_model.__wrapped__(path)
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("How many containers did the port of Westhaven handle in 2023?", "4.2 million"),
+        ("How many travellers used the port's passenger services?", "820,000"),
+        ("新馆开馆一年来接待读者多少人次？", "120万"),
+    ],
+)
+def test_it_answers_with_the_figure_and_quotes_the_whole_sentence(engine: Engine, question: str, figure: str) -> None:
+    answer = engine.ask(question)
+    assert answer.found, answer.text
+    assert figure in answer.text.split(" — ")[0]  # the answer leads with the figure
+    quote = answer.citations[0].quote
+    assert figure in quote and quote in answer.citations[0].text
+    assert quote.endswith((".", "。"))  # a whole sentence, not a clause
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many containers did the port of Westhaven handle in 2019?",  # a year the article does not give
+        "What is the capital of France?",
+        "河西市博物馆接待了多少观众？",  # another place
+    ],
+)
+def test_it_refuses_what_the_articles_do_not_say(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.found, answer.text
+    assert not answer.citations
+
+
+def test_fit_learns_which_feature_tells_the_right_candidate_and_when_to_refuse() -> None:
+    pytest.importorskip("sklearn")
+    from evals.dataset import Case
+    from evals.fit import Asked, fit, outcomes
+
+    rng = np.random.default_rng(0)
+    coverage = FEATURES.index("coverage")
+    asked = []
+    for n in range(300):
+        rows = rng.random((5, len(FEATURES)))
+        right = np.zeros(5, dtype=bool)
+        answerable = n % 3 != 0
+        if answerable:
+            right[n % 5] = True
+            rows[n % 5, coverage] += 1.0  # the right candidate covers the question
+        kind = "same" if answerable else "unanswerable"
+        case = Case(f"q{n}", "q", "en", kind, ("1",) if answerable else (), "1" if answerable else None, None)
+        asked.append(Asked(case, rows, right, False))
+    weights, confidence = fit(asked)
+    assert weights[coverage] > 2 * np.abs(np.delete(weights, coverage)).max()
+    assert confidence[0] > 0 or confidence[1] > 0  # a higher rank score or share is likelier right
+    tally = outcomes(asked, weights, confidence, 0.5)
+    assert tally["same:right"] >= 180 and tally["unanswerable:refused"] >= 80
