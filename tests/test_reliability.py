@@ -243,7 +243,7 @@ def test_uploads_survive_a_rebuild(fresh_settings: Settings, tmp_path: Path) -> 
     engine.close()
     # The upload's temporary file is gone, as Gradio's copies are: the kept file is what brings it back.
     (tmp_path / "downloads" / "harbour.md").unlink()
-    assert _ingest(fresh_settings, None, prune=False, rebuild=True) == 0
+    assert _ingest(fresh_settings, [], prune=False, rebuild=True) == 0  # `rag ingest --rebuild` with no PATH
     rebuilt = Engine(fresh_settings, embedder=CountingE5())
     assert set(whole(rebuilt)) == {"park", "harbour", "museum"}
     assert rebuilt.remove("harbour")  # removed from the page: its kept file goes too, so no rebuild brings it back
