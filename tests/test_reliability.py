@@ -514,6 +514,9 @@ def llm_page(engine: Engine, model: tuple[ChatServer, Model]) -> Iterator[str]:
         )
         llm_engine = Engine(settings, embedder=engine.embedder, client=engine.store.client)
         app: gr.Blocks = serve(llm_engine, settings)
+        # One question first: the first call of a process opens the HTTP client and its connections, which on a busy
+        # machine can take the whole 0.5 s these tests give the model, and the first fault would then read as slow.
+        Client(str(app.local_url), verbose=False).predict(TALENTS, api_name="/ask")
         yield str(app.local_url)
         app.close()
 
