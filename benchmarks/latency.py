@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines() if line.strip()]
     engine = Engine(Settings())
+    engine.first_start()
     engine.ask(questions[0])  # warm: open the store, load the index, load jieba and the model
 
     ask_ms: list[float] = []

@@ -159,7 +159,7 @@ def measure(size: int, args: argparse.Namespace) -> dict[str, Any]:
     assert changed.updated == ["a00000-en"]
 
     index = engine.index
-    path = engine._index_path
+    path = engine.library.index_path
     checks, manifests = [], []
     for _ in range(20):
         started = time.perf_counter()

@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     for error in dataset.errors:
         print(error, file=sys.stderr)
     engine = Engine(Settings())
+    engine.first_start()
     table = rows(engine, list(dataset.cases))
     if args.keep_weights:
         shipped = default_model(args.out)

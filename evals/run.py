@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None, engine: Engine | None = None, prog: str 
     elif args.backend and args.backend != engine.settings.llm:
         print(f"--backend {args.backend} differs from the given engine's {engine.settings.llm}", file=sys.stderr)
         return 2
+    engine.first_start()  # a data directory that never held anything gets the seed articles, and says so
     settings = engine.settings
     started = time.perf_counter()
     print(f"Loading the index from {settings.chroma_url or settings.data_dir} …", file=sys.stderr)

@@ -40,7 +40,9 @@ def ask(question: str, history: list[tuple[str, str]] | None = None) -> Answer:
 
     `history` holds earlier (question, answer) turns; a follow-up (them, there, 其中 …) is read in their light.
     """
-    return default_engine().ask(question, history=history)
+    engine = default_engine()
+    engine.first_start()  # a data directory that never held anything gets the seed articles, and says so
+    return engine.ask(question, history=history)
 
 
 def ingest(path: str | Path | None = None) -> IngestReport:

@@ -43,6 +43,10 @@ class Answer:
     read_as: str = ""
 
 
+class LLMError(RuntimeError):
+    """The chat model failed; the message is the notice the reader gets with the offline answer instead."""
+
+
 NOT_FOUND = {
     "en": "The articles do not say.",
     "zh": "文章中没有提到。",

@@ -219,7 +219,9 @@ def progress_bar() -> Progress:
 def _ask(settings: Settings, question: str, as_json: bool) -> int:
     from rag.engine import Engine
 
-    answer = Engine(settings, notice=_notice, progress=progress_bar()).ask(question)
+    engine = Engine(settings, notice=_notice, progress=progress_bar())
+    engine.first_start()  # a data directory that never held anything gets the seed articles, and says so
+    answer = engine.ask(question)
     if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
         # A question given as bytes that are not UTF-8 arrives as lone surrogates: echo them escaped, not crash.
         sys.stdout.reconfigure(errors="backslashreplace")

@@ -1,68 +1,43 @@
-"""The engine: ingest articles into the store, and answer questions — retrieve → answer → verify citations."""
+"""The engine: answers questions from the library of articles — analyse → retrieve → answer → verify (`Engine.ask`)."""
 
 from __future__ import annotations
 
-import logging
-import os
-import shutil
-import tempfile
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.answer import Answer, Citation, not_found
-from rag.corpus import SUFFIXES, Article, Paragraph, Skipped, article_id, read_article, read_folder
-from rag.embeddings import Embedder, build_embedder, model_slug
+from rag.answer import Answer, Citation, LLMError, not_found
+from rag.citations import verify
+from rag.corpus import Paragraph
+from rag.embeddings import Embedder, build_embedder
 from rag.extractive import ExtractiveAnswerer
 from rag.figures import find_figures
-from rag.followup import read_follow_up
+from rag.ingest import IngestReport, Library, UploadRefused
 from rag.keyword import keep_dictionary_in, root, tokenize
-from rag.ledger import UPLOAD, Holding, Ledger
-from rag.question import Question, analyse, clean, cross_lingual, problem, translated_query
+from rag.query import Query, Turn, analyse
+from rag.question import Question, clean, problem
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
-from rag.store import REBUILD, DamagedStore, Progress, Sentences, Store, open_client, unlock
+from rag.store import Progress, Store
 from rag.translate import Translator
 
 if TYPE_CHECKING:
     from openai import OpenAI
 
-    from rag.llm import LLMAnswerer, Turn
+    from rag.llm import Chat, LLMAnswerer
 
-log = logging.getLogger(__name__)
-
+__all__ = ["Engine", "IngestReport", "UploadRefused"]
 
 # Questions about nothing in particular, one per language, that go through every stage of answering.
 WARM_UP = ("How many people did the city employ in 2020?", "2020年该市有多少家企业？")
 
 
-@dataclass(frozen=True)
-class IngestReport:
-    """What an ingest did."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    sentences_embedded: int = 0
-    seconds: float = 0.0
-    missing: list[str] = field(default_factory=list)  # came from this folder, gone from it, kept (no prune)
-    origin: str = ""  # where the articles came from: the folder, or "upload"
-
-
-class UploadRefused(ValueError):
-    """An upload that would replace a different article of the same name, without the right to."""
-
-
 class Engine:
-    """Holds the collaborators (embedder, Chroma client) and the in-memory index; thread-safe for questions."""
-
-    refresh_seconds = 1.0  # how long the index may go unchecked against a store other instances write to
-    write_sentences = 512  # ingest writes articles in groups of about this many sentences
+    """Holds the collaborators (embedder, library of articles, chat client, translator); thread-safe for questions."""
 
     def __init__(
         self,
@@ -74,144 +49,27 @@ class Engine:
         progress: Progress | None = None,
     ) -> None:
         self.settings = settings
-        self.notice = notice or log.warning  # what the user should hear of (a first start that ingests the seeds)
-        self.progress = progress  # of the ingest the engine starts by itself (the first start's)
         self.embedder = embedder or build_embedder(settings)
-        self._client = client
+        # `notice` and `progress` tell the user of a first start's seed ingest (`first_start`).
+        self.library = Library(settings, self.embedder, client, notice=notice, progress=progress)
         self._llm_client = llm_client  # the chat client of the "openai" backend; built from settings on first use
-        self._store: Store | None = None
-        self._index: Index | None = None
-        self._checked = 0.0
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self.translator = Translator(cache_dir=settings.data_dir / "cache")
         keep_dictionary_in(settings.data_dir / "cache")
 
     @property
     def store(self) -> Store:
         """The Chroma store, opened on first use."""
-        if self._store is not None:
-            return self._store  # without the lock, which an ingest holds while it runs
-        with self._lock:
-            if self._store is None:
-                client = self._client if self._client is not None else open_client(self.settings)
-                self._store = self._new_store(client)
-            return self._store
-
-    def _new_store(self, client: Any) -> Store:
-        slug = model_slug(self.embedder)
-        ledger = Ledger(self.settings.data_dir / f"holdings-{slug}.json", self.settings.chroma_url or "embedded")
-        return Store(client, self.embedder, slug, ledger)
-
-    @property
-    def uploads_dir(self) -> Path:
-        """Where the files of uploaded articles are kept, so that they can be ingested again."""
-        return self.settings.data_dir / "uploads"
-
-    def origin(self, path: Path) -> str:
-        """Where articles read from `path` (a folder or a file) come from: the folder, or "upload"."""
-        folder = Path(path).resolve()
-        folder = folder.parent if folder.is_file() else folder
-        return UPLOAD if folder.is_relative_to(self.uploads_dir.resolve()) else str(folder)
+        return self.library.store
 
     @property
     def index(self) -> Index:
-        """The index of the stored sentences, loaded on first use (seeds are ingested into an empty store), and
-        brought up to date when another instance sharing the store has changed it (checked every `refresh_seconds`)."""
-        current = self._index
-        if current is not None and time.monotonic() - self._checked < self.refresh_seconds:
-            return current
-        if current is not None and not self._lock.acquire(blocking=False):
-            return current  # an ingest is under way: questions meanwhile get the index as it was, without waiting
-        if current is not None:
-            self._lock.release()
-        with self._lock:
-            if self._index is None:
-                self._index, fresh = self._open()
-                if fresh:
-                    self._first_ingest()
-            elif time.monotonic() - self._checked >= self.refresh_seconds:
-                self._checked = time.monotonic()
-                if self.store.revision() != self._index.revision:
-                    self._index = self._load()
-            return self._index
+        """The index of the stored sentences, loaded on first use and kept in line with the store."""
+        return self.library.index
 
-    def _open(self) -> tuple[Index, bool]:
-        """The index at first use, once the store is known to hold at least what was recorded of it (else it
-        is damaged); and whether the data directory never held anything (no record, no article)."""
-        store = self.store
-        ledger = store.ledger
-        held = ledger.read() if ledger is not None else None
-        count = store.count()
-        if held is not None and count < held.articles and (count == 0 or not self.settings.chroma_url):
-            # Another instance sharing a Chroma server may have removed articles: only an empty one is suspect there.
-            raise self._damaged(f"it holds {count:,} articles where {held.articles:,} were recorded")
-        if held is not None and not held.readable and count == 0:
-            raise self._damaged("it holds no article, and the record of what it held cannot be read")
-        if held is None and count == 0:
-            saved = Index.load(self._index_path)
-            if saved is not None and saved.manifest:  # a store from before records were kept, emptied since
-                raise self._damaged(f"it holds no article where its keyword index lists {len(saved.manifest):,}")
-        index = self._load()
-        if ledger is not None and count and (held is None or not held.readable or held.articles != count):
-            ledger.reset(store.manifest().values(), pending=held.pending if held is not None else ())
-        return index, held is None and count == 0
-
-    def _damaged(self, why: str) -> DamagedStore:
-        where = self.settings.chroma_url or self.settings.data_dir / "chroma"
-        return DamagedStore(f"The store in {where} is damaged ({why}); {REBUILD}.")
-
-    def _first_ingest(self) -> None:
-        """Ingest the seed articles into a data directory that never held anything, saying so."""
-        folder = self.settings.seeds_dir
-        self.notice(f"First start: ingesting the seed articles from {folder} into {self.settings.data_dir} …")
-        report = self.ingest(folder, progress=self.progress, prune=False)
-        self.notice(
-            f"First start: {len(report.added)} seed articles ingested ({report.sentences_embedded} sentences) "
-            f"in {report.seconds:.1f} s."
-        )
-
-    def _load(self) -> Index:
-        """The index in line with the store: the saved one when the store has not changed since (same revision),
-        else with the articles added, changed or removed since then read from the store (with their stored
-        terms, so without jieba), and saved again."""
-        # The revision is read first, so a change made while loading is seen at the next check.
-        revision = self.store.revision()
-        self._checked = time.monotonic()
-        index = self._index if self._index is not None else Index.load(self._index_path) or Index()
-        if revision and revision == index.revision:
-            return index
-        stored = self.store.manifest()
-        digests = {document: article.digest for document, article in stored.items()}
-        saved = index.revision == revision
-        if index.manifest != digests:
-            changed = [document for document, digest in digests.items() if index.manifest.get(document) != digest]
-            index = index.updated(set(index.manifest) - set(digests) | set(changed), self.store.read(stored, changed))
-            saved = False
-        if not saved:
-            index.revision = revision
-            index.save(self._index_path)
-        return index
-
-    def _with(self, index: Index, removed: Sequence[str], written: Sequence[Sentences]) -> Index:
-        """`index` with the articles `removed` taken out and those `written` put in (replacing earlier versions),
-        saved. Its revision is left unknown, so the next check compares manifests once: another instance may
-        have written meanwhile."""
-        records = [record for batch in written for record in batch.records]
-        terms = [t for batch in written for t in batch.terms]
-        order = sorted(
-            range(len(records)), key=lambda i: (records[i].document, records[i].paragraph, records[i].sentence)
-        )
-        articles = {key: value for batch in written for key, value in batch.articles.items()}
-        added = Sentences([records[i] for i in order], [terms[i] for i in order], articles)
-        updated = index.updated(removed, added)
-        updated.revision = ""
-        updated.save(self._index_path)
-        self._checked = time.monotonic()
-        return updated
-
-    @property
-    def _index_path(self) -> Path:
-        return self.settings.data_dir / f"keyword-{self.store.slug}" / "index.npz"
+    def first_start(self) -> IngestReport | None:
+        """Ingest the seed articles into a data directory that never held anything, saying so (see `Library`)."""
+        return self.library.first_start()
 
     def ingest(
         self,
@@ -220,158 +78,36 @@ class Engine:
         prune: bool = True,
         announce: Callable[[list[str]], None] | None = None,
     ) -> IngestReport:
-        """Bring the store in line with the articles in `path`, a folder or one file (default: the seeds folder).
-
-        Unchanged articles cost nothing and changed ones are replaced (the new version is stored before the old
-        one is deleted). Articles that came from this same folder and are gone from it are removed with `prune`
-        (`announce` is told which, before), else listed in the report's `missing`; articles from anywhere else
-        (another folder, an upload) are never removed. A folder with no readable article removes nothing.
-        """
-        started = time.perf_counter()
-        target = Path(path or self.settings.seeds_dir)
-        limits = {"max_bytes": self.settings.max_file_bytes, "document_bytes": self.settings.max_document_bytes}
-        if target.is_file():
-            articles, skipped = _read_file(target, **limits)
-        else:
-            articles, skipped = read_folder(target, **limits)
-        origin = self.origin(target)
-        with self._lock:
-            # The index as it stands before the writes, to which what is written is then added: reading
-            # 255,000 new sentences back from Chroma would cost half a minute and a gigabyte.
-            before = self._index if self._index is not None else self._open()[0]
-            stored = self.store.manifest()
-            self.store.tidy(stored)
-            present = {article.id for article in articles}
-            gone = [] if target.is_file() else sorted(d for d, e in stored.items() if e.origin == origin and d not in present)
-            # An empty or unreadable folder is more likely a wrong path than a wish to delete every article.
-            doomed = gone if prune and articles else []
-            if doomed and announce is not None:
-                announce(doomed)
-            report = IngestReport(skipped=skipped, missing=[d for d in gone if d not in doomed], origin=origin)
-            embedded = 0
-            written: list[Sentences] = []
-            pending: list[Article] = []
-            for done, article in enumerate(articles, start=1):
-                previous = stored.get(article.id)
-                if previous is not None and previous.digest == article.digest:
-                    report.unchanged.append(article.id)
-                else:
-                    pending.append(article)
-                    (report.added if previous is None else report.updated).append(article.id)
-                # Articles are written a few at a time: Chroma's per-call cost is then small next to embedding.
-                if pending and (done == len(articles) or sum(map(_sentences, pending)) >= self.write_sentences):
-                    written.append(self.store.write(pending, batch_size=self.settings.embed_batch_size, origin=origin))
-                    embedded += len(written[-1].records)
-                    pending = []
-                if progress and not pending:
-                    progress(done, len(articles), article.id)
-            if doomed:
-                self.store.remove(doomed)
-                report.removed.extend(doomed)
-            if self.store.ledger is not None:
-                self.store.ledger.done(origin)
-            if report.added or report.updated or report.removed:
-                self._index = self._with(before, report.removed, written)
-            else:
-                self._index = before
-        return replace(report, sentences_embedded=embedded, seconds=time.perf_counter() - started)
-
-    def rebuild(self) -> list[Path]:
-        """Forget every stored article, so the next ingest embeds all of them again; an embedded store too damaged
-        to open is deleted and made anew. Returns the folders the articles came from (the uploads' folder among
-        them), recorded outside the store, for the caller to ingest again."""
-        with self._lock:
-            try:
-                store = self.store
-            except DamagedStore:
-                if self._client is not None:
-                    raise
-                store = self._new_store(open_client(self.settings, fresh=True))
-                self._store = store
-            held = (store.ledger.read() if store.ledger is not None else None) or Holding()
-            try:
-                stored = store.manifest()
-            except Exception:  # noqa: BLE001 (a damaged store may fail any way; the record still names the folders)
-                stored = {}
-            origins = sorted({*held.origins, *held.pending, *(entry.origin for entry in stored.values())} - {""})
-            # The record keeps naming what was there until the store is empty: a rebuild killed meanwhile is
-            # reported as damage, and the next rebuild finds the same folders.
-            store.remove(list(stored), record=False)
-            store.clear()
-            if store.ledger is not None:
-                store.ledger.reset([], pending=origins)
-            self._index = None
-            self._index_path.unlink(missing_ok=True)
-        return [self.uploads_dir if origin == UPLOAD else Path(origin) for origin in origins]
-
-    def upload(self, source: Path, name: str, replace: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Keep an uploaded article file as `name` in the uploads folder and ingest it. It may replace a stored
-        article of the same id with other text only with `replace` (else UploadRefused, and nothing changes)."""
-        folder = self.uploads_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        with self._lock:
-            # Staged beside the kept files (same file system, so the move is atomic); hidden, so no ingest reads it.
-            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
-            try:
-                staged = staging / name
-                shutil.copyfile(source, staged)
-                articles, skipped = read_folder(
-                    staging, max_bytes=self.settings.max_file_bytes, document_bytes=self.settings.max_document_bytes
-                )
-                if not articles:
-                    return IngestReport(skipped=skipped, origin=UPLOAD)
-                article = articles[0]
-                stored = self.store.manifest().get(article.id)
-                if stored is not None and stored.digest != article.digest and not replace:
-                    raise UploadRefused(
-                        f"An article named {article.id!r} is already in the library with other text; "
-                        "replacing it needs a login (set RAG_UI_AUTH=user:password), or `rag ingest` of its folder"
-                    )
-                for other in folder.iterdir():  # an earlier upload of this article under another file name
-                    if other.is_file() and other.name != name and article_id(other) == article.id:
-                        other.unlink()
-                kept = folder / name
-                os.replace(staged, kept)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-            return self.ingest(kept, progress=progress, prune=False)
-
-    @property
-    def links_dir(self) -> Path:
-        """Where the pages fetched from links are kept (with their addresses), so that they can be ingested again."""
-        return self.settings.data_dir / "links"
-
-    def ingest_links(self, urls: Sequence[str], progress: Progress | None = None) -> IngestReport:
-        """Fetch web pages, keep them in `links_dir` and ingest their articles next to those already there; a page
-        unchanged since it was last ingested costs no embedding, and a link that cannot be read is skipped with the
-        reason."""
-        from rag.links import save_pages
-
-        started = time.perf_counter()
-        saved, skipped = save_pages(urls, self.links_dir, self.settings)
-        report = IngestReport(skipped=skipped, origin=self.origin(self.links_dir))
-        for done, path in enumerate(saved, start=1):
-            one = self.ingest(path, prune=False)
-            report.added.extend(one.added)
-            report.updated.extend(one.updated)
-            report.unchanged.extend(one.unchanged)
-            report.skipped.extend(one.skipped)
-            report = replace(report, sentences_embedded=report.sentences_embedded + one.sentences_embedded)
-            if progress is not None:
-                progress(done, len(saved), path.stem)
-        return replace(report, seconds=time.perf_counter() - started)
-
-    def close(self) -> None:
-        """Close the embedded store and let other processes open it; using the engine afterwards opens it again."""
-        with self._lock:
-            if self._store is not None and self._client is None:
-                self._store.client.close()
-                unlock(self.settings.data_dir)
-            self._store = None
+        """Bring the store in line with the articles in `path`, a folder or one file (default: the seeds folder)."""
+        return self.library.ingest(path, progress=progress, prune=prune, announce=announce)
 
     def add(self, path: Path, progress: Progress | None = None) -> IngestReport:
         """Ingest one more article folder (or file) without removing anything."""
-        return self.ingest(path, progress=progress, prune=False)
+        return self.library.ingest(path, progress=progress, prune=False)
+
+    def upload(self, source: Path, name: str, replace: bool = False, progress: Progress | None = None) -> IngestReport:
+        """Keep an uploaded article file as `name` and ingest it (see `Library.upload`)."""
+        return self.library.upload(source, name, replace=replace, progress=progress)
+
+    def ingest_links(self, urls: Sequence[str], progress: Progress | None = None) -> IngestReport:
+        """Fetch web pages and ingest their articles (see `Library.ingest_links`)."""
+        return self.library.ingest_links(urls, progress=progress)
+
+    def rebuild(self) -> list[Path]:
+        """Forget every stored article; returns the folders to ingest again (see `Library.rebuild`)."""
+        return self.library.rebuild()
+
+    def remove(self, document: str) -> bool:
+        """Delete one article from the store and the index; False when there was none."""
+        return self.library.remove(document)
+
+    def paragraphs(self, document: str) -> list[Paragraph]:
+        """The stored paragraphs of one article in reading order, numbered as citations number them."""
+        return self.library.index.article(document)
+
+    def close(self) -> None:
+        """Close the embedded store and let other processes open it; using the engine afterwards opens it again."""
+        self.library.close()
 
     def warm_up(self) -> None:
         """Load now what a first question would load (the index, Chroma's vector index of each language, the e5
@@ -384,99 +120,118 @@ class Engine:
         for question in WARM_UP:
             self.ask(question)
 
-    def paragraphs(self, document: str) -> list[Paragraph]:
-        """The stored paragraphs of one article in reading order, numbered as citations number them."""
-        return self.index.article(document)
-
-    def remove(self, document: str) -> bool:
-        """Delete one article from the store and the index (the page's "Remove"); False when there was none."""
-        with self._lock:
-            entry = self.store.manifest().get(document)
-            if entry is None:
-                return False
-            before = self._index if self._index is not None else self._open()[0]
-            self.store.remove(document)
-            self._index = self._with(before, [document], [])
-            if entry.origin == UPLOAD and self.uploads_dir.is_dir():
-                # Its kept file goes too, or a rebuild would bring back what the reader removed.
-                for kept in self.uploads_dir.iterdir():
-                    if kept.is_file() and article_id(kept) == document:
-                        kept.unlink()
-        return True
-
     def search(self, question: str) -> tuple[Question, list[Hit]]:
-        """The question as understood (language, figure wanted, translations) and the sentences retrieved for it."""
+        """The question as understood offline (language, figure wanted, translations) and the sentences retrieved."""
         index = self.index
-        parsed = cross_lingual(analyse(clean(question)), self.translator, index.vocabularies)
-        retriever = Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
-        return parsed, retriever.search(parsed.text, parsed.terms, translated_query(parsed), parsed.lang)
+        query = analyse(question, [], self.translator, index.vocabularies)
+        return query.question, self._retriever(index).run(query)
 
     def ask(
-        self, question: str, history: Sequence[Turn] | None = None, top_k: int | None = None, llm: str | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        top_k: int | None = None,
+        llm: str | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> Answer:
-        """Answer a question from the articles, citing at most `top_k` paragraphs (default: settings.top_k);
-        never raises for a bad question.
-
-        `history` holds the conversation's earlier (question, answer) turns: a follow-up ("And how many of them
-        are high-level?") is rewritten into a standalone question before retrieval — by the model with the LLM
-        backend, by `rag.followup` offline (the earlier question's subject carried in; `Answer.read_as`).
-        `llm` picks the backend for this question ("offline" or "openai"; default: settings.llm).
-        """
-        for item in self.stream(question, history, top_k=top_k, llm=llm):
-            if isinstance(item, Answer):
-                return item
-        raise AssertionError("Engine.stream ends with an Answer")
+        """Answer a question (a follow-up to the (question, answer) turns of `history`) from the articles, citing at most
+        `top_k` paragraphs, with backend `llm` ("offline", "openai"); `on_text` is told the text as it is written."""
+        started = time.perf_counter()
+        told = _Told(on_text)
+        refusal = _refusal(question, self.settings.max_question_chars)
+        if refusal is not None:  # a question that cannot be asked as it is: why, in plain words
+            told.rest(refusal.text)
+            return replace(refusal, seconds=time.perf_counter() - started)
+        index = self.index
+        try:
+            chat = self._chat(llm or self.settings.llm)  # the chat model for this question; None offline
+            query = analyse(question, history or [], self.translator, index.vocabularies, chat)
+            hits = self._retriever(index).run(query)
+            answer = self._answerer(index, top_k, chat, told).run(query, hits)
+        except LLMError as error:  # the model failed: the reader gets the offline answer, and why
+            answer = self.ask(question, history, top_k, "offline", None if told.any else on_text)
+            return replace(answer, warnings=[*answer.warnings, str(error)], seconds=time.perf_counter() - started)
+        answer = verify(self._completed(answer, query, hits, index), hits)  # every source shown was retrieved
+        answer = self._sourced(answer)  # where each cited article came from: file or link, page, date
+        told.rest(answer.text)
+        return replace(answer, question=question, seconds=time.perf_counter() - started)
 
     def stream(
         self, question: str, history: Sequence[Turn] | None = None, top_k: int | None = None, llm: str | None = None
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it is written, then the verified Answer, whose text is the one to keep."""
-        started = time.perf_counter()
-        if not isinstance(question, str):  # JSON from the page's API: null, a number, a list or a mapping
-            kinds = {bool: "true or false", int: "a number", float: "a number", list: "a list", dict: "an object"}
-            kind = "nothing" if question is None else kinds.get(type(question), type(question).__name__)
-            answer = not_found("", "en", note=f"The question must be text, not {kind}.")
-            yield answer.text
-            yield answer
-            return
-        issue = problem(clean(question), self.settings.max_question_chars)
-        if issue:
-            answer = not_found(question, "en", note=issue)
-            yield answer.text
-        else:
-            offline = self._offline(top_k or self.settings.top_k)
-            searched: list[tuple[Question, list[Hit]]] = []
+        pieces: queue.SimpleQueue[str | Answer | BaseException] = queue.SimpleQueue()
+        gone = threading.Event()  # the reader stopped reading: the model need not write on
 
-            def search(text: str) -> tuple[Question, list[Hit]]:
-                searched.append(self.search(text))
-                return searched[-1]
+        def tell(text: str) -> None:
+            if gone.is_set():
+                raise _Abandoned
+            pieces.put(text)
 
-            if (llm or self.settings.llm) == "openai":
-                answerer = self._llm_answerer(offline)
-                answer = yield from answerer.stream(clean(question), history or [], search)
-            else:
-                answer = self._answer_offline(offline, question, history or [], search)
-                yield answer.text
-            if not answer.found and not answer.nearest and searched:  # the LLM said the articles do not say
-                answer = replace(answer, nearest=offline.nearest(*searched[0]))  # of the question as asked
-            answer = self._with_origins(answer)
-        yield replace(answer, question=question, seconds=time.perf_counter() - started)
+        def answer() -> None:
+            try:
+                pieces.put(self.ask(question, history, top_k, llm, on_text=tell))
+            except BaseException as error:  # noqa: BLE001 (raised again in the reader's thread)
+                pieces.put(error)
 
-    @staticmethod
-    def _answer_offline(
-        offline: ExtractiveAnswerer, question: str, history: Sequence[Turn], search: Callable[[str], tuple[Question, list[Hit]]]
-    ) -> Answer:
-        """The offline answer; a follow-up is searched with the earlier turns' subject carried in (no model needed
-        to read "how many of them …"), or says that it could not tell what it refers to."""
-        follow = read_follow_up(question, history)
-        answer = offline.answer(*search(follow.text))
-        if follow.text != question:
-            answer = replace(answer, read_as=follow.text)
-        if follow.note:
-            answer = replace(answer, warnings=[*answer.warnings, follow.note])
+        threading.Thread(target=answer, name="rag-answer", daemon=True).start()
+        try:
+            while not isinstance(item := pieces.get(), Answer):
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+            yield item
+        finally:
+            gone.set()
+
+    def _retriever(self, index: Index) -> Retriever:
+        return Retriever(self.store, self.embedder, index, self.settings.candidates, self.settings.rrf_k)
+
+    def _chat(self, backend: str) -> Chat | None:
+        """One question's chat model with the "openai" backend, None offline; LLMError when it is not configured."""
+        if backend != "openai":
+            return None
+        from rag.llm import NOT_CONFIGURED, Chat, build_client
+
+        if self._llm_client is None:
+            with self._lock:
+                if self._llm_client is None:
+                    self._llm_client = build_client(self.settings)
+        if self._llm_client is None:
+            raise LLMError(NOT_CONFIGURED)
+        return Chat(self.settings, self._llm_client)
+
+    def _answerer(
+        self, index: Index, top_k: int | None, chat: Chat | None, on_text: Callable[[str], None]
+    ) -> ExtractiveAnswerer | LLMAnswerer:
+        """The LLM answerer when there is a chat model, else the offline one the settings name (hand-set or learned)."""
+        top_k = top_k or self.settings.top_k
+        if chat is None:
+            return self._offline(index, top_k)
+        from rag.llm import LLMAnswerer
+
+        return LLMAnswerer(self.settings, index, chat, on_text, max_sources=2 * top_k)
+
+    def _offline(self, index: Index, top_k: int) -> ExtractiveAnswerer:
+        """The offline answerer the settings name: the hand-set one, or the one fitted on public data."""
+        if self.settings.answerer == "learned":
+            from rag.learned import LearnedAnswerer
+
+            return LearnedAnswerer(index, top_k=top_k)
+        return ExtractiveAnswerer(index, top_k=top_k)
+
+    def _completed(self, answer: Answer, query: Query, hits: list[Hit], index: Index) -> Answer:
+        """The answer with what the query adds (how a follow-up was read, and its note) and, when the articles do
+        not say, the passages that come closest to the question."""
+        if query.read_as:
+            answer = replace(answer, read_as=query.read_as)
+        if query.note:
+            answer = replace(answer, warnings=[*answer.warnings, query.note])
+        if not answer.found and not answer.nearest:  # the LLM said the articles do not say
+            answer = replace(answer, nearest=self._offline(index, self.settings.top_k).nearest(query.question, hits))
         return answer
 
-    def _with_origins(self, answer: Answer) -> Answer:
+    def _sourced(self, answer: Answer) -> Answer:
         """The answer with each citation saying where its article came from (file or link, page, date)."""
         cited = [*answer.citations, *answer.nearest]
         if not cited:
@@ -496,33 +251,34 @@ class Engine:
             answer, citations=[sourced(c) for c in answer.citations], nearest=[sourced(c) for c in answer.nearest]
         )
 
-    def _offline(self, top_k: int) -> ExtractiveAnswerer:
-        """The offline answerer the settings name: the hand-set one, or the one fitted on public data."""
-        if self.settings.answerer == "learned":
-            from rag.learned import LearnedAnswerer
 
-            return LearnedAnswerer(self.index, top_k=top_k)
-        return ExtractiveAnswerer(self.index, top_k=top_k)
+class _Told:
+    """Passes each piece of an answer's text on as it is written, and remembers whether any was."""
 
-    def _llm_answerer(self, offline: ExtractiveAnswerer) -> LLMAnswerer:
-        from rag.llm import LLMAnswerer, build_client
+    def __init__(self, on_text: Callable[[str], None] | None) -> None:
+        self.on_text = on_text
+        self.any = False
 
-        if self._llm_client is None:
-            with self._lock:
-                if self._llm_client is None:
-                    self._llm_client = build_client(self.settings)
-        return LLMAnswerer(self.settings, self.index, self._llm_client, fallback=offline, max_sources=2 * offline.top_k)
+    def __call__(self, text: str) -> None:
+        self.any = True
+        if self.on_text is not None:
+            self.on_text(text)
 
-
-def _read_file(path: Path, max_bytes: int, document_bytes: int) -> tuple[list[Article], list[Skipped]]:
-    """The article in one file, or why it was skipped."""
-    if path.suffix.lower() not in SUFFIXES:
-        return [], [Skipped(path, f"only {', '.join(SUFFIXES)} files are read")]
-    try:
-        return [read_article(path, max_bytes=max_bytes, document_bytes=document_bytes)], []
-    except (ValueError, OSError) as error:
-        return [], [Skipped(path, str(error))]
+    def rest(self, text: str) -> None:
+        """Tell the whole text of an answer of which nothing was told as it was written."""
+        if not self.any:
+            self(text)
 
 
-def _sentences(article: Article) -> int:
-    return sum(len(paragraph.sentences) for paragraph in article.paragraphs)
+class _Abandoned(Exception):
+    """The reader of a streamed answer stopped reading."""
+
+
+def _refusal(question: object, max_chars: int) -> Answer | None:
+    """The answer to a question that cannot be asked as it is, saying why in plain words; None when it can."""
+    if not isinstance(question, str):  # JSON from the page's API: null, a number, a list or a mapping
+        kinds = {bool: "true or false", int: "a number", float: "a number", list: "a list", dict: "an object"}
+        kind = "nothing" if question is None else kinds.get(type(question), type(question).__name__)
+        return not_found("", "en", note=f"The question must be text, not {kind}.")
+    issue = problem(clean(question), max_chars)
+    return None if issue is None else not_found(question, "en", note=issue)

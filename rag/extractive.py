@@ -23,6 +23,7 @@ from rag.citations import cite, defuse, marker
 from rag.corpus import CJK
 from rag.figures import Figure, find_figures, same_figure, states_figure
 from rag.keyword import root, stem, tokenize
+from rag.query import Query
 from rag.question import Question
 from rag.retrieve import Hit, Index
 from rag.store import Record
@@ -134,6 +135,10 @@ class ExtractiveAnswerer:
         self.model = model or default_model()
         self.top_k = top_k
 
+    def run(self, query: Query, hits: list[Hit]) -> Answer:
+        """The answer to the query's question from the retrieved `hits`."""
+        return self.answer(query.question, hits)
+
     def answer(self, question: Question, hits: list[Hit]) -> Answer:
         """The answer to `question` from the retrieved `hits`."""
         if question.wants == "none":
@@ -156,7 +161,7 @@ class ExtractiveAnswerer:
                 and all(other.hit.record.paragraph_id != c.hit.record.paragraph_id for c in cited)
             ):
                 cited.append(other)
-        citations = [cite(number, [e.hit], self.index) for number, e in enumerate(cited, start=1)]
+        citations = [cite(number, [e.hit], self.index.paragraphs) for number, e in enumerate(cited, start=1)]
         markers = "".join(marker(c.number) for c in citations)
         text = f"{defuse(self.statement(question, best))} {markers}"
         return Answer(question=question.text, text=text, found=True, citations=citations, backend=self.name)
@@ -188,7 +193,7 @@ class ExtractiveAnswerer:
         for hit in [e.hit for e in evidence][:LIKELIEST_SHOWN] + [h for h in hits if h.keyword > 0]:
             if len(shown) < most and all(hit.record.paragraph_id != h.record.paragraph_id for h in shown):
                 shown.append(likeliest.get(hit.record.paragraph_id, hit))
-        return [cite(number, [hit], self.index) for number, hit in enumerate(shown, start=1)]
+        return [cite(number, [hit], self.index.paragraphs) for number, hit in enumerate(shown, start=1)]
 
     def evidence(self, question: Question, hits: list[Hit]) -> list[Evidence]:
         """Every hit that could answer (right kind of figure, agrees with the question's figures), best first."""

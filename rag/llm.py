@@ -1,8 +1,9 @@
-"""The LLM answerer: an OpenAI-compatible chat model writes the answer from numbered source paragraphs.
+"""The chat model: one question's calls to an OpenAI-compatible server (`Chat`), and the answerer it drives.
 
-What it writes is then checked: a [n] the model was not given is removed, citations are renumbered in order
-of first use, and every figure must be stated in a paragraph its sentence cites. If the model cannot be
-reached (after the client's retries) or its stream breaks off, the reader gets the offline answer instead.
+The answerer writes the answer from numbered source paragraphs, and what it writes is checked as it streams: a
+[n] the model was not given is removed, citations are renumbered in order of first use, and every figure must be
+stated in a paragraph its sentence cites. When the model cannot be reached (after the retries), runs out of time
+or its stream breaks off, LLMError says why; the engine then gives the reader the offline answer.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,12 +23,13 @@ import httpx
 from openai import APIConnectionError, APIStatusError, APITimeoutError, OpenAI, OpenAIError
 from openai.types.chat import ChatCompletionMessageParam
 
-from rag.answer import NOT_FOUND, Answer, Citation, not_found
+from rag.answer import NOT_FOUND, Answer, Citation, LLMError, not_found
 from rag.citations import MARKER, cite, cited_numbers, marker, strip_markers
 from rag.corpus import CJK, split_sentences
-from rag.extractive import ExtractiveAnswerer
 from rag.figures import Figure, find_figures, states_figure
+from rag.followup import Turn
 from rag.prompts import render
+from rag.query import Query
 from rag.question import Question
 from rag.retrieve import Hit, Index
 from rag.settings import Settings
@@ -35,12 +37,6 @@ from rag.store import Record
 
 log = logging.getLogger(__name__)
 
-Turn = tuple[str, str]
-"""One earlier exchange of a conversation: (the reader's question, the answer's text)."""
-Search = Callable[[str], tuple[Question, list[Hit]]]
-"""The engine's retrieval: a question's text → the question as understood and the sentences found for it."""
-
-LANGUAGES = {"en": "English", "zh": "Chinese"}
 UNREACHABLE = "The language model could not be reached; this is the offline answer."
 NOT_CONFIGURED = "The language model is not configured (OPENAI_API_KEY is not set); this is the offline answer."
 CUT_OFF = "The language model's answer broke off; this is the offline answer."
@@ -58,14 +54,6 @@ _FAILURES = (OpenAIError, httpx.HTTPError, ValueError)
 # Models write several citations as [1, 2] or, in Chinese, 【1】; the verifier reads only [n].
 _MARKER_LIST = re.compile(r"[\[【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】]")
 _UNSETTLED = re.compile(r"\s*(?:[\[【][\d\s,，、]*)?$")
-
-
-class LLMError(RuntimeError):
-    """The model failed; the message is the notice the reader gets with the offline answer."""
-
-    def __init__(self, notice: str, shown: bool = False) -> None:
-        super().__init__(notice)
-        self.shown = shown  # whether part of the model's answer was already streamed to the reader
 
 
 @dataclass(frozen=True)
@@ -101,163 +89,18 @@ def build_client(settings: Settings) -> OpenAI | None:
         return None
 
 
-class LLMAnswerer:
-    """Answers with a chat model from numbered sources, then verifies what it wrote against those sources."""
+class Chat:
+    """One question's calls to the chat model: they share one deadline of `llm_timeout` seconds (rewriting,
+    translating, writing, their retries and waits), and what comes back is redacted of the key and the canary."""
 
-    name = "openai"
-
-    def __init__(
-        self,
-        settings: Settings,
-        index: Index,
-        client: OpenAI | None,
-        fallback: ExtractiveAnswerer | None = None,
-        max_sources: int = 6,
-    ) -> None:
+    def __init__(self, settings: Settings, client: OpenAI) -> None:
         self.settings = settings
-        self.index = index
         self.client = client
-        self.fallback = fallback or ExtractiveAnswerer(index, top_k=settings.top_k)
-        self.max_sources = max_sources
         # A fresh random line in the system prompt: if it shows up in a reply, the model is leaking its prompt.
         self.canary = f"rag-canary-{secrets.token_hex(8)}"
-        key = client.api_key if client is not None else ""
-        self.secrets = [s for s in (self.canary, key) if len(s) >= 8]
+        self.secrets = [s for s in (self.canary, client.api_key) if len(s) >= 8]
         self._spent = 0.0  # seconds this question has spent in calls to the model so far
         self._since: float | None = None  # when the call under way began
-
-    def stream(self, text: str, history: Sequence[Turn], search: Search) -> Generator[str, None, Answer]:
-        """Yield the answer to `text` (a follow-up to `history`) as it is written, and return it verified.
-
-        Every call to the model for this question (rewriting, translating, writing, their retries and waits) shares
-        one budget of `llm_timeout` seconds; past it the reader gets the offline answer."""
-        self._spent, self._since = 0.0, None
-        if self.client is None:
-            return (yield from self._offline(search(text), NOT_CONFIGURED))
-        try:
-            if history:
-                text = self.condense(text, history)
-        except LLMError as error:
-            return (yield from self._offline(search(text), str(error)))
-        found = search(text)  # what the offline answer is drawn from, should the model fail from here on
-        try:
-            question, hits = self.retrieve(found, search)
-        except LLMError as error:
-            return (yield from self._offline(found, str(error)))
-        sources = self.sources(hits)
-        if not sources:
-            answer = not_found(question.text, question.lang, backend=self.name)
-            yield answer.text
-            return answer
-        try:
-            written, finish = yield from self._write(question, sources)
-        except LLMError as error:
-            return (yield from self._offline(found, str(error), shown=error.shown))
-        answer = self.verify(question, written, sources)
-        if answer.warnings == [EMPTY]:
-            return (yield from self._offline(found, EMPTY_NOTICE))
-        if finish == "length":
-            answer = replace(answer, warnings=[*answer.warnings, "The answer reached the length limit; it may be cut."])
-        return answer
-
-    def _write(self, question: Question, sources: Sequence[Source]) -> Generator[str, None, tuple[str, str]]:
-        """Stream the model's answer, yielding only what verification will not change; returns (text, finish reason)."""
-        written, shown, finish = "", 0, None
-        try:
-            with (
-                self._clock(),
-                self._request(
-                    model=self.settings.llm_model,
-                    messages=self.messages(question, sources),
-                    temperature=self.settings.temperature,
-                    max_tokens=self.settings.max_tokens,
-                    stream=True,
-                ) as chunks,
-            ):
-                # A model that drips its answer never trips a read timeout: the stream is closed at the deadline.
-                watchdog = threading.Timer(max(0.0, self._left()), chunks.response.close)
-                watchdog.daemon = True
-                watchdog.start()
-                try:
-                    for chunk in chunks:
-                        if not chunk.choices:
-                            continue
-                        written += chunk.choices[0].delta.content or ""
-                        finish = chunk.choices[0].finish_reason or finish
-                        if self.canary in written:
-                            log.warning("LLM reply contained the system prompt's canary")
-                            raise LLMError(LEAKED, shown=shown > 0)
-                        # The tidied text, less a marker or a secret that may still be arriving.
-                        visible = tidy(self.redact(written), len(sources))[0]
-                        ready = min(len(visible) - self._secret_start(visible), settled(visible))
-                        if ready > shown:
-                            yield visible[shown:ready]
-                            shown = ready
-                finally:
-                    watchdog.cancel()
-        except (*_FAILURES, httpx.StreamError) as error:
-            if not written:
-                raise LLMError(self._failure(error), shown=False) from None
-            if self._left() <= 0:  # closed by the watchdog
-                log.warning("LLM answer not finished in time after %d characters", len(written))
-                raise LLMError(self._timed_out(), shown=shown > 0) from None
-            raise LLMError(CUT_OFF, shown=shown > 0) from None
-        if finish is None:
-            log.warning("LLM stream ended without a finish reason after %d characters", len(written))
-            late = self._left() <= 0
-            raise LLMError(self._timed_out() if late else CUT_OFF, shown=shown > 0)
-        visible = tidy(self.redact(written), len(sources))[0].rstrip()
-        if len(visible) > shown:
-            yield visible[shown:]
-        return written, finish
-
-    def _request(self, **arguments: Any) -> Any:
-        """One chat request within the question's deadline: each try may take what is left of it, and a timeout,
-        a 429 or a 5xx is tried again (up to `llm_retries` times) after the server's Retry-After or a back-off,
-        unless that wait would end past the deadline. Raises the last failure, or LLMError once time is up."""
-        assert self.client is not None
-        for attempt in range(self.settings.llm_retries + 1):
-            left = self._left()
-            if left <= 0:
-                raise LLMError(self._timed_out())
-            try:
-                return self.client.with_options(timeout=left, max_retries=0).chat.completions.create(**arguments)
-            except _FAILURES as error:
-                if attempt == self.settings.llm_retries or not _retryable(error):
-                    raise
-                wait = _retry_after(error)
-                wait = min(8.0, 0.5 * 2**attempt) if wait is None else wait
-                if wait >= self._left():
-                    log.warning("LLM retry not waited for: %.1f s asked, past the question's deadline", wait)
-                    raise
-                time.sleep(wait)
-        raise AssertionError("the loop returns or raises")
-
-    def _left(self) -> float:
-        """Seconds left of this question's time with the model (the searches between calls are not its time)."""
-        running = time.monotonic() - self._since if self._since is not None else 0.0
-        return self.settings.llm_timeout - self._spent - running
-
-    @contextmanager
-    def _clock(self) -> Iterator[None]:
-        """Count the time of the block as the model's."""
-        self._since = time.monotonic()
-        try:
-            yield
-        finally:
-            self._spent += time.monotonic() - self._since
-            self._since = None
-
-    def _failure(self, error: Exception) -> str:
-        """The reader's notice for a call that failed before the model wrote anything."""
-        timed_out = isinstance(error, (APITimeoutError, httpx.TimeoutException, httpx.StreamError))
-        if timed_out and self._left() < 0.1:  # each try may take all the time left, so its timeout ends it
-            log.warning("LLM request given up at the question's time limit: %s", type(error).__name__)
-            return self._timed_out()
-        return _notice(error)
-
-    def _timed_out(self) -> str:
-        return TIMED_OUT.format(seconds=self.settings.llm_timeout)
 
     def condense(self, text: str, history: Sequence[Turn]) -> str:
         """The follow-up `text` rewritten by the model as a standalone question."""
@@ -267,39 +110,173 @@ class LLMAnswerer:
         )
         return self.complete(render("condense", history=turns, question=text)) or text
 
-    def translate(self, text: str, lang: str) -> str:
-        """The question `text` translated by the model into article language `lang`."""
-        return self.complete(render("translate", language=LANGUAGES[lang], question=text))
-
-    def retrieve(self, found: tuple[Question, list[Hit]], search: Search) -> tuple[Question, list[Hit]]:
-        """`found` (the question's own search) fused by rank with searches for its translation into each other
-        article language."""
-        question, hits = found
-        rankings = [hits]
-        for lang in self.index.languages:
-            if lang != question.lang and lang in LANGUAGES:
-                translated = self.translate(question.text, lang)
-                if translated and translated != question.text:
-                    rankings.append(search(translated)[1])
-        return question, fuse(rankings, self.settings.rrf_k)
+    def translate(self, text: str, language: str) -> str:
+        """The question `text` translated by the model into `language` ("Chinese")."""
+        return self.complete(render("translate", language=language, question=text))
 
     def complete(self, prompt: str) -> str:
         """The model's one-line reply to a single user message (no streaming); raises LLMError when it fails."""
-        if self.client is None:
-            raise LLMError(NOT_CONFIGURED)
         try:
-            with self._clock():
-                response = self._request(
+            with self.clock():
+                response = self.request(
                     model=self.settings.llm_model,
                     messages=[{"role": "user", "content": prompt}],
                     temperature=0.0,
                     max_tokens=min(self.settings.max_tokens, 256),
                 )
         except _FAILURES as error:
-            raise LLMError(self._failure(error)) from None
+            raise LLMError(self.failure(error)) from None
         content = response.choices[0].message.content if response.choices else None
         line = next((line for line in (content or "").splitlines() if line.strip()), "")
         return self.redact(line).strip().strip("\"'“”「」")[: self.settings.max_question_chars]
+
+    def request(self, **arguments: Any) -> Any:
+        """One chat request within the question's deadline: each try may take what is left of it, and a timeout,
+        a 429 or a 5xx is tried again (up to `llm_retries` times) after the server's Retry-After or a back-off,
+        unless that wait would end past the deadline. Raises the last failure, or LLMError once time is up."""
+        for attempt in range(self.settings.llm_retries + 1):
+            left = self.left()
+            if left <= 0:
+                raise LLMError(self.timed_out())
+            try:
+                return self.client.with_options(timeout=left, max_retries=0).chat.completions.create(**arguments)
+            except _FAILURES as error:
+                if attempt == self.settings.llm_retries or not _retryable(error):
+                    raise
+                wait = _retry_after(error)
+                wait = min(8.0, 0.5 * 2**attempt) if wait is None else wait
+                if wait >= self.left():
+                    log.warning("LLM retry not waited for: %.1f s asked, past the question's deadline", wait)
+                    raise
+                time.sleep(wait)
+        raise AssertionError("the loop returns or raises")
+
+    def left(self) -> float:
+        """Seconds left of this question's time with the model (the searches between calls are not its time)."""
+        running = time.monotonic() - self._since if self._since is not None else 0.0
+        return self.settings.llm_timeout - self._spent - running
+
+    @contextmanager
+    def clock(self) -> Iterator[None]:
+        """Count the time of the block as the model's."""
+        self._since = time.monotonic()
+        try:
+            yield
+        finally:
+            self._spent += time.monotonic() - self._since
+            self._since = None
+
+    def failure(self, error: Exception) -> str:
+        """The reader's notice for a call that failed before the model wrote anything."""
+        timed_out = isinstance(error, (APITimeoutError, httpx.TimeoutException, httpx.StreamError))
+        if timed_out and self.left() < 0.1:  # each try may take all the time left, so its timeout ends it
+            log.warning("LLM request given up at the question's time limit: %s", type(error).__name__)
+            return self.timed_out()
+        return _notice(error)
+
+    def timed_out(self) -> str:
+        """The reader's notice for a question whose time with the model ran out."""
+        return TIMED_OUT.format(seconds=self.settings.llm_timeout)
+
+    def redact(self, text: str) -> str:
+        """`text` with the API key and the prompt canary blanked out."""
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def secret_start(self, text: str) -> int:
+        """Length of the end of `text` that could be the beginning of a secret (held back while streaming)."""
+        return max(
+            (k for s in self.secrets for k in range(min(len(s) - 1, len(text)), 0, -1) if text.endswith(s[:k])),
+            default=0,
+        )
+
+
+class LLMAnswerer:
+    """Answers with a chat model from numbered sources, then verifies what it wrote against those sources."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        settings: Settings,
+        index: Index,
+        chat: Chat,
+        on_text: Callable[[str], None] | None = None,
+        max_sources: int = 6,
+    ) -> None:
+        self.settings = settings
+        self.index = index
+        self.chat = chat
+        self.on_text = on_text or (lambda text: None)  # told each piece of the answer as it is written
+        self.max_sources = max_sources
+
+    def run(self, query: Query, hits: Sequence[Hit]) -> Answer:
+        """The model's answer to the query from the best `hits`, verified; its text is passed to `on_text` as it is
+        written. Raises LLMError when the model fails (the engine then answers offline)."""
+        question = query.question
+        sources = self.sources(hits)
+        if not sources:
+            return not_found(question.text, question.lang, backend=self.name)
+        written, finish = self._write(question, sources)
+        answer = self.verify(question, written, sources)
+        if answer.warnings == [EMPTY]:
+            raise LLMError(EMPTY_NOTICE)
+        if finish == "length":
+            answer = replace(answer, warnings=[*answer.warnings, "The answer reached the length limit; it may be cut."])
+        return answer
+
+    def _write(self, question: Question, sources: Sequence[Source]) -> tuple[str, str]:
+        """Stream the model's answer, telling `on_text` only what verification will not change; returns (text,
+        finish reason)."""
+        chat = self.chat
+        written, shown, finish = "", 0, None
+        try:
+            with (
+                chat.clock(),
+                chat.request(
+                    model=self.settings.llm_model,
+                    messages=self.messages(question, sources),
+                    temperature=self.settings.temperature,
+                    max_tokens=self.settings.max_tokens,
+                    stream=True,
+                ) as chunks,
+            ):
+                # A model that drips its answer never trips a read timeout: the stream is closed at the deadline.
+                watchdog = threading.Timer(max(0.0, chat.left()), chunks.response.close)
+                watchdog.daemon = True
+                watchdog.start()
+                try:
+                    for chunk in chunks:
+                        if not chunk.choices:
+                            continue
+                        written += chunk.choices[0].delta.content or ""
+                        finish = chunk.choices[0].finish_reason or finish
+                        if chat.canary in written:
+                            log.warning("LLM reply contained the system prompt's canary")
+                            raise LLMError(LEAKED)
+                        # The tidied text, less a marker or a secret that may still be arriving.
+                        visible = tidy(chat.redact(written), len(sources))[0]
+                        ready = min(len(visible) - chat.secret_start(visible), settled(visible))
+                        if ready > shown:
+                            self.on_text(visible[shown:ready])
+                            shown = ready
+                finally:
+                    watchdog.cancel()
+        except (*_FAILURES, httpx.StreamError) as error:
+            if not written:
+                raise LLMError(chat.failure(error)) from None
+            if chat.left() <= 0:  # closed by the watchdog
+                log.warning("LLM answer not finished in time after %d characters", len(written))
+                raise LLMError(chat.timed_out()) from None
+            raise LLMError(CUT_OFF) from None
+        if finish is None:
+            log.warning("LLM stream ended without a finish reason after %d characters", len(written))
+            raise LLMError(chat.timed_out() if chat.left() <= 0 else CUT_OFF)
+        visible = tidy(chat.redact(written), len(sources))[0].rstrip()
+        if len(visible) > shown:
+            self.on_text(visible[shown:])
+        return written, finish
 
     def sources(self, hits: Sequence[Hit]) -> list[Source]:
         """The paragraphs of the best hits, numbered from 1 in rank order: at most `max_sources` of them, and no
@@ -364,7 +341,7 @@ class LLMAnswerer:
             )
             for source in sources
         )
-        system = render("system", canary=self.canary, not_found_en=NOT_FOUND["en"], not_found_zh=NOT_FOUND["zh"])
+        system = render("system", canary=self.chat.canary, not_found_en=NOT_FOUND["en"], not_found_zh=NOT_FOUND["zh"])
         return [
             {"role": "system", "content": system},
             {
@@ -376,7 +353,7 @@ class LLMAnswerer:
     def verify(self, question: Question, written: str, sources: Sequence[Source]) -> Answer:
         """The model's answer checked against its sources: bad citations dropped, the rest renumbered, figures checked."""
         warnings: list[str] = []
-        text = self.redact(written)
+        text = self.chat.redact(written)
         if text != written:
             warnings.append("Text that matched a secret was removed from the answer.")
         text, order, removed = tidy(text, len(sources))  # order: the model's numbers, in order of first use
@@ -410,19 +387,6 @@ class LLMAnswerer:
         found = bool(citations) and not uncited
         return Answer(question.text, text, found, citations, warnings, backend=self.name)
 
-    def redact(self, text: str) -> str:
-        """`text` with the API key and the prompt canary blanked out."""
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
-
-    def _secret_start(self, text: str) -> int:
-        """Length of the end of `text` that could be the beginning of a secret (held back while streaming)."""
-        return max(
-            (k for s in self.secrets for k in range(min(len(s) - 1, len(text)), 0, -1) if text.endswith(s[:k])),
-            default=0,
-        )
-
     def _paragraph(self, source: Source) -> str:
         return self.index.paragraphs[source.hits[0].record.paragraph_id]
 
@@ -439,39 +403,12 @@ class LLMAnswerer:
         ranked = retrieved + [record for record in paragraph if record not in retrieved]
         quoted = {next((r.id for r in ranked if states_figure(r.text, figure)), None) for figure in figures}
         chosen = [replace(best, record=record) for record in paragraph if record.id in quoted]
-        return cite(number, chosen or [best], self.index)
-
-    def _offline(
-        self, found: tuple[Question, list[Hit]], notice: str, shown: bool = False
-    ) -> Generator[str, None, Answer]:
-        """The offline answer from `found` with `notice` in its warnings (its text is yielded unless the model's was
-        shown)."""
-        answer = self.fallback.answer(*found)
-        if not shown:
-            yield answer.text
-        return replace(answer, warnings=[*answer.warnings, notice])
+        return cite(number, chosen or [best], self.index.paragraphs)
 
 
 def _span_tokens(records: Sequence[Record], chosen: set[int]) -> int:
     """Tokens of the stretch of a paragraph from the first to the last of the `chosen` sentences."""
     return sum(tokens(records[i].text) + 1 for i in range(min(chosen), max(chosen) + 1))
-
-
-def fuse(rankings: Sequence[Sequence[Hit]], k: int = 60) -> list[Hit]:
-    """Reciprocal rank fusion of hit lists: a sentence found by several searches adds up their 1/(k + rank)."""
-    scores: dict[str, float] = defaultdict(float)
-    best: dict[str, Hit] = {}
-    for ranking in rankings:
-        for rank, hit in enumerate(ranking):
-            id_ = hit.record.id
-            scores[id_] += 1.0 / (k + rank + 1)
-            seen = best.get(id_)
-            best[id_] = (
-                hit
-                if seen is None
-                else replace(seen, dense=max(seen.dense, hit.dense), keyword=max(seen.keyword, hit.keyword))
-            )
-    return [replace(best[id_], score=score) for id_, score in sorted(scores.items(), key=lambda item: -item[1])]
 
 
 def tidy(text: str, given: int) -> tuple[str, list[int], list[int]]:

@@ -7,18 +7,24 @@ import os
 import threading
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
 from rag.corpus import Paragraph, paragraph_text
 from rag.embeddings import Embedder, embed_queries
 from rag.keyword import TOKENIZER, KeywordIndex, cut, tokenize
+from rag.question import translated_query
 from rag.store import Record, Sentences, Store
+
+if TYPE_CHECKING:
+    from rag.query import Query
+
+Key = TypeVar("Key", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -513,11 +519,32 @@ class Retriever:
             keyword.update(ranking)
             rankings.append(ranking)
             weights.append(self.translated_weight if question_lang and lang != question_lang else 1.0)
-        fused: dict[int, float] = defaultdict(float)
-        for weight, ranking in zip(weights, rankings, strict=True):
-            for rank, (i, _) in enumerate(ranking):
-                fused[i] += weight / (self.rrf_k + rank + 1)
-        return [
-            Hit(self.index.records[i], score, dense.get(i, 0.0), keyword.get(i, 0.0))
-            for i, score in sorted(fused.items(), key=lambda item: -item[1])
-        ]
+        fused = fuse([[i for i, _ in ranking] for ranking in rankings], self.rrf_k, weights)
+        return [Hit(self.index.records[i], score, dense.get(i, 0.0), keyword.get(i, 0.0)) for i, score in fused.items()]
+
+    def run(self, query: Query) -> list[Hit]:
+        """The sentences for a query: its question's, fused by rank with those of its translations, if any."""
+        searches = [query.question, *query.translations]
+        rankings = [self.search(q.text, q.terms, translated_query(q), q.lang) for q in searches]
+        if len(rankings) == 1:
+            return rankings[0]
+        best: dict[str, Hit] = {}  # per sentence, its best dense and keyword scores in any search
+        for hit in (hit for ranking in rankings for hit in ranking):
+            seen = best.get(hit.record.id)
+            best[hit.record.id] = (
+                hit
+                if seen is None
+                else replace(seen, dense=max(seen.dense, hit.dense), keyword=max(seen.keyword, hit.keyword))
+            )
+        fused = fuse([[hit.record.id for hit in ranking] for ranking in rankings], self.rrf_k)
+        return [replace(best[id_], score=score) for id_, score in fused.items()]
+
+
+def fuse(rankings: Sequence[Sequence[Key]], k: int = 60, weights: Sequence[float] | None = None) -> dict[Key, float]:
+    """Reciprocal rank fusion: each item's sum over the rankings of weight / (k + rank), best first (ties in order
+    of first appearance)."""
+    scores: dict[Key, float] = defaultdict(float)
+    for weight, ranking in zip(weights or [1.0] * len(rankings), rankings, strict=True):
+        for rank, key in enumerate(ranking):
+            scores[key] += weight / (k + rank + 1)
+    return dict(sorted(scores.items(), key=lambda item: -item[1]))

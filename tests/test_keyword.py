@@ -197,7 +197,7 @@ def test_ingest_adds_what_it_wrote_without_reading_it_back(
     assert [index.keyword.sentence_terms(i) for i in range(len(index))] == [
         stored.keyword.sentence_terms(i) for i in range(len(stored))
     ]
-    saved = Index.load(engine._index_path)
+    saved = Index.load(engine.library.index_path)
     assert saved is not None and list(saved.records) == list(stored.records)
 
 

@@ -116,13 +116,19 @@ def test_only_a_directory_that_never_held_anything_gets_the_seeds_and_it_says_so
     shutil.copy(SEEDS / "suzhou-high-tech-zone-zh.txt", fresh_settings.seeds_dir / "zh.txt")
     told: list[str] = []
     engine = Engine(fresh_settings, embedder=CountingE5(), notice=told.append)
+    assert not engine.ask("医疗器械产业园落地了多少个优质项目？").found  # opening the store ingests nothing
+    assert told == [] and engine.store.count() == 0
+    report = engine.first_start()
+    assert report is not None and report.added == ["zh"]
     assert engine.ask("医疗器械产业园落地了多少个优质项目？").found
     assert len(told) == 2 and told[0].startswith("First start: ingesting the seed articles from")
     assert "1 seed articles ingested" in told[1]
+    assert engine.first_start() is None and len(told) == 2  # once
     engine.store.remove("zh")  # the reader removes every article: the directory has held something
     engine.close()
     again: list[str] = []
     later = Engine(fresh_settings, embedder=CountingE5(), notice=again.append)
+    assert later.first_start() is None
     assert not later.ask("医疗器械产业园落地了多少个优质项目？").found and again == []
     assert later.store.count() == 0
 

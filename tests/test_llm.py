@@ -18,14 +18,12 @@ from rag.llm import (
     NOT_CONFIGURED,
     TIMED_OUT,
     UNREACHABLE,
-    Turn,
     cited_sentences,
-    fuse,
     settled,
     tidy,
     tokens,
 )
-from rag.retrieve import Hit
+from rag.query import Turn
 from tests.openai_server import ChatServer, Reply, Request
 
 pytestmark = pytest.mark.server
@@ -366,13 +364,6 @@ def test_markers_opening_a_sentence_belong_to_the_one_before() -> None:
         ("It leads. [2][3]", [2, 3]),
         ("它有1700人[1]。", [1]),
     ]
-
-
-def test_fuse_adds_up_ranks(engine: Engine) -> None:
-    a, b, c = (Hit(record, 0.0, 0.0, 0.0) for record in engine.index.records[:3])
-    fused = fuse([[a, b], [c, b]], k=60)
-    assert [hit.record.id for hit in fused] == [b.record.id, a.record.id, c.record.id]
-    assert fused[0].score == pytest.approx(1 / 62 + 1 / 62)
 
 
 # The prompt's budget and fences, and an article that forges a source

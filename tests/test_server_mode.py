@@ -108,7 +108,7 @@ def test_instances_sharing_a_server_see_each_others_ingests(chroma_url: str, eng
 
     # A long-running instance elsewhere: its own keyword index, built from the server's collection.
     reader = Engine(_settings(tmp_path, chroma_url, "reader", articles), embedder=CountingE5())
-    reader.refresh_seconds = 0.0
+    reader.library.refresh_seconds = 0.0
     for question in QUESTIONS:
         # Same store contents, same answers as the embedded store of the session engine.
         assert reader.ask(question).citations == engine.ask(question).citations
@@ -137,14 +137,14 @@ def test_an_instance_checks_at_most_every_refresh_interval(chroma_url: str, tmp_
     writer.rebuild()  # whatever else the server held is forgotten (an ingest removes only its own folder's articles)
     writer.ingest()
     reader = Engine(_settings(tmp_path, chroma_url, "reader", articles), embedder=CountingE5())
-    reader.refresh_seconds = 3600.0
+    reader.library.refresh_seconds = 3600.0
     before = reader.index
     assert set(before.manifest) == {"zh"}
     shutil.copy(SEEDS / "suzhou-organizational-work-en.txt", articles / "en.txt")
     (articles / "zh.txt").unlink()
     assert writer.ingest(articles).removed == ["zh"]
     assert reader.index is before and set(before.manifest) == {"zh"}  # not checked again yet
-    reader.refresh_seconds = 0.0
+    reader.library.refresh_seconds = 0.0
     assert set(reader.index.manifest) == {"en"} and {r.document for r in reader.index.records} == {"en"}
 
 

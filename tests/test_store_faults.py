@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from rag.corpus import read_article, read_folder
-from rag.engine import Engine
+from rag.ingest import Library
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import REBUILD, DamagedStore, StoreError, open_client, unlock
 from tests.conftest import SEEDS
@@ -306,7 +306,7 @@ def test_killed_ingest_leaves_whole_articles_and_a_rerun_completes_it(
     # Each article is 10 requests of 2 sentences, and ingest writes articles in groups of `group`. The first run is
     # killed while it embeds its second group, so exactly its first group is complete; the second on the last answer
     # of its first group, while it writes that group (whether the write got as far as the manifest is chance).
-    group = -(-Engine.write_sentences // SENTENCES)
+    group = -(-Library.write_sentences // SENTENCES)
     for after, delay in ((10 * group + 5, 0.0), (10 * group, 0.0)):
         killed_ingest(where, articles, embeddings, after, delay)
         found = facts(where, articles)
@@ -343,7 +343,7 @@ def test_a_killed_update_leaves_every_article_answering_in_one_version(
     shutil.copytree(clean.data_dir, where.data_dir)
     old = {article.id: article.digest for article in read_folder(articles)[0]}
     new = {article.id: article.digest for article in read_folder(edited)[0]}
-    group = -(-Engine.write_sentences // SENTENCES)
+    group = -(-Library.write_sentences // SENTENCES)
     # Killed while it embeds its second group (the first is written), then on the last answer of a group.
     for after, delay in ((10 * group + 5, 0.0), (10 * group, 0.0)):
         killed_ingest(where, edited, embeddings, after, delay)

@@ -637,6 +637,7 @@ def main(settings: Settings | None = None) -> None:
 
     settings = settings or Settings()
     engine = Engine(settings, notice=lambda message: print(message, flush=True), progress=progress_bar())
+    engine.first_start()
     print("Loading the index, the model and the dictionaries…", flush=True)
     engine.warm_up()  # the slow loading happens now, before the page says it is ready, not on the first question
     if importlib.util.find_spec("matplotlib"):

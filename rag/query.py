@@ -1,0 +1,64 @@
+"""The query stage: a question made ready for retrieval — a follow-up made standalone, its words translated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rag.followup import Turn, read_follow_up
+from rag.question import Question, clean, cross_lingual
+from rag.question import analyse as analyse_question
+from rag.translate import Translator
+
+if TYPE_CHECKING:
+    from rag.llm import Chat
+
+__all__ = ["Query", "Turn", "analyse", "understand"]
+
+LANGUAGES = {"en": "English", "zh": "Chinese"}  # the article languages a chat model is asked to translate into
+
+
+@dataclass(frozen=True)
+class Query:
+    """What retrieval searches for: the standalone question, analysed, and the model's translations of it."""
+
+    question: Question
+    translations: tuple[Question, ...] = ()  # the question in the other article languages, by the chat model
+    read_as: str = ""  # a follow-up read offline: the question as searched ("" when it was read as it stands)
+    note: str = ""  # a follow-up that points back at nothing: said in the answer's warnings
+
+
+def analyse(
+    text: str,
+    history: Sequence[Turn],
+    translator: Translator,
+    vocabularies: Mapping[str, Mapping[str, int]],
+    chat: Chat | None = None,
+) -> Query:
+    """The question `text`, a follow-up to the earlier turns of `history`, as retrieval needs it.
+
+    Offline, a follow-up carries the earlier question's subject in (`rag.followup`) and the question's words are
+    translated with the dictionary. With a `chat` model, the model rewrites a follow-up as a standalone question
+    and translates it into each other article language (raises LLMError when the model fails).
+    """
+    text = clean(text)
+    if chat is None:
+        follow = read_follow_up(text, history)
+        read_as = follow.text if follow.text != text else ""
+        return Query(understand(follow.text, translator, vocabularies), read_as=read_as, note=follow.note or "")
+    if history:
+        text = chat.condense(text, history)
+    question = understand(text, translator, vocabularies)
+    translations = []
+    for lang in sorted(vocabularies):
+        if lang != question.lang and lang in LANGUAGES:
+            translated = chat.translate(question.text, LANGUAGES[lang])
+            if translated and translated != question.text:
+                translations.append(understand(translated, translator, vocabularies))
+    return Query(question, tuple(translations))
+
+
+def understand(text: str, translator: Translator, vocabularies: Mapping[str, Mapping[str, int]]) -> Question:
+    """One question's text analysed (language, figure wanted, terms) with its words translated by the dictionary."""
+    return cross_lingual(analyse_question(clean(text)), translator, vocabularies)
