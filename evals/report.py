@@ -104,7 +104,7 @@ def verdict_record(verdict: Verdict) -> dict[str, Any]:
         "lang": case.lang,
         "question": case.question,
         "expected": {"figures": list(case.figures), "evidence": case.evidence, "document": case.document},
-        "answer": asdict(verdict.answer) if verdict.answer is not None else None,
+        "answer": verdict.answer.to_dict() if verdict.answer is not None else None,
         "verdict": {
             "correct": verdict.correct,
             "found": verdict.found,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,13 @@ class Answer:
     # A follow-up answered offline: the question as searched, with the earlier subject carried in ("And how many
     # of them are nurses? (staff, Oakdale)"); "" when the question was read as it stands.
     read_as: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer as JSON data, every field of it and of its citations: the one shape `rag ask --json`, the
+        page's `/ask` API, its conversation export and the evaluation's results share."""
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
 
 
 class LLMError(RuntimeError):

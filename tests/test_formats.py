@@ -14,7 +14,7 @@ from rag.engine import Engine
 from rag.settings import Settings
 from tests.conftest import CountingE5
 from tests.test_readers import LIBRARY_PARAGRAPHS, NEWS
-from ui.app import answer_data, render_answer
+from ui.app import render_answer
 
 RIVER = ["The river cleanup removed 3,200 tonnes of waste last year, the water bureau said.", "Volunteers gave time."]
 
@@ -67,7 +67,7 @@ def test_web_page_answer_links_to_the_original_with_its_date(formats_engine: Eng
     assert citation.source == "https://news.example.org/tram" and citation.published == "2024-05-12"
     page = render_answer(answer, turn=1)
     assert '<a class="rag-origin" href="https://news.example.org/tram" target="_blank"' in page
-    data = answer_data(answer)["citations"][0]
+    data = answer.to_dict()["citations"][0]
     assert (data["source"], data["published"], data["page"]) == ("https://news.example.org/tram", "2024-05-12", None)
 
 

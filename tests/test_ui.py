@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import os
 import queue
 import re
@@ -29,7 +30,6 @@ from tests.test_readers import LIBRARY_PARAGRAPHS
 from ui.app import (
     add_article,
     add_link,
-    answer_data,
     article_choices,
     conversation_markdown,
     export_conversation,
@@ -167,8 +167,8 @@ def test_a_follow_up_says_how_it_was_read() -> None:
 
 
 def test_the_conversation_exports_as_markdown_with_citations_and_quotes() -> None:
-    first = answer_data(talent_answer(seconds=0.25))
-    refused = answer_data(Answer(question="Capital of\nFrance?", text=NOT_FOUND["en"], found=False, warnings=["w"]))
+    first = talent_answer(seconds=0.25).to_dict()
+    refused = Answer(question="Capital of\nFrance?", text=NOT_FOUND["en"], found=False, warnings=["w"]).to_dict()
     markdown = conversation_markdown([first, refused])
     assert markdown.startswith("# Conversation · 对话\n")
     assert "## 1. How many talents does Suzhou have?" in markdown
@@ -181,7 +181,7 @@ def test_the_conversation_exports_as_markdown_with_citations_and_quotes() -> Non
 
 def test_an_empty_conversation_exports_nothing(tmp_path: Path) -> None:
     assert export_conversation([], tmp_path) is None
-    path = Path(export_conversation([answer_data(talent_answer())], tmp_path) or "")
+    path = Path(export_conversation([talent_answer().to_dict()], tmp_path) or "")
     assert path.parent == tmp_path and path.suffix == ".md" and "## 1." in path.read_text(encoding="utf-8")
 
 
@@ -198,22 +198,27 @@ def test_an_article_is_shown_with_its_paragraphs_numbered_as_cited(engine: Engin
 
 
 def test_api_data_has_the_contract_fields() -> None:
-    data = answer_data(talent_answer(warnings=["w"], backend="openai"))
+    data = talent_answer(warnings=["w"], backend="openai", seconds=0.12345).to_dict()
     assert data["found"] is True and data["backend"] == "openai" and data["warnings"] == ["w"]
+    assert data["seconds"] == 0.123 and data["nearest"] == [] and data["read_as"] == ""
     assert data["citations"] == [
         {
             "number": 1,
             "document": "suzhou-organizational-work-en",
             "title": "Cultivate organizational advantages",
             "paragraph": 8,
-            "quote": TALENT_TEXT.split(" 361")[0],
             "text": TALENT_TEXT,
+            "quote": TALENT_TEXT.split(" 361")[0],
+            "score": 0.0,
+            "lang": "",
+            "kind": "paragraph",
             "source": "",
             "page": None,
             "page_paragraph": None,
             "published": "",
         }
     ]
+    assert json.loads(json.dumps(data)) == data  # JSON as it is: what `rag ask --json` prints, the API returns
 
 
 def test_upload_refuses_other_types_and_oversized_files(engine: Engine, tmp_path: Path) -> None:

@@ -58,36 +58,6 @@ def escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def answer_data(answer: Answer) -> dict[str, Any]:
-    """The JSON the `ask` API endpoint returns."""
-    return {
-        "question": answer.question,
-        "text": answer.text,
-        "found": answer.found,
-        "backend": answer.backend,
-        "warnings": list(answer.warnings),
-        "seconds": round(answer.seconds, 3),
-        "citations": [_citation_data(c) for c in answer.citations],
-        "nearest": [_citation_data(c) for c in answer.nearest],
-        "read_as": answer.read_as,
-    }
-
-
-def _citation_data(c: Citation) -> dict[str, Any]:
-    return {
-        "number": c.number,
-        "document": c.document,
-        "title": c.title,
-        "paragraph": c.paragraph,
-        "quote": c.quote,
-        "text": c.text,
-        "source": c.source,
-        "page": c.page,
-        "page_paragraph": c.page_paragraph,
-        "published": c.published,
-    }
-
-
 def render_answer(answer: Answer, turn: int) -> str:
     """The chat bubble of one answer: text with linked [n] markers, warnings, sources, and which backend answered."""
     numbers = {c.number for c in answer.citations}
@@ -411,7 +381,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             yield "", [*history, asked, draft], history, turns, record
         history = [*history, asked, {"role": "assistant", "content": render_answer(answer, turn)}]
         # `record` keeps every answer whole (citations, quotes) for the export; `turns` is what follow-ups read.
-        yield "", history, history, [*turns, (question.strip(), answer.text)], [*record, answer_data(answer)]
+        yield "", history, history, [*turns, (question.strip(), answer.text)], [*record, answer.to_dict()]
 
     def upload(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         # With a login every visitor is a known reader, who may replace an article; without one, nobody may.
@@ -464,7 +434,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             title, paragraph, quote, text, and where the article came from: source, page, page_paragraph,
             published) — or, when not found, nearest: the passages that come closest.
         """
-        return answer_data(engine.ask(question))
+        return engine.ask(question).to_dict()
 
     # Uploads are indexed at once; the copies Gradio keeps of them would otherwise stay in its temp dir for good.
     with gr.Blocks(title="Ask the articles · 文章问答", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
