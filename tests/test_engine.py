@@ -145,9 +145,12 @@ def test_edit_and_delete_replace_what_is_stored(fresh_settings: Settings) -> Non
     assert {record.document for record in engine.index.records} == {"b"}
 
 
-def test_empty_store_ingests_seeds_on_first_question(fresh_settings: Settings) -> None:
+def test_a_first_start_ingests_the_seeds_into_an_empty_store(fresh_settings: Settings) -> None:
     shutil.copy(SEEDS / "suzhou-high-tech-zone-zh.txt", fresh_settings.seeds_dir / "zh.txt")
-    answer = Engine(fresh_settings).ask("医疗器械产业园落地了多少个优质项目？")
+    engine = Engine(fresh_settings)
+    assert len(engine.index) == 0  # opening the store ingests nothing
+    engine.first_start()
+    answer = engine.ask("医疗器械产业园落地了多少个优质项目？")
     assert answer.found and "44" in answer.text
 
 
@@ -420,6 +423,7 @@ def test_who_inside_a_figure_question_is_no_who_question() -> None:
 def test_a_stranger_is_found_with_articles_in_one_language_only(fresh_settings: Settings) -> None:
     shutil.copy(SEEDS / "suzhou-high-tech-zone-zh.txt", fresh_settings.seeds_dir / "zh.txt")
     engine = Engine(fresh_settings, embedder=CountingE5())
+    engine.ingest()
     try:
         parsed, _ = engine.search("杭州有多少家医疗器械企业？")
         assert parsed.strangers == ("杭州",) and not engine.ask("杭州有多少家医疗器械企业？").found

@@ -150,7 +150,9 @@ class RaisingEngine(Engine):
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """A real engine over the seed articles, with its store in a temporary folder."""
-    return RaisingEngine(Settings(data_dir=tmp_path_factory.mktemp("data")))
+    engine = RaisingEngine(Settings(data_dir=tmp_path_factory.mktemp("data")))
+    engine.first_start()
+    return engine
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 
@@ -250,6 +251,18 @@ def test_server_errors_past_the_retries_give_the_offline_answer(llm_engine: Engi
     _, answer = run(llm_engine, TALENTS)
     assert answer.backend == "offline" and answer.warnings == [UNREACHABLE]
     assert len(server.requests) == 3  # the translation tried 1 + 2 retries; no answer asked for
+
+
+def test_a_reader_who_stops_reading_stops_the_model(llm_engine: Engine, server: ChatServer) -> None:
+    drip = Reply("At present, Suzhou has about 3.43 million talents [1]. " * 4, chunk_chars=2, interval=0.25)
+    server.queue("苏州有多少人才？", drip)  # about 28 s of answer; the question's limit is 5 s
+    stream = llm_engine.stream(TALENTS)
+    assert isinstance(next(stream), str)
+    started = time.monotonic()
+    stream.close()  # the chat page's reader left
+    while any(t.name == "rag-answer" for t in threading.enumerate()) and time.monotonic() - started < 3.0:
+        time.sleep(0.05)
+    assert not any(t.name == "rag-answer" for t in threading.enumerate())  # stopped at the next piece, not at 5 s
 
 
 @pytest.mark.parametrize("cleanly", [False, True], ids=["connection-dropped", "body-ended-early"])

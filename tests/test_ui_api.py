@@ -16,7 +16,11 @@ from rag.engine import Engine
 from rag.settings import Settings
 from ui.app import build_app, launch_options
 
-CITATION_KEYS = {"number", "document", "title", "paragraph", "quote", "text", "source", "page", "page_paragraph", "published"}
+# Every field of `Citation`: the one JSON shape (`Answer.to_dict()`) of the API, `rag ask --json` and the evaluation.
+CITATION_KEYS = {
+    *("number", "document", "title", "paragraph", "quote", "text", "score", "lang", "kind"),
+    *("source", "page", "page_paragraph", "published"),
+}
 
 
 def free_port() -> int:
