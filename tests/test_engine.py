@@ -275,7 +275,7 @@ def test_a_chinese_compound_and_its_pieces_count_as_one_question_word() -> None:
 
 def test_a_word_of_the_same_root_meets_a_question_word() -> None:
     from rag.extractive import ExtractiveAnswerer
-    from rag.keyword import tokenize
+    from rag.text import tokenize
 
     sentence = frozenset(tokenize("he founded Suzhou Nawei Technology Co., Ltd. in Suzhou Industrial Park"))
     none: frozenset[str] = frozenset()
@@ -287,7 +287,7 @@ def test_a_word_of_the_same_root_meets_a_question_word() -> None:
 
 def test_the_parts_of_a_hyphenated_word_meet_question_words() -> None:
     from rag.extractive import _with_parts
-    from rag.keyword import tokenize
+    from rag.text import tokenize
 
     words = _with_parts(frozenset(tokenize("the number of high-level talents exceeds 340,000")))
     assert {"high-level", "high", "level", "talent"} <= words

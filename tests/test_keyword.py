@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from rag.engine import Engine
-from rag.keyword import TOKENIZER, KeywordIndex, tokenize
+from rag.keyword import KeywordIndex
 from rag.retrieve import Index
 from rag.settings import Settings
 from rag.store import Store
+from rag.text import TOKENIZER, tokenize
 from tests.conftest import SEEDS, CountingE5
 
 EN = "suzhou-organizational-work-en"
@@ -25,19 +26,6 @@ QUERIES = [
     {"party": 1.0, "build": 1.0, "党建": 0.9},
     {"nowhere-to-be-found": 1.0},
 ]
-
-
-def test_tokenize_stems_english_and_cuts_chinese() -> None:
-    assert tokenize("The talents were trained in 2021") == ["talent", "train"]
-    assert "人才" in tokenize("苏州高新区已累计集聚各类人才26万人")
-    assert "的" not in tokenize("苏州的人才")
-    assert tokenize("Suzhou High-tech Zone's GDP") == ["suzhou", "high-tech", "zone", "gdp"]  # not "zone'"
-
-
-def test_tokenize_returns_a_fresh_list_each_time() -> None:
-    first = tokenize("Suzhou talents")
-    first.append("changed")
-    assert tokenize("Suzhou talents") == ["suzhou", "talent"]
 
 
 @pytest.mark.parametrize("terms", QUERIES)
@@ -199,49 +187,3 @@ def test_ingest_adds_what_it_wrote_without_reading_it_back(
     ]
     saved = Index.load(engine._index_path)
     assert saved is not None and list(saved.records) == list(stored.records)
-
-
-def test_glossary_terms_are_cut_whole() -> None:
-    from rag.keyword import glossary_words
-
-    words = glossary_words()
-    assert "新三板" in words and "人才贷" in words
-    assert "新三板" in tokenize("2016年3月，实现新三板挂牌。")  # not 新 / 三板 alone
-    assert "人才贷" in tokenize("苏州推出的“人才贷”最高额度是多少？")
-    assert [w for w in words if w not in tokenize(w)] == []
-
-
-def test_jiebas_dictionary_is_kept_between_processes_and_cuts_alike(tmp_path: Path) -> None:
-    import json
-    import os
-    import subprocess
-    import sys
-
-    from rag.settings import PROJECT_ROOT
-
-    text = "2016年3月，公司实现新三板挂牌，研发投入增长了三成。"
-    code = (
-        "import json, sys\nfrom pathlib import Path\nfrom rag.keyword import keep_dictionary_in, tokenize\n"
-        "keep_dictionary_in(Path(sys.argv[1]))\nprint(json.dumps(tokenize(sys.argv[2])))"
-    )
-    kept = tmp_path / "kept"
-
-    def cut_elsewhere(temp: str) -> list[str]:
-        # jieba keeps its own cache in the temp folder: an empty one shows whether jieba loaded its dictionary.
-        (tmp_path / temp).mkdir()
-        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "TMPDIR": str(tmp_path / temp)}
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(kept), text], env=env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        return json.loads(done.stdout)  # type: ignore[no-any-return]
-
-    assert cut_elsewhere("first") == tokenize(text)  # jieba's own loading, then the dictionary is kept
-    assert (tmp_path / "first" / "jieba.cache").is_file()
-    (saved,) = kept.glob(f"jieba-*-{TOKENIZER}.bin")
-    size = saved.stat().st_size
-    assert cut_elsewhere("second") == tokenize(text)  # from the kept dictionary, jieba's own left alone
-    assert not (tmp_path / "second" / "jieba.cache").exists()
-    saved.write_bytes(saved.read_bytes()[: size // 2])  # a file cut short is not used, and is written anew
-    assert cut_elsewhere("third") == tokenize(text)
-    assert (tmp_path / "third" / "jieba.cache").is_file() and saved.stat().st_size == size

@@ -10,12 +10,12 @@ from pathlib import Path
 import jieba
 import pytest
 
-from rag.translate import Term, Translator, clean_senses, installed_cedict, stem
+from rag.text import CJK
+from rag.translate import Term, Translator, clean_senses, installed_cedict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The repository's seeds/ once merged; the shared originals until then.
 SEED_DIRS = [PROJECT_ROOT / "seeds", Path("/work/shared/seeds")]
-CJK = re.compile(r"[\u3400-\u9fff]")
 EN_WORD = re.compile(r"[a-z]+")
 FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 Vocabularies = dict[str, Counter[str]]  # language -> term -> document frequency
@@ -256,24 +256,6 @@ def test_works_without_a_cache_dir(small_cedict: Path) -> None:
 def test_rejects_an_unknown_language(translator: Translator) -> None:
     with pytest.raises(ValueError, match="source_lang"):
         translator.translate(["talents"], "fr", {"人才": 1})
-
-
-@pytest.mark.parametrize(
-    ("forms", "key"),
-    [
-        (["project", "projects"], "project"),
-        (["talent", "talents", "talented"], "talent"),
-        (["train", "trained", "training", "trains"], "train"),
-        (["city", "cities"], "city"),
-        (["plan", "planned", "planning"], "plan"),
-    ],
-)
-def test_stem_folds_inflections(forms: list[str], key: str) -> None:
-    assert {stem(f) for f in forms} == {key}
-
-
-def test_stem_keeps_cadre_and_cadres_together() -> None:
-    assert stem("cadre") == stem("cadres") == stem("Cadres")
 
 
 @pytest.mark.parametrize(
