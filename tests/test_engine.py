@@ -108,17 +108,6 @@ def test_close_lets_another_process_open_the_store(fresh_settings: Settings) -> 
     assert "3.43 million" in engine.ask("How many talents does Suzhou have?").text  # opened again on use
 
 
-def test_keyword_candidates_come_from_each_article_language(engine: Engine) -> None:
-    # The Chinese question's own words (人才, 全市) fill the Chinese keyword ranking; the English sentences reach the
-    # answerer through its translated words (talent, city) in a ranking of their own.
-    question, hits = engine.search("苏州全市目前人才总量约有多少？")
-    rankings = engine.index.keyword_search(question.terms, 5)
-    assert set(rankings) == {"en", "zh"}
-    assert all(engine.index.records[i].lang == lang for lang, ranking in rankings.items() for i, _ in ranking)
-    english = [hit for hit in hits if hit.record.lang == "en" and hit.keyword > 0]
-    assert any("3.43 million" in hit.record.text for hit in english)
-
-
 def test_remove_deletes_one_article_and_its_paragraphs_are_listed_until_then(fresh_settings: Settings) -> None:
     folder = fresh_settings.seeds_dir
     shutil.copy(SEEDS / "suzhou-organizational-work-en.txt", folder / "a.txt")
