@@ -30,7 +30,8 @@ def detect_lang(text: str) -> str:
 #   "total", 累计, 截至): they are stored with every sentence, so a change here cuts every store again;
 # - the translator (rag.translate) drops the function words, pronouns and the filler of CC-CEDICT's senses
 #   ("to tell sb sth"), which carry no content to translate; its cached dictionary index is built with them.
-# One list for both would change the stored terms or the translations, and so the evaluation figures.
+# One list for both would change the stored terms or the translations, and so the evaluation figures (the translator
+# with the search lists: cross-language 48.0 -> 52.0%, paraphrase 20.8 -> 16.7% on the seed evaluation).
 _EN_FUNCTION = frozenset(
     """a about above after again all also am an and any are as at be been being both but by can could did do
     does doing during each few for from further had has have having he her here hers him his how i if in into is
@@ -55,7 +56,8 @@ ZH_UNTRANSLATED = _ZH_FUNCTION | frozenset(
     这个 这些 通过 那个 那些 里""".split()
 )
 
-# Three English stemmers, each for its own use (one for all would change what is stored, translated or compared):
+# Three English stemmers, each for its own use (one for all would change what is stored, translated or compared;
+# the translator with `stem`: cross-language 48.0 -> 52.0%, retrieval MRR 0.710 -> 0.698 on the seed evaluation):
 # `stem` makes the stored search terms; `dictionary_stem` also folds a final -e and a doubled consonant, so a
 # question's words meet CC-CEDICT's senses (the translator's cached index is built with it); `root` (Snowball)
 # joins derivations too ("industrial", "industry"), for the answerer comparing words, too loose for search.
