@@ -11,8 +11,6 @@ from rag.figures import Figure, find_figures
 from rag.keyword import tokenize
 from rag.translate import Translator
 
-WANTS = ("count", "amount", "date", "percent", "any")
-
 _PATTERNS = [
     (
         "percent",
