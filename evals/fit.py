@@ -21,13 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from evals.dataset import Case, load
+from evals.metrics import _flat
+from evals.public import CACHE, DATA, build, engine_for, read, write
+from evals.vectors import VectorCache
 from rag.figures import states_figure
 from rag.learned import CONFIDENCE, FEATURES, MODEL_PATH, AnswerModel, LearnedAnswerer
-
-from .dataset import Case, load
-from .metrics import _flat
-from .public import CACHE, DATA, build, engine_for, read, write
-from .vectors import VectorCache
 
 
 @dataclass(frozen=True)
