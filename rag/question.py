@@ -10,8 +10,6 @@ from rag.figures import Figure, find_figures
 from rag.text import CJK, HAN, detect_lang, tokenize
 from rag.translate import Translator
 
-WANTS = ("count", "amount", "date", "percent", "any")
-
 _PATTERNS = [
     (
         "percent",

@@ -274,10 +274,6 @@ class Store:
             for batch in _batches(wanted, 100):
                 yield self.sentences.of(lang).get(where=_documents(batch), include=["documents", "metadatas"])
 
-    def records(self, manifest: dict[str, StoredArticle]) -> list[Record]:
-        """Every stored sentence of a complete article (leftovers of an interrupted write are ignored)."""
-        return self.read(manifest).records
-
     def write(self, articles: Article | Sequence[Article], batch_size: int = 64, origin: str = "") -> Sentences:
         """Store articles (new versions beside the old), mark them complete in the manifest, then delete their
         old versions; returns what was written (every sentence embedded), as `read` would return it.

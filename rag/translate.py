@@ -379,10 +379,6 @@ class Translator:
         # translate() independent of the corpus size.
         self._vocabularies: dict[tuple[int, str], _Vocabulary] = {}
 
-    def load(self) -> None:
-        """Load CC-CEDICT now (building and caching its index if needed) rather than on the first question."""
-        self._loaded()
-
     def _loaded(self) -> _Dictionary:
         if self._dictionary is None:
             with self._lock:

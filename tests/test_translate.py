@@ -55,9 +55,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def translator(cache_dir: Path) -> Translator:
-    built = Translator(cache_dir=cache_dir)
-    built.load()
-    return built
+    return Translator(cache_dir=cache_dir)
 
 
 @pytest.fixture(scope="session")
@@ -238,7 +236,8 @@ def small_cedict(tmp_path: Path) -> Path:
 
 def test_damaged_cache_is_rebuilt(small_cedict: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    Translator(cache_dir=cache, cedict_path=small_cedict).load()
+    first = Translator(cache_dir=cache, cedict_path=small_cedict)
+    assert _texts(first.translate(["cadres"], "en", {"干部": 1})) == ["干部"]
     [cached] = cache.glob("cedict-index-*")
     good = cached.read_bytes()
     cached.write_bytes(b"not an index")
