@@ -1,5 +1,5 @@
 """`python -m evals`: run the evaluation (see `evals.run`)."""
 
-from evals.run import main
+from .run import main
 
 raise SystemExit(main())

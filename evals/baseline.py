@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from evals.metrics import Summary
+from .metrics import Summary
 
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
 TOLERANCE = 0.02  # two percentage points of correct-accuracy

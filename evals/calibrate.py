@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from evals.dataset import Case, load
 from rag.extractive import FEATURES, MODEL_PATH, AnswerModel, ExtractiveAnswerer, choose, default_model
 from rag.figures import states_figure
+
+from .dataset import Case, load
 
 if TYPE_CHECKING:
     from rag.engine import Engine

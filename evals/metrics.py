@@ -28,11 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evals.dataset import KINDS, Case
 from rag.answer import Answer, Citation
 from rag.citations import strip_markers
 from rag.figures import find_figures, states_figure
 from rag.retrieve import Hit
+
+from .dataset import KINDS, Case
 
 MAX_ANSWER_CHARS = 500
 K_VALUES = (1, 3, 5, 10)

@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evals import baseline
-from evals.metrics import Summary, Verdict, summarize
-from evals.report import terminal
-from evals.vectors import CachedE5, VectorCache
 from rag.figures import parse_figure
 from rag.settings import PROJECT_ROOT
+
+from . import baseline
+from .metrics import Summary, Verdict, summarize
+from .report import terminal
+from .vectors import CachedE5, VectorCache
 
 if TYPE_CHECKING:
     from rag.engine import Engine
@@ -348,8 +349,8 @@ def engine_for(
 
 def run(corpora: Sequence[str], cache: Path = CACHE, progress: bool = True, answerer: str = "rules") -> list[Verdict]:
     """Ingest each written corpus (only new or changed articles are embedded) and judge every question."""
-    from evals.dataset import load
-    from evals.run import evaluate
+    from .dataset import load
+    from .run import evaluate
 
     verdicts: list[Verdict] = []
     for name in corpora:

@@ -8,8 +8,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from evals.dataset import LoadError
-from evals.metrics import Summary, Verdict
+from .dataset import LoadError
+from .metrics import Summary, Verdict
 
 # (Summary field, label, format): the rows of every table, in reading order.
 ROWS: list[tuple[str, str, str]] = [

@@ -11,9 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evals import baseline, report
-from evals.dataset import KINDS, QUESTIONS, Case, load, select
-from evals.metrics import Verdict, evidence_rank, failure, judge, summarize_by_kind
+from . import baseline, report
+from .dataset import KINDS, QUESTIONS, Case, load, select
+from .metrics import Verdict, evidence_rank, failure, judge, summarize_by_kind
 
 if TYPE_CHECKING:
     from rag.engine import Engine
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None, engine: Engine | None = None, prog: str 
             print("note: this run's questions differ from the baseline's; the comparison is indicative")
         verdict = baseline.check(summaries["overall"], reference, kind=args.kind)
         print(verdict.message)
-        from evals.public import gate
+        from .public import gate
 
         public = gate(progress=not args.no_progress)  # the public suite's ci subset (skipped without the data)
         return 0 if verdict.passed and public == 0 else 1

@@ -92,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rag` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["eval"]:
-        from evals.run import main as run_eval
+        from rag.layout import part
 
-        return run_eval(argv[1:])
+        return int(part("evals.run").main(argv[1:], prog="rag eval"))
     args = parser().parse_args(argv)
     if args.command is None:
         parser().print_help()
@@ -112,9 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ask":
             return _ask(settings, args.question, as_json=args.json)
         if args.command == "chat":
-            from ui.app import main as chat
+            from rag.layout import part
 
-            chat(settings)
+            part("ui.app").main(settings)
             return 0
     except (OSError, RuntimeError, ValueError) as error:
         print(f"rag: {error}", file=sys.stderr)

@@ -17,12 +17,12 @@ from rag.embeddings import Embedder, build_embedder
 from rag.extractive import ExtractiveAnswerer
 from rag.figures import find_figures
 from rag.ingest import IngestReport, Library, UploadRefused
-from rag.keyword import keep_dictionary_in, root, tokenize
 from rag.query import Query, Turn, analyse
 from rag.question import Question, clean, problem
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
 from rag.store import Progress, Store
+from rag.text import keep_dictionary_in, root, tokenize
 from rag.translate import Translator
 
 if TYPE_CHECKING:

@@ -17,11 +17,11 @@ from typing import Any
 
 from rag.corpus import SUFFIXES, Article, Skipped, article_id, read_article, read_folder
 from rag.embeddings import Embedder, model_slug
-from rag.keyword import TOKENIZER, cut
 from rag.ledger import UPLOAD, Holding, Ledger
 from rag.retrieve import Index
 from rag.settings import Settings
 from rag.store import REBUILD, DamagedStore, Progress, Sentences, Store, Terms, open_client, unlock
+from rag.text import TOKENIZER, cut
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +255,7 @@ class Library:
                     pending.append(article)
                     (report.added if previous is None else report.updated).append(article.id)
                 # Articles are written a few at a time: Chroma's per-call cost is then small next to embedding.
-                if pending and (done == len(articles) or sum(map(_sentences, pending)) >= self.write_sentences):
+                if pending and (done == len(articles) or sum(a.sentence_count for a in pending) >= self.write_sentences):
                     written.append(self.store.write(pending, batch_size=self.settings.embed_batch_size, origin=origin))
                     embedded += len(written[-1].records)
                     pending = []
@@ -394,7 +394,3 @@ def _read_file(path: Path, max_bytes: int, document_bytes: int) -> tuple[list[Ar
         return [read_article(path, max_bytes=max_bytes, document_bytes=document_bytes)], []
     except (ValueError, OSError) as error:
         return [], [Skipped(path, str(error))]
-
-
-def _sentences(article: Article) -> int:
-    return sum(len(paragraph.sentences) for paragraph in article.paragraphs)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+from rag.layout import bundled
 
 
 class PromptError(ValueError):
     """A template that is missing, malformed, or filled with the wrong values."""
 
 
-def load(name: str, folder: Path = PROMPTS_DIR) -> str:
-    """The template `name` (prompts/<name>.txt), read now, without the file's final newline."""
+def load(name: str, folder: Path | None = None) -> str:
+    """The template `name` (prompts/<name>.txt, or `folder`/<name>.txt), read now, without the final newline."""
+    folder = bundled("prompts") if folder is None else folder
     path = folder / f"{name}.txt"
     if not name.isidentifier() or not path.is_file():
         raise PromptError(f"No prompt template {name!r} in {folder}")

@@ -17,9 +17,10 @@ import numpy as np
 
 from rag.corpus import Paragraph, paragraph_text
 from rag.embeddings import Embedder, embed_queries
-from rag.keyword import TOKENIZER, KeywordIndex, cut, tokenize
+from rag.keyword import KeywordIndex
 from rag.question import translated_query
 from rag.store import Record, Sentences, Store
+from rag.text import TOKENIZER, cut, tokenize
 
 if TYPE_CHECKING:
     from rag.query import Query

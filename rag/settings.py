@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from rag.layout import PROJECT_ROOT, bundled, default_data_dir
+
+__all__ = ["PROJECT_ROOT", "Settings"]
 
 
 class Settings(BaseSettings):
@@ -17,10 +19,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
 
     seeds_dir: Path = Field(
-        PROJECT_ROOT / "seeds", description="Folder of articles a first start ingests, and `rag ingest` without a path."
+        default_factory=lambda: bundled("seeds"),
+        description="Folder of articles a first start ingests, and `rag ingest` without a path.",
     )
     data_dir: Path = Field(
-        PROJECT_ROOT / ".rag-data", description="Where Chroma and the keyword index live (never inside seeds/)."
+        default_factory=default_data_dir,
+        description="Where Chroma and the keyword index live (never inside seeds/); ~/.rag-data when installed.",
     )
     embedder: Literal["e5", "openai"] = Field(
         "e5", description="'e5': bundled multilingual-e5-small (offline); 'openai': OpenAI-compatible embeddings API."

@@ -286,10 +286,6 @@ class Store:
             for batch in _batches(wanted, 100):
                 yield self.sentences.of(lang).get(where=_documents(batch), include=["documents", "metadatas"])
 
-    def records(self, manifest: dict[str, StoredArticle]) -> list[Record]:
-        """Every stored sentence of a complete article (leftovers of an interrupted write are ignored)."""
-        return self.read(manifest).records
-
     def write(self, articles: Article | Sequence[Article], batch_size: int = 64, origin: str = "") -> Sentences:
         """Store articles (new versions beside the old), mark them complete in the manifest, then delete their
         old versions; returns what was written (every sentence embedded), as `read` would return it.
@@ -343,7 +339,7 @@ class Store:
         first = 0
         means: list[list[float]] = []
         for article in articles:
-            count = sum(len(paragraph.sentences) for paragraph in article.paragraphs)
+            count = article.sentence_count
             means.append(_mean(vectors[first : first + count]))
             first += count
         documents = [article.id for article in articles]
@@ -361,7 +357,7 @@ class Store:
                 "pages": _page_starts(article),
                 "origin": origin,
                 "paragraphs": len(article.paragraphs),
-                "sentences": sum(len(paragraph.sentences) for paragraph in article.paragraphs),
+                "sentences": article.sentence_count,
                 "tidy": 0,
             }
             for article in articles
@@ -376,7 +372,7 @@ class Store:
         terms = [str(meta["terms"]).split() if "terms" in meta else None for meta in metadatas]
         records = [_record(id_, text, meta) for id_, text, meta in zip(ids, texts, metadatas, strict=True)]
         written = {
-            article.id: StoredArticle(article.id, article.digest, article.title, article.lang, _count(article))
+            article.id: StoredArticle(article.id, article.digest, article.title, article.lang, article.sentence_count)
             for article in articles
         }
         return Sentences(records, list[list[str] | None](terms), written)
@@ -536,10 +532,6 @@ def _page_starts(article: Article) -> str:
         if paragraph.page is not None:
             starts.setdefault(paragraph.page, paragraph.number)
     return " ".join(f"{page}:{first}" for page, first in sorted(starts.items()))
-
-
-def _count(article: Article) -> int:
-    return sum(len(paragraph.sentences) for paragraph in article.paragraphs)
 
 
 def _batches(items: list[T], size: int) -> Iterable[list[T]]:

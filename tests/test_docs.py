@@ -17,7 +17,7 @@ LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 def setting_row(name: str, field: FieldInfo) -> str:
     """The line of docs/configuration.md's table for one setting (how that table was generated)."""
-    default = field.default
+    default = field.get_default(call_default_factory=True)
     if default is None:
         shown = "unset"
     elif isinstance(default, Path):

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from rag.answer import NOT_FOUND
-from rag.prompts import PROMPTS_DIR, PromptError, fill, load, placeholders, render
+from rag.layout import bundled
+from rag.prompts import PromptError, fill, load, placeholders, render
 
 # What rag/llm.py passes to each template; a template that drops or adds a placeholder fails here first.
 EXPECTED = {
@@ -21,7 +22,7 @@ EXPECTED = {
 
 
 def test_every_template_has_the_placeholders_the_code_fills() -> None:
-    found = {path.stem: placeholders(load(path.stem)) for path in PROMPTS_DIR.glob("*.txt")}
+    found = {path.stem: placeholders(load(path.stem)) for path in bundled("prompts").glob("*.txt")}
     assert found == EXPECTED
 
 

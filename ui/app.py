@@ -21,8 +21,9 @@ from rag.corpus import SUFFIXES
 from rag.engine import Engine, IngestReport, UploadRefused
 from rag.links import is_link
 from rag.settings import Settings
-from ui.limits import BodyLimit
-from ui.throttle import LoginThrottle
+
+from .limits import BodyLimit
+from .throttle import LoginThrottle
 
 CSS_PATH = Path(__file__).with_name("app.css")
 JS_PATH = Path(__file__).with_name("app.js")
