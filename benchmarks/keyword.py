@@ -26,8 +26,9 @@ import numpy as np
 
 from benchmarks.synthetic import PARAGRAPHS_PER_ARTICLE, articles, seeds
 from rag.corpus import parse_article
-from rag.keyword import KeywordIndex, cut, tokenize
+from rag.keyword import KeywordIndex
 from rag.settings import PROJECT_ROOT
+from rag.text import cut, tokenize
 
 QUESTIONS = PROJECT_ROOT / "evals" / "questions.jsonl"
 K = 20

@@ -76,9 +76,9 @@ def measure(size: int, args: argparse.Namespace) -> dict[str, Any]:
     from benchmarks.synthetic import CachedE5, VectorCache, write_corpus
     from rag.corpus import read_folder
     from rag.engine import Engine
-    from rag.keyword import cut
     from rag.retrieve import Index
     from rag.settings import Settings
+    from rag.text import cut
 
     cache = Path(args.cache)
     corpus = write_corpus(cache / f"corpus-{size}", size, args.variants)

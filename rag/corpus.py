@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from rag.text import CJK, detect_lang
+
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -66,6 +68,11 @@ class Article:
     notes: tuple[str, ...] = ()  # what was changed while reading it (a paragraph split, a title cut), in plain words
     url: str = ""  # where a web page came from (the link it was fetched from, or its canonical address)
     published: str = ""  # the publication date when known, as written (ISO for web pages)
+
+    @property
+    def sentence_count(self) -> int:
+        """How many sentences its paragraphs hold."""
+        return sum(len(paragraph.sentences) for paragraph in self.paragraphs)
 
 
 @dataclass(frozen=True)
@@ -374,14 +381,6 @@ def strip_glyphs(text: str) -> str:
     return LINE_BULLET.sub(r"\1", text)
 
 
-def detect_lang(text: str) -> str:
-    """'zh' when Chinese characters make up a good share of the letters, else 'en'."""
-    cjk = len(CJK.findall(text))
-    latin = len(re.findall(r"[A-Za-z]", text))
-    return "zh" if cjk and cjk >= 0.3 * (cjk + latin) else "en"
-
-
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A text is finished when it ends in one of these, perhaps followed by closing quotes or brackets.
 FINISHED = re.compile(r"[。！？!?.…；;]['\"”’」』）)\]】]*$")
 CLOSERS = "\"'”’」』）)]】"

@@ -19,12 +19,12 @@ from rag.embeddings import Embedder, build_embedder, model_slug
 from rag.extractive import ExtractiveAnswerer
 from rag.figures import find_figures
 from rag.followup import read_follow_up
-from rag.keyword import keep_dictionary_in, root, tokenize
 from rag.ledger import UPLOAD, Holding, Ledger
 from rag.question import Question, analyse, clean, cross_lingual, problem, translated_query
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
 from rag.store import REBUILD, DamagedStore, Progress, Sentences, Store, open_client, unlock
+from rag.text import keep_dictionary_in, root, tokenize
 from rag.translate import Translator
 
 if TYPE_CHECKING:
@@ -259,7 +259,7 @@ class Engine:
                     pending.append(article)
                     (report.added if previous is None else report.updated).append(article.id)
                 # Articles are written a few at a time: Chroma's per-call cost is then small next to embedding.
-                if pending and (done == len(articles) or sum(map(_sentences, pending)) >= self.write_sentences):
+                if pending and (done == len(articles) or sum(a.sentence_count for a in pending) >= self.write_sentences):
                     written.append(self.store.write(pending, batch_size=self.settings.embed_batch_size, origin=origin))
                     embedded += len(written[-1].records)
                     pending = []
@@ -522,7 +522,3 @@ def _read_file(path: Path, max_bytes: int, document_bytes: int) -> tuple[list[Ar
         return [read_article(path, max_bytes=max_bytes, document_bytes=document_bytes)], []
     except (ValueError, OSError) as error:
         return [], [Skipped(path, str(error))]
-
-
-def _sentences(article: Article) -> int:
-    return sum(len(paragraph.sentences) for paragraph in article.paragraphs)

@@ -20,12 +20,11 @@ from pathlib import Path
 
 from rag.answer import Answer, Citation, not_found
 from rag.citations import cite, defuse, marker
-from rag.corpus import CJK
 from rag.figures import Figure, find_figures, same_figure, states_figure
-from rag.keyword import root, stem, tokenize
 from rag.question import Question
 from rag.retrieve import Hit, Index
 from rag.store import Record
+from rag.text import CJK, root, stem, tokenize
 
 MODEL_PATH = Path(__file__).with_name("answer_model.json")
 LIKELIEST_SHOWN = 2  # answering sentences a refusal shows among its nearest passages, before retrieval's best

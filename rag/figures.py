@@ -37,6 +37,8 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from rag.text import CJK, HAN
+
 KINDS = ("number", "percent", "date", "year", "points", "fraction", "decade")
 _KEY_PREFIX = {"number": "num", "percent": "pct", "date": "date", "year": "year", "points": "pp", "fraction": "frac"}
 
@@ -206,8 +208,7 @@ _QUALIFIER = re.compile(
     r"(?:(?<![A-Za-z])(?i:about|around|approximately|roughly|nearly|almost|over|some|more\s+than|less\s+than|"
     r"fewer\s+than|at\s+least|up\s+to|close\s+to)\s+|超过|超|近|约|逾|将近|接近|大约|不到|不足|多达)\Z"
 )
-_CJK_AFTER = re.compile(r"\s*[\u4e00-\u9fff]")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK_AFTER = re.compile(rf"\s*[{HAN}]")
 # "the first half of 2023", "the top half of the box": a part, not a share.
 _NOT_A_HALF = re.compile(
     r"(?<![A-Za-z])(?i:first|second|other|latter|the|a|one|top|bottom|upper|lower|left|right|back|front|this|that|"
@@ -412,7 +413,7 @@ def _chinese(match: re.Match[str], original: str) -> _Found | None:
             return None
         value: float | None = float(_ZH_SCALE[run])
     elif len(run) == 1:
-        alone = not _CJK.match(original[match.end() : match.end() + 1] or " ") and not _CJK.match(before or " ")
+        alone = not CJK.match(original[match.end() : match.end() + 1] or " ") and not CJK.match(before or " ")
         if not (suffixed or alone or _ZH_UNIT.match(original, match.end())):
             return None  # 四川, 两岸, 星期三: a numeral inside a word ("九" written alone is nine)
         value = _zh_value(run)

@@ -7,11 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from rag.corpus import CJK, detect_lang
-from rag.keyword import EN_STOP, ZH_STOP, tokenize
 from rag.question import analyse
+from rag.text import CJK, EN_STOP, ZH_STOP, detect_lang, tagged, tokenize
 
 Turn = tuple[str, str]  # (question, answer text), as `Engine.ask` takes its history
 
@@ -110,7 +108,7 @@ def refers_back(question: str) -> bool:
         return True
     if (_CONTINUES_EN.search(question) or _CONTINUES_ZH.search(question)) and not _names(question):
         return True  # "And how many does Oakdale have?" continues, but names its own subject
-    if CJK.search(question) and any(w in _REFERS_ZH or _is_demonstrative(w, tag) for w, tag in _tagged(question)):
+    if CJK.search(question) and any(w in _REFERS_ZH or _is_demonstrative(w, tag) for w, tag in tagged(question)):
         return True
     return not _own_subject(question)
 
@@ -123,7 +121,7 @@ def subject(question: str) -> list[str]:
         pieces: list[str] = []
         joined = False  # whether the previous word was kept: neighbours make one phrase (星河 电子: 星河电子)
         previous_tag = ""
-        for word, tag in _tagged(question):
+        for word, tag in tagged(question):
             # jieba tags the second half of a compound noun as a verb at times (营业 收入, 研发 投入): a verb right
             # after a noun is part of it; a verb after an adverb or a time word (已 累计 集聚) is the predicate.
             nounish = previous_tag.startswith(_NOUN_TAGS)
@@ -212,7 +210,7 @@ def _names(question: str) -> list[str]:
     """The proper names a question uses: runs of capitalized English words past its first word, and the words
     jieba tags as names of places, people and organisations."""
     if CJK.search(question):
-        found = [w for w, tag in _tagged(question) if tag in ("ns", "nr", "nt", "nz")]
+        found = [w for w, tag in tagged(question) if tag in ("ns", "nr", "nt", "nz")]
     else:
         words = _EN_WORD.findall(question)
         found, run = [], []
@@ -240,14 +238,3 @@ def _names_subject(word: str, tag: str) -> bool:
 
 def _is_demonstrative(word: str, tag: str) -> bool:
     return tag == "r" and word[0] in _DEMONSTRATIVE_HEADS
-
-
-@lru_cache(maxsize=1024)
-def _tagged(text: str) -> tuple[tuple[str, str], ...]:
-    """jieba's words of a text with their parts of speech (with the project's own dictionary words)."""
-    from jieba import posseg
-
-    from rag.keyword import _cutter
-
-    tagger = posseg.POSTokenizer(_cutter().dt)
-    return tuple((pair.word, pair.flag) for pair in tagger.cut(text) if pair.word.strip())

@@ -24,7 +24,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from rag.answer import NOT_FOUND, Answer, Citation, not_found
 from rag.citations import MARKER, cite, cited_numbers, marker, strip_markers
-from rag.corpus import CJK, split_sentences
+from rag.corpus import split_sentences
 from rag.extractive import ExtractiveAnswerer
 from rag.figures import Figure, find_figures, states_figure
 from rag.prompts import render
@@ -32,6 +32,7 @@ from rag.question import Question
 from rag.retrieve import Hit, Index
 from rag.settings import Settings
 from rag.store import Record
+from rag.text import CJK
 
 log = logging.getLogger(__name__)
 

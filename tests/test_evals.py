@@ -1,40 +1,21 @@
-"""The evaluation run: the question loader, the baseline gate, and a real end-to-end run on a few questions."""
+"""The evaluation run: the baseline gate, and a real end-to-end run on a few questions."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from evals import baseline
-from evals.dataset import QUESTIONS, load, select
 from evals.metrics import Summary, summarize
 from evals.run import main
 from rag.answer import Answer
 from rag.engine import Engine
 from rag.settings import Settings
+from tests.test_dataset import GOOD, UNANSWERABLE, jsonl
 
-GOOD: dict[str, object] = {
-    "id": "en-same-002",
-    "question": "How many cadres has Suzhou trained at the city level over the past ten years?",
-    "lang": "en",
-    "kind": "same",
-    "figures": ["240,000"],
-    "evidence": "and trained more than 240,000 cadres",
-    "document": "suzhou-organizational-work-en",
-}
-UNANSWERABLE: dict[str, object] = {
-    "id": "en-unanswerable-001",
-    "question": "How many hospitals does Suzhou have?",
-    "lang": "en",
-    "kind": "unanswerable",
-    "figures": [],
-    "evidence": None,
-    "document": None,
-}
 ZH: dict[str, object] = {
     "id": "zh-same-001",
     "question": "苏州高新区拥有各级各类领军人才多少人次？",
@@ -54,57 +35,6 @@ CROSS: dict[str, object] = {
     "document": "suzhou-organizational-work-en",
 }
 RAISES = "(raise) How many talents?"
-
-
-def jsonl(path: Path, *rows: Mapping[str, object] | str) -> Path:
-    """Write rows (dicts as JSON, strings as they are) one per line."""
-    lines = [row if isinstance(row, str) else json.dumps(row, ensure_ascii=False) for row in rows]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def test_the_committed_question_set_loads_clean() -> None:
-    dataset = load(QUESTIONS)
-    assert dataset.errors == []
-    assert len(dataset.cases) == 111
-
-
-def test_bad_lines_are_reported_with_their_numbers_and_the_rest_is_read(tmp_path: Path) -> None:
-    path = jsonl(
-        tmp_path / "q.jsonl",
-        GOOD,
-        '{"id": "broken", ',
-        {**GOOD, "id": "x-1", "answer": "240,000"},
-        {key: value for key, value in GOOD.items() if key != "evidence"} | {"id": "x-2"},
-        "",
-        {**GOOD, "id": "x-3", "kind": "easy"},
-        {**GOOD, "id": "x-4", "figures": ["250,000"]},
-        {**UNANSWERABLE, "figures": ["12"]},
-        GOOD,
-        UNANSWERABLE,
-        "[1, 2]",
-    )
-    dataset = load(path)
-    assert [case.id for case in dataset.cases] == ["en-same-002", "en-unanswerable-001"]
-    assert [case.line for case in dataset.cases] == [1, 10]
-    messages = {error.line: error.message for error in dataset.errors}
-    assert sorted(messages) == [2, 3, 4, 6, 7, 8, 9, 11]
-    assert "not valid JSON" in messages[2]
-    assert "unknown field(s) 'answer'" in messages[3]
-    assert "missing field(s) 'evidence'" in messages[4]
-    assert "'kind' must be one of" in messages[6]
-    assert "'250,000' is not in the evidence" in messages[7]
-    assert "unanswerable" in messages[8]
-    assert "duplicate id 'en-same-002' (first on line 1)" in messages[9]
-    assert "expected a JSON object" in messages[11]
-    assert str(dataset.errors[0]).startswith("line 2: ")
-
-
-def test_select_by_kind_then_limit() -> None:
-    cases = load(QUESTIONS).cases
-    cross = select(cases, kind="cross", limit=3)
-    assert len(cross) == 3 and all(case.kind == "cross" for case in cross)
-    assert select(cases) == cases
 
 
 def summary(correct: float) -> Summary:

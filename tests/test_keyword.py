@@ -1,43 +1,21 @@
-"""The keyword index: BM25 as bm25s scores it, saved and loaded, and updated article by article."""
+"""The keyword index (rag/keyword.py): BM25 as bm25s scores it, searched, reordered and joined."""
 
 from __future__ import annotations
-
-import shutil
-from collections import Counter
-from pathlib import Path
 
 import bm25s
 import numpy as np
 import pytest
 
 from rag.engine import Engine
-from rag.keyword import TOKENIZER, KeywordIndex, tokenize
-from rag.retrieve import Index
-from rag.settings import Settings
-from rag.store import Store
-from tests.conftest import SEEDS, CountingE5
+from rag.keyword import KeywordIndex
+from rag.text import tokenize
 
-EN = "suzhou-organizational-work-en"
-ZH = "suzhou-high-tech-zone-zh"
 QUERIES = [
     {"talent": 1.0, "suzhou": 1.0},
     {"人才": 1.0, "高新区": 1.0, "talent": 0.5},
     {"party": 1.0, "build": 1.0, "党建": 0.9},
     {"nowhere-to-be-found": 1.0},
 ]
-
-
-def test_tokenize_stems_english_and_cuts_chinese() -> None:
-    assert tokenize("The talents were trained in 2021") == ["talent", "train"]
-    assert "人才" in tokenize("苏州高新区已累计集聚各类人才26万人")
-    assert "的" not in tokenize("苏州的人才")
-    assert tokenize("Suzhou High-tech Zone's GDP") == ["suzhou", "high-tech", "zone", "gdp"]  # not "zone'"
-
-
-def test_tokenize_returns_a_fresh_list_each_time() -> None:
-    first = tokenize("Suzhou talents")
-    first.append("changed")
-    assert tokenize("Suzhou talents") == ["suzhou", "talent"]
 
 
 @pytest.mark.parametrize("terms", QUERIES)
@@ -75,173 +53,3 @@ def test_subset_and_join_score_like_a_fresh_build() -> None:
     for terms in ({"a": 1.0}, {"c": 1.0, "d": 0.5}, {"e": 2.0, "b": 1.0}):
         assert np.allclose(joined.scores(terms), fresh.scores(terms))
     assert joined.document_frequency == fresh.document_frequency
-
-
-def test_saved_index_loads_the_same(engine: Engine, tmp_path: Path) -> None:
-    index = engine.index
-    path = tmp_path / "index.npz"
-    index.save(path)
-    loaded = Index.load(path)
-    assert loaded is not None
-    assert list(loaded.records) == list(index.records)
-    assert dict(loaded.paragraphs) == dict(index.paragraphs)
-    assert dict(loaded.topics) == dict(index.topics)
-    assert loaded.vocabularies == index.vocabularies
-    assert loaded.languages == index.languages == ["en", "zh"]
-    assert loaded.manifest == index.manifest and set(loaded.manifest) == {EN, ZH}
-    assert loaded.position == index.position
-    for terms in QUERIES:
-        assert np.array_equal(loaded.keyword.scores(terms), index.keyword.scores(terms))
-
-
-def test_unusable_saved_index_is_ignored(engine: Engine, tmp_path: Path) -> None:
-    assert Index.load(tmp_path / "missing.npz") is None
-    damaged = tmp_path / "damaged.npz"
-    damaged.write_bytes(b"PK\x03\x04 not really a zip file")
-    assert Index.load(damaged) is None
-    path = tmp_path / "index.npz"
-    engine.index.save(path)
-    path.write_bytes(path.read_bytes()[:1000])
-    assert Index.load(path) is None
-
-
-def test_update_by_article_equals_a_full_build(engine: Engine) -> None:
-    store, index = engine.store, engine.index
-    manifest = store.manifest()
-    without = index.updated([EN], store.read(manifest, []))
-    assert {r.document for r in without.records} == {ZH} and without.languages == ["zh"]
-    assert set(without.manifest) == {ZH}
-    again = without.updated([], store.read(manifest, [EN]))
-    assert list(again.records) == list(index.records)
-    assert dict(again.paragraphs) == dict(index.paragraphs)
-    assert again.vocabularies == index.vocabularies
-    assert again.manifest == index.manifest
-    for terms in QUERIES:
-        assert np.allclose(again.keyword.scores(terms), index.keyword.scores(terms))
-
-
-def test_records_and_paragraphs_read_like_lists_and_dicts(engine: Engine) -> None:
-    index = engine.index
-    records = index.records
-    assert records[-1] == records[len(records) - 1] and records[:2] == [records[0], records[1]]
-    with pytest.raises(IndexError):
-        records[len(records)]
-    talent = next(r for r in records if "3.43 million" in r.text)
-    assert index.position[talent.id] == list(records).index(talent)
-    assert talent.text in index.paragraphs[talent.paragraph_id]
-    assert len(index.paragraphs) == len({r.paragraph_id for r in records})
-    assert "suzhou" in index.topics[EN] and "苏州" in index.topics[ZH]
-
-
-def test_stored_terms_spare_jieba_and_a_restart_reads_nothing(fresh_settings: Settings) -> None:
-    shutil.copy(SEEDS / "suzhou-high-tech-zone-zh.txt", fresh_settings.seeds_dir / "zh.txt")
-    first = Engine(fresh_settings, embedder=CountingE5())
-    first.ingest()
-    saved = first.settings.data_dir / f"keyword-{first.store.slug}" / "index.npz"
-    assert saved.exists()
-    stamp = saved.stat().st_mtime_ns
-
-    got = first.store.read(first.store.manifest())
-    assert got.terms and all(terms is not None for terms in got.terms)
-    assert got.terms == [tokenize(record.text) for record in got.records]
-
-    saved.unlink()
-    rebuilt = Engine(fresh_settings, embedder=CountingE5()).index  # from the store, with its stored terms
-    assert list(rebuilt.records) == list(first.index.records)
-
-    stamp = saved.stat().st_mtime_ns
-    restarted = Engine(fresh_settings, embedder=CountingE5()).index  # from the saved file: nothing changed
-    assert saved.stat().st_mtime_ns == stamp
-    assert list(restarted.records) == list(first.index.records)
-
-
-def test_terms_of_another_tokenizer_are_cut_again(fresh_settings: Settings) -> None:
-    shutil.copy(SEEDS / "suzhou-organizational-work-en.txt", fresh_settings.seeds_dir / "en.txt")
-    engine = Engine(fresh_settings, embedder=CountingE5())
-    engine.ingest()
-    some = engine.store.sentences.of("en").get(limit=3, include=["metadatas"])
-    engine.store.sentences.of("en").update(
-        ids=some["ids"], metadatas=[{**m, "tokenizer": "older", "terms": "stale"} for m in some["metadatas"] or []]
-    )
-    got = engine.store.read(engine.store.manifest())
-    stale = [terms for record, terms in zip(got.records, got.terms, strict=True) if record.id in some["ids"]]
-    assert stale == [None, None, None]
-    assert TOKENIZER != "older"
-    rebuilt = Index(got.records, got.terms)
-    assert "stale" not in rebuilt.keyword.document_frequency
-
-
-def test_topics_are_the_words_of_a_tenth_of_an_articles_sentences(engine: Engine) -> None:
-    index = engine.index
-    for document in (EN, ZH):
-        sentences = [set(tokenize(r.text)) for r in index.records if r.document == document]
-        counts = Counter(word for words in sentences for word in words)
-        assert index.topics[document] == {w for w, n in counts.items() if n >= 0.1 * len(sentences)}
-
-
-def test_ingest_adds_what_it_wrote_without_reading_it_back(
-    fresh_settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in ("suzhou-organizational-work-en.txt", "suzhou-high-tech-zone-zh.txt"):
-        shutil.copy(SEEDS / name, fresh_settings.seeds_dir / name)
-    engine = Engine(fresh_settings, embedder=CountingE5())
-    reads: list[object] = []
-    real = Store.read
-    monkeypatch.setattr(Store, "read", lambda self, *args: reads.append(args) or real(self, *args))
-    engine.ingest()
-    assert reads == []
-    index = engine.index
-    monkeypatch.setattr(Store, "read", real)
-    stored = Index().updated(set(), engine.store.read(engine.store.manifest()))
-    assert list(index.records) == list(stored.records) and index.manifest == stored.manifest
-    assert [index.keyword.sentence_terms(i) for i in range(len(index))] == [
-        stored.keyword.sentence_terms(i) for i in range(len(stored))
-    ]
-    saved = Index.load(engine._index_path)
-    assert saved is not None and list(saved.records) == list(stored.records)
-
-
-def test_glossary_terms_are_cut_whole() -> None:
-    from rag.keyword import glossary_words
-
-    words = glossary_words()
-    assert "新三板" in words and "人才贷" in words
-    assert "新三板" in tokenize("2016年3月，实现新三板挂牌。")  # not 新 / 三板 alone
-    assert "人才贷" in tokenize("苏州推出的“人才贷”最高额度是多少？")
-    assert [w for w in words if w not in tokenize(w)] == []
-
-
-def test_jiebas_dictionary_is_kept_between_processes_and_cuts_alike(tmp_path: Path) -> None:
-    import json
-    import os
-    import subprocess
-    import sys
-
-    from rag.settings import PROJECT_ROOT
-
-    text = "2016年3月，公司实现新三板挂牌，研发投入增长了三成。"
-    code = (
-        "import json, sys\nfrom pathlib import Path\nfrom rag.keyword import keep_dictionary_in, tokenize\n"
-        "keep_dictionary_in(Path(sys.argv[1]))\nprint(json.dumps(tokenize(sys.argv[2])))"
-    )
-    kept = tmp_path / "kept"
-
-    def cut_elsewhere(temp: str) -> list[str]:
-        # jieba keeps its own cache in the temp folder: an empty one shows whether jieba loaded its dictionary.
-        (tmp_path / temp).mkdir()
-        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "TMPDIR": str(tmp_path / temp)}
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(kept), text], env=env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        return json.loads(done.stdout)  # type: ignore[no-any-return]
-
-    assert cut_elsewhere("first") == tokenize(text)  # jieba's own loading, then the dictionary is kept
-    assert (tmp_path / "first" / "jieba.cache").is_file()
-    (saved,) = kept.glob(f"jieba-*-{TOKENIZER}.bin")
-    size = saved.stat().st_size
-    assert cut_elsewhere("second") == tokenize(text)  # from the kept dictionary, jieba's own left alone
-    assert not (tmp_path / "second" / "jieba.cache").exists()
-    saved.write_bytes(saved.read_bytes()[: size // 2])  # a file cut short is not used, and is written anew
-    assert cut_elsewhere("third") == tokenize(text)
-    assert (tmp_path / "third" / "jieba.cache").is_file() and saved.stat().st_size == size

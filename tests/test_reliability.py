@@ -231,9 +231,7 @@ def test_an_upload_replacing_another_article_is_refused_without_the_right(
     assert " 1 " in f" {engine.ask('How many visitors did the harbour museum welcome in May?').text} "
 
 
-def test_uploads_survive_a_rebuild(fresh_settings: Settings, tmp_path: Path) -> None:
-    from rag.cli import _ingest
-
+def test_uploads_survive_a_rebuild(fresh_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(fresh_settings.seeds_dir, "park.txt", "The medical device park has landed 44 quality projects.")
     engine = Engine(fresh_settings, embedder=CountingE5())
     engine.ingest()
@@ -243,7 +241,9 @@ def test_uploads_survive_a_rebuild(fresh_settings: Settings, tmp_path: Path) -> 
     engine.close()
     # The upload's temporary file is gone, as Gradio's copies are: the kept file is what brings it back.
     (tmp_path / "downloads" / "harbour.md").unlink()
-    assert _ingest(fresh_settings, [], prune=False, rebuild=True) == 0  # `rag ingest --rebuild` with no PATH
+    monkeypatch.setenv("RAG_DATA_DIR", str(fresh_settings.data_dir))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(fresh_settings.seeds_dir))
+    assert main(["ingest", "--rebuild"]) == 0  # no PATH
     rebuilt = Engine(fresh_settings, embedder=CountingE5())
     assert set(whole(rebuilt)) == {"park", "harbour", "museum"}
     assert rebuilt.remove("harbour")  # removed from the page: its kept file goes too, so no rebuild brings it back

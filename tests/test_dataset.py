@@ -1,17 +1,21 @@
-"""The evaluation and calibration question sets: well-formed, balanced, evidence really in the seeds, disjoint."""
+"""The evaluation and calibration question sets (evals/*.jsonl) and their loader (evals/dataset.py): well-formed,
+balanced, evidence really in the seeds, disjoint; bad lines reported by number."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from evals.dataset import QUESTIONS, load, select
+from rag.text import CJK
+
 ROOT = Path(__file__).resolve().parents[1]
-QUESTIONS = ROOT / "evals" / "questions.jsonl"
 CALIBRATION = ROOT / "evals" / "calibration.jsonl"
 # Each set: its file, the prefix of its ids, and its least size.
 SETS = {"questions": (QUESTIONS, "", 80), "calibration": (CALIBRATION, "cal-", 100)}
@@ -19,30 +23,22 @@ KEYS = {"id", "question", "lang", "kind", "figures", "evidence", "document"}
 KINDS = {"same", "cross", "paraphrase", "unanswerable"}
 LANGS = {"en", "zh"}
 DOCUMENT_LANG = {"suzhou-organizational-work-en": "en", "suzhou-high-tech-zone-zh": "zh"}
-# Until the seeds are copied into the repo, read them from the shared folder.
-SHARED_SEEDS = {
-    "suzhou-organizational-work-en": Path("/work/shared/seeds/000_63ce2ca8024ab677.txt"),
-    "suzhou-high-tech-zone-zh": Path("/work/shared/seeds/003_6c67077312b9be3a.txt"),
-}
 NUMERAL = re.compile(r"[0-9〇零一二两三四五六七八九十百千万亿]")
 MAX_EVIDENCE = 120
 
 
 def seed_text(document: str) -> str:
-    """The text of a seed article, from the repo's seeds/ folder or else the shared copy."""
-    path = ROOT / "seeds" / f"{document}.txt"
-    if not path.exists():
-        path = SHARED_SEEDS[document]
-    return path.read_text(encoding="utf-8")
+    """The text of a seed article."""
+    return (ROOT / "seeds" / f"{document}.txt").read_text(encoding="utf-8")
 
 
-def load(path: Path) -> list[dict[str, Any]]:
+def rows_of(path: Path) -> list[dict[str, Any]]:
     """Every line of a question file, parsed."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
-ROWS = {name: load(path) for name, (path, _, _) in SETS.items()}
+ROWS = {name: rows_of(path) for name, (path, _, _) in SETS.items()}
 ALL_ROWS = [row for rows in ROWS.values() for row in rows]
 each_set = pytest.mark.parametrize("name", list(SETS))
 
@@ -79,7 +75,7 @@ def test_ids_are_unique_and_name_lang_and_kind(name: str) -> None:
 @each_set
 def test_question_language_matches_its_script(name: str) -> None:
     for row in ROWS[name]:
-        has_han = re.search(r"[\u4e00-\u9fff]", row["question"]) is not None
+        has_han = CJK.search(row["question"]) is not None
         assert has_han == (row["lang"] == "zh"), row["id"]
 
 
@@ -131,3 +127,74 @@ def test_no_question_is_in_both_the_evaluation_and_the_calibration_set() -> None
     evaluation = {key(row["question"]) for row in ROWS["questions"]}
     shared = [row["id"] for row in ROWS["calibration"] if key(row["question"]) in evaluation]
     assert shared == []
+
+
+GOOD: dict[str, object] = {
+    "id": "en-same-002",
+    "question": "How many cadres has Suzhou trained at the city level over the past ten years?",
+    "lang": "en",
+    "kind": "same",
+    "figures": ["240,000"],
+    "evidence": "and trained more than 240,000 cadres",
+    "document": "suzhou-organizational-work-en",
+}
+UNANSWERABLE: dict[str, object] = {
+    "id": "en-unanswerable-001",
+    "question": "How many hospitals does Suzhou have?",
+    "lang": "en",
+    "kind": "unanswerable",
+    "figures": [],
+    "evidence": None,
+    "document": None,
+}
+
+
+def jsonl(path: Path, *rows: Mapping[str, object] | str) -> Path:
+    """Write rows (dicts as JSON, strings as they are) one per line."""
+    lines = [row if isinstance(row, str) else json.dumps(row, ensure_ascii=False) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_committed_question_set_loads_clean() -> None:
+    dataset = load(QUESTIONS)
+    assert dataset.errors == []
+    assert len(dataset.cases) == 111
+
+
+def test_bad_lines_are_reported_with_their_numbers_and_the_rest_is_read(tmp_path: Path) -> None:
+    path = jsonl(
+        tmp_path / "q.jsonl",
+        GOOD,
+        '{"id": "broken", ',
+        {**GOOD, "id": "x-1", "answer": "240,000"},
+        {key: value for key, value in GOOD.items() if key != "evidence"} | {"id": "x-2"},
+        "",
+        {**GOOD, "id": "x-3", "kind": "easy"},
+        {**GOOD, "id": "x-4", "figures": ["250,000"]},
+        {**UNANSWERABLE, "figures": ["12"]},
+        GOOD,
+        UNANSWERABLE,
+        "[1, 2]",
+    )
+    dataset = load(path)
+    assert [case.id for case in dataset.cases] == ["en-same-002", "en-unanswerable-001"]
+    assert [case.line for case in dataset.cases] == [1, 10]
+    messages = {error.line: error.message for error in dataset.errors}
+    assert sorted(messages) == [2, 3, 4, 6, 7, 8, 9, 11]
+    assert "not valid JSON" in messages[2]
+    assert "unknown field(s) 'answer'" in messages[3]
+    assert "missing field(s) 'evidence'" in messages[4]
+    assert "'kind' must be one of" in messages[6]
+    assert "'250,000' is not in the evidence" in messages[7]
+    assert "unanswerable" in messages[8]
+    assert "duplicate id 'en-same-002' (first on line 1)" in messages[9]
+    assert "expected a JSON object" in messages[11]
+    assert str(dataset.errors[0]).startswith("line 2: ")
+
+
+def test_select_by_kind_then_limit() -> None:
+    cases = load(QUESTIONS).cases
+    cross = select(cases, kind="cross", limit=3)
+    assert len(cross) == 3 and all(case.kind == "cross" for case in cross)
+    assert select(cases) == cases

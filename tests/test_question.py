@@ -1,0 +1,124 @@
+"""What a question asks for (rag/question.py): its language and words, the kind of figure, the thing counted, the
+names it quotes or capitalizes, its words in the other language, and what a user typed checked and cleaned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.question import analyse, clean, cross_lingual, problem, translated_query
+from rag.translate import Translator
+
+VOCABULARIES = {"en": {"talent": 3, "city": 2, "hospital": 1}, "zh": {"人才": 4, "城市": 2, "医院": 1}}
+
+
+@pytest.fixture(scope="module")
+def translator(tmp_path_factory: pytest.TempPathFactory) -> Translator:
+    """The real CC-CEDICT translator, its index cached in a temporary folder."""
+    return Translator(cache_dir=Path(tmp_path_factory.mktemp("cedict")))
+
+
+def test_a_question_has_its_language_and_its_own_search_terms() -> None:
+    english = analyse("How many hospitals does the city have?")
+    assert english.lang == "en" and english.terms == {"hospital": 1.0, "city": 1.0}
+    chinese = analyse("全市有多少家医院？")
+    assert chinese.lang == "zh" and chinese.terms == {"全市": 1.0, "家": 1.0, "医院": 1.0}
+    assert english.expansions == {} and english.strangers == ()  # translations come from cross_lingual
+
+
+@pytest.mark.parametrize(
+    ("question", "wants"),
+    [
+        ("What is the total investment of the projects that took root?", "amount"),
+        ("What was Suzhou High-tech Zone's GDP in 2020?", "amount"),
+        ("纽迈公司去年的营业收入是多少？", "amount"),
+        ("How many projects have taken root?", "count"),
+        ("What share of the province's applicants came from Suzhou?", "percent"),
+        ("纳微科技是什么时候上市的？", "date"),
+        ("Who founded Nawei Technology?", "none"),
+        ("苏州为什么吸引人才？", "none"),
+        ("How many more talents does Suzhou have than the High-tech Zone?", "comparison"),
+        ("苏州比高新区多多少人才？", "comparison"),
+    ],
+)
+def test_the_kind_of_figure_a_question_asks_for(question: str, wants: str) -> None:
+    assert analyse(question).wants == wants
+
+
+def test_who_inside_a_figure_question_is_no_who_question() -> None:
+    assert analyse("What fraction of everyone who applied comes from Suzhou?").wants == "percent"
+    assert analyse("How many people who applied came from Suzhou?").wants == "count"
+    assert analyse("Is Suzhou attractive to foreign talents?").wants == "any"
+
+
+def test_the_thing_counted_is_read_from_the_words_by_how_many_or_duoshao() -> None:
+    question = analyse("How many quality projects has the park landed?")
+    assert question.measure == ("quality", "project") and question.counted == "quality projects"
+    assert analyse("全市有多少家医院？").measure == ("医院", "家")  # 家: a telling classifier (firms, hospitals)
+    assert analyse("城市常住人口有多少？").measure == ("人口", "常住人口")
+    assert analyse("How many people live in the city?").measure == ()  # "people": too general to check
+    # Only plain words the question gives for the thing counted are used.
+    assert analyse("Among the talents gathered, how many are high-level?").counted == ""
+    assert analyse('How many "doing practical things" projects were collected?').counted == ""
+
+
+def test_figures_the_question_states_are_conditions() -> None:
+    (year,) = analyse("How many firms were founded in 2019?").figures
+    assert (year.kind, year.value, year.text) == ("year", 2019.0, "2019")
+
+
+def test_quoted_and_capitalized_names() -> None:
+    assert analyse("“融医贷”累计发放贷款金额是多少？").quoted == ("融医贷",)
+    assert analyse('How big is the "Gusu Talent Fund"?').quoted == ("Gusu Talent Fund",)
+    assert analyse("What is the capital of France?").proper == {"france"}
+    assert "counted" not in analyse("Counted in person-times, how many talents has Suzhou gathered?").proper
+
+
+def test_cross_lingual_adds_the_other_languages_words_weighted_below_its_own(translator: Translator) -> None:
+    question = cross_lingual(analyse("How many hospitals does the city have?"), translator, VOCABULARIES)
+    assert question.terms["hospital"] == question.terms["city"] == 1.0
+    assert 0 < question.terms["医院"] < 1.0 and 0 < question.terms["城市"] < 1.0
+    assert question.expansions == {"hospital": ("医院",), "city": ("城市",)}
+    assert question.strangers == ()
+    chinese = cross_lingual(analyse("城市有多少医院？"), translator, VOCABULARIES)
+    assert 0 < chinese.terms["hospital"] < 1.0 and chinese.expansions["医院"] == ("hospital",)
+
+
+def test_a_name_no_article_uses_in_any_language_is_a_stranger(translator: Translator) -> None:
+    english = cross_lingual(analyse("How many talents does Hangzhou have?"), translator, VOCABULARIES)
+    assert english.strangers == ("hangzhou",) and english.expansions == {"talent": ("人才",)}
+    chinese = cross_lingual(analyse("法国有多少人才？"), translator, VOCABULARIES)
+    assert chinese.proper == {"法国"} and chinese.strangers == ("法国",)  # CC-CEDICT glosses 法国 as France
+    alone = cross_lingual(analyse("How many talents does Hangzhou have?"), translator, {"en": VOCABULARIES["en"]})
+    assert alone.strangers == ("hangzhou",) and set(alone.terms) == {"talent", "hangzhou"}  # nothing to translate into
+
+
+def test_translated_query_joins_the_translations_the_other_languages_way(translator: Translator) -> None:
+    chinese_words = cross_lingual(analyse("How many hospitals does the city have?"), translator, VOCABULARIES)
+    assert translated_query(chinese_words) == {"zh": "医院城市"}  # best first, no spaces in Chinese
+    english_words = cross_lingual(analyse("城市有多少医院？"), translator, VOCABULARIES)
+    assert set(translated_query(english_words)["en"].split()) == {"hospital", "city"}
+    assert translated_query(analyse("How many hospitals does the city have?")) == {}
+    assert translated_query(chinese_words, most=1) == {"zh": "医院"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Please type a question."),
+        ("  \n", "Please type a question."),
+        ("x" * 11, "That question is 11 characters long; please keep it under 10."),
+        ("？？？", "Please ask a question in words."),
+        ("How many?", None),
+        ("多少？", None),
+    ],
+)
+def test_problem_says_why_a_question_cannot_be_asked(text: str, message: str | None) -> None:
+    assert problem(text, max_chars=10) == message
+
+
+def test_clean_drops_control_characters_and_lone_surrogates_and_collapses_spaces() -> None:
+    assert clean("a\x00b\x01  c\n\n d\t") == "a b c d"
+    assert clean("\ud800 lone") == "lone"
+    assert clean("  苏州 有 多少\u3000人才？ ") == "苏州 有 多少 人才？"
