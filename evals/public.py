@@ -91,6 +91,24 @@ class Record:
         """Whether the answer is one figure, short enough to be a figure rather than a clause."""
         return self.numeric and len(self.answer) <= MAX_ANSWER and parse_figure(self.answer) is not None
 
+    @property
+    def evidence(self) -> str | None:
+        """The sentence of the context that holds the answer (at its offset), whitespace collapsed; None when the
+        answer's paragraph is not kept or the sentence does not read the answer as the same figure."""
+        start = self.start
+        line_start = self.context.rfind("\n", 0, start) + 1
+        line_end = self.context.find("\n", start)
+        line = self.context[line_start : line_end if line_end >= 0 else len(self.context)]
+        if len(line.strip()) < MIN_PARAGRAPH:
+            return None
+        offset = start - line_start
+        bounds = [0, *(m.end() for m in _SENTENCE_END.finditer(line)), len(line)]
+        left = max(b for b in bounds if b <= offset)
+        right = min((b for b in bounds if b >= offset + len(self.answer)), default=len(line))
+        sentence = " ".join(line[left:right].split())
+        answer = " ".join(self.answer.split())
+        return sentence if answer in sentence and len(sentence) >= len(answer) else None
+
 
 def split_of(source: str, title: str) -> str:
     """The split of an article: the same rule the hand-written question files were drawn with."""
@@ -177,7 +195,7 @@ def build(records: Sequence[Record], split: str, written: Path = WRITTEN, seed: 
     by_key = articles(mine)
     asked: dict[str, list[Record]] = defaultdict(list)
     for r in mine:
-        if r.figure_question and _evidence(r) is not None:
+        if r.figure_question and r.evidence is not None:
             asked[f"{r.source}:{r.title}"].append(r)
     cross = [row for row in _written(written, "cross-*.jsonl") if row["split"] == split]
     near = [row for row in _written(written, "near-miss.jsonl") if row["split"] == split]
@@ -247,7 +265,7 @@ def _cross(
     for row in rows:
         key = f"{row['source_file']}:{row['title']}"
         r = index.get((row["source_file"], row["source_id"]))
-        if key not in kept or r is None or _evidence(r) is None:
+        if key not in kept or r is None or r.evidence is None:
             continue
         case = _case(r, "cross", row["question"], row["lang"], by_key[key].id)
         cases.append({**case, "id": f"pub-{r.split}-cross-{row['lang']}-{r.id}"})
@@ -271,7 +289,7 @@ def _near(rows: list[dict[str, Any]], kept: list[str]) -> list[dict[str, Any]]:
 
 
 def _case(r: Record, kind: str, question: str, lang: str, document: str) -> dict[str, Any]:
-    evidence = _evidence(r)
+    evidence = r.evidence
     return _row(f"pub-{r.split}-{kind}-{r.id}", question, lang, kind, [r.answer], evidence, document)
 
 
@@ -290,24 +308,6 @@ def _row(
 
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=[.;])\s+(?=[A-Z0-9\"“(])")
-
-
-def _evidence(r: Record) -> str | None:
-    """The sentence of the context that holds the answer (at its offset), whitespace collapsed; None when the
-    answer's paragraph is not kept or the sentence does not read the answer as the same figure."""
-    start = r.start
-    line_start = r.context.rfind("\n", 0, start) + 1
-    line_end = r.context.find("\n", start)
-    line = r.context[line_start : line_end if line_end >= 0 else len(r.context)]
-    if len(line.strip()) < MIN_PARAGRAPH:
-        return None
-    offset = start - line_start
-    bounds = [0, *(m.end() for m in _SENTENCE_END.finditer(line)), len(line)]
-    left = max(b for b in bounds if b <= offset)
-    right = min((b for b in bounds if b >= offset + len(r.answer)), default=len(line))
-    sentence = " ".join(line[left:right].split())
-    answer = " ".join(r.answer.split())
-    return sentence if answer in sentence and len(sentence) >= len(answer) else None
 
 
 def _written(folder: Path, pattern: str) -> Iterator[dict[str, Any]]:

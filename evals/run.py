@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.layout import installed
+
 from . import baseline, report
 from .dataset import KINDS, QUESTIONS, Case, load, select
 from .metrics import Verdict, evidence_rank, failure, judge, summarize_by_kind
@@ -18,7 +20,8 @@ from .metrics import Verdict, evidence_rank, failure, judge, summarize_by_kind
 if TYPE_CHECKING:
     from rag.engine import Engine
 
-RESULTS = Path(__file__).resolve().parent / "results"
+# Installed, the package's own folder is no place for results (it may not even be writable): the working folder is.
+RESULTS = Path("rag-eval-results") if installed() else Path(__file__).resolve().parent / "results"
 EPILOG = """\
 examples (`rag eval` takes the same options):
   python -m evals                         all questions, offline backend, results in evals/results/

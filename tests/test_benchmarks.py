@@ -50,3 +50,13 @@ def test_quick_run_writes_table_json_and_plot(tmp_path: Path) -> None:
     assert result["baseline"]["chunks"] > 0 and result["baseline_ms"]["p50"] > 0
     assert result["cold_start"]["median_s"] > 0 and result["peak_rss_mb"] > 0
     assert (tmp_path / "scale.png").stat().st_size > 10_000
+
+
+def test_keyword_comparison_finds_the_same_top_sentences(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.keyword import main
+
+    assert main(["--sizes", "400", "--queries", "4", "--json", str(tmp_path / "keyword.json")]) == 0
+    (result,) = json.loads((tmp_path / "keyword.json").read_text())
+    assert result["sentences"] == 400 and result["same_top"] == "12/12" and result["max_score_difference"] < 1e-4
+    assert result["update_sentences"]["removed"] > 0 and result["update_s"]["ours"] > 0
+    assert "| 400 |" in capsys.readouterr().out

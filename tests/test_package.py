@@ -83,5 +83,5 @@ def test_the_installed_wheel_answers_from_another_folder(venv: Path, tmp_path: P
     assert Path(folder).is_relative_to(venv)
     assert system == (PROJECT_ROOT / "prompts" / "system.txt").read_text(encoding="utf-8")
 
-    evaluated = run("rag", "eval", "--limit", "2", "--no-progress", "--out", str(tmp_path / "eval"))
-    assert "overall" in evaluated.stdout and (tmp_path / "eval" / "report.md").is_file()
+    evaluated = run("rag", "eval", "--limit", "2", "--no-progress")  # its results go to the working folder
+    assert "overall" in evaluated.stdout and (tmp_path / "rag-eval-results" / "report.md").is_file()

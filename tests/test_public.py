@@ -24,12 +24,10 @@ def test_split_is_a_stable_hash_of_the_article_with_the_stated_shares() -> None:
 
 
 def test_evidence_is_the_sentence_holding_the_answer() -> None:
-    from evals.public import _evidence
-
     context = "The bridge opened in 1932. It carries 160,000 vehicles a day across the harbour. It was widened later."
-    assert _evidence(record(context, "160,000")) == "It carries 160,000 vehicles a day across the harbour."
+    assert record(context, "160,000").evidence == "It carries 160,000 vehicles a day across the harbour."
     chinese = "这座跨越港湾的大桥于1932年正式通车。每天有16万辆车通过。大桥后来经过两次拓宽改造。"
-    assert _evidence(record(chinese, "16万", source="cmrc2018-train.zh")) == "每天有16万辆车通过。"
+    assert record(chinese, "16万", source="cmrc2018-train.zh").evidence == "每天有16万辆车通过。"
 
 
 def test_a_record_is_a_figure_question_only_with_one_short_figure() -> None:
