@@ -18,15 +18,17 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from evals.dataset import Case, load
-from evals.metrics import _flat
-from evals.public import CACHE, DATA, build, engine_for, read, write
-from evals.vectors import VectorCache
 from rag.figures import states_figure
-from rag.learned import CONFIDENCE, FEATURES, MODEL_PATH, AnswerModel, LearnedAnswerer
+from rag.learned import CONFIDENCE, FEATURES, MODEL_PATH, AnswerModel, LearnedAnswerer, Tree
+
+from .dataset import Case, load
+from .metrics import _flat
+from .public import CACHE, DATA, build, engine_for, read, write
+from .vectors import VectorCache
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ def candidates(split: str, data: Path, cache: Path, corpora: int | None = None) 
     needed)."""
     records = read(data)
     vectors = VectorCache(cache, f"e5-{split}")
-    zero = AnswerModel({name: 0.0 for name in FEATURES}, dict.fromkeys(("score", "share", *CONFIDENCE, "bias"), 0.0), 0.5)
+    zero = AnswerModel(
+        {name: 0.0 for name in FEATURES}, dict.fromkeys(("score", "share", *CONFIDENCE, "bias"), 0.0), 0.5
+    )
     asked: list[Asked] = []
     for corpus in build(records, split)[:corpora]:
         folder, questions = write(corpus, cache)
@@ -69,7 +73,11 @@ def candidates(split: str, data: Path, cache: Path, corpora: int | None = None) 
             evidence = answerer.evidence(question, hits) if question.wants not in ("none", "comparison") else []
             rows = np.array([[e.features[name] for name in FEATURES] for e in evidence], dtype=float)
             right = np.array([_right(case, e.figure.text, e.hit.record.paragraph_id, engine) for e in evidence])
-            asked.append(Asked(case, rows.reshape(-1, len(FEATURES)), right, question.wants == "none" or bool(question.strangers)))
+            asked.append(
+                Asked(
+                    case, rows.reshape(-1, len(FEATURES)), right, question.wants == "none" or bool(question.strangers)
+                )
+            )
         engine.close()
         print(f"{corpus.name}: {len(corpus.questions)} questions", file=sys.stderr)
     return asked
@@ -82,14 +90,42 @@ def _right(case: Case, figure: str, paragraph_id: str, engine: object) -> bool:
     return _flat(case.evidence) in _flat(paragraph) and all(states_figure(figure, f) for f in case.figures)
 
 
-def fit(train: list[Asked], l2: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """The ranker's weights over raw features, and the confidence's (score, share, CONFIDENCE features…, bias).
+@dataclass(frozen=True)
+class Ranker:
+    """A linear score over raw features, plus boosted trees fitted to what it gets wrong (none: linear only)."""
 
-    The ranker maximizes, over the train questions that have a right candidate, the softmax probability of
-    their right candidates among all of theirs (a conditional logit, L2-penalized, on standardized features,
-    folded back to raw ones). The confidence is a logistic regression, over every train question with
-    candidates, of whether its best-ranked candidate is right, from that candidate's score, softmax share and
-    CONFIDENCE features.
+    weights: np.ndarray
+    booster: Any = None  # a lightgbm.Booster
+
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        linear = rows @ self.weights
+        return linear if self.booster is None or not len(rows) else linear + self.booster.predict(rows)
+
+    def trees(self) -> list[Tree]:
+        """The booster's trees in the model file's form (see rag.learned.Tree)."""
+        if self.booster is None:
+            return []
+        return [_tree(info["tree_structure"]) for info in self.booster.dump_model()["tree_info"]]
+
+
+def _tree(node: dict[str, Any]) -> Tree:
+    if "leaf_value" in node:
+        return round(float(node["leaf_value"]), 6)
+    if node["decision_type"] != "<=":
+        raise ValueError(f"unexpected split {node['decision_type']}")
+    threshold = float(node["threshold"])
+    return [int(node["split_feature"]), threshold, _tree(node["left_child"]), _tree(node["right_child"])]
+
+
+def fit(train: list[Asked], l2: float = 1.0, trees: int = 0, leaves: int = 8) -> tuple[Ranker, np.ndarray]:
+    """The ranker, and the confidence's weights (score, share, CONFIDENCE features…, bias).
+
+    The ranker's linear part maximizes, over the train questions that have a right candidate, the softmax
+    probability of their right candidates among all of theirs (a conditional logit, L2-penalized, on standardized
+    features, folded back to raw ones). With `trees`, LightGBM's lambdarank then boosts that many small trees
+    (`leaves` leaves each) from the linear score, over the same groups. The confidence is a logistic regression,
+    over every train question with candidates, of whether its best-ranked candidate is right, from that
+    candidate's score, softmax share and CONFIDENCE features.
     """
     from scipy.optimize import minimize
     from sklearn.linear_model import LogisticRegression
@@ -111,27 +147,52 @@ def fit(train: list[Asked], l2: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         return total, grad
 
     w = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B").x / scale
+    ranker = Ranker(w)
+    if trees:
+        import lightgbm
+
+        rows = np.vstack([a.rows for a in train if len(a.rows) and a.right.any()])
+        dataset = lightgbm.Dataset(
+            rows,
+            label=np.concatenate([a.right for a in train if len(a.rows) and a.right.any()]).astype(int),
+            group=[len(a.rows) for a in train if len(a.rows) and a.right.any()],
+            init_score=rows @ w,
+            free_raw_data=False,
+        )
+        params = {
+            "objective": "lambdarank",
+            "num_leaves": leaves,
+            "learning_rate": 0.05,
+            "min_data_in_leaf": 20,
+            "lambdarank_truncation_level": 10,
+            "eval_at": [1],
+            "verbose": -1,
+            "num_threads": 1,
+            "deterministic": True,
+            "seed": 1,
+        }
+        ranker = Ranker(w, lightgbm.train(params, dataset, num_boost_round=trees))
     tops, labels = [], []
     for a in train:
         if len(a.rows):
-            best = int(np.argmax(a.rows @ w))
-            tops.append([*_top(a.rows, w), *a.rows[best, _CONFIDENCE]])
+            s = ranker.scores(a.rows)
+            best = int(np.argmax(s))
+            tops.append([*_top(s), *a.rows[best, _CONFIDENCE]])
             labels.append(bool(a.right[best]))
     confidence = LogisticRegression(max_iter=1000).fit(np.array(tops), np.array(labels))
-    return w, np.array([*confidence.coef_[0], confidence.intercept_[0]])
+    return ranker, np.array([*confidence.coef_[0], confidence.intercept_[0]])
 
 
 _CONFIDENCE = [FEATURES.index(name) for name in CONFIDENCE]
 
 
-def _top(rows: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """The best candidate's rank score and softmax share."""
-    s = rows @ w
+def _top(s: np.ndarray) -> tuple[float, float]:
+    """The best candidate's rank score and softmax share, from all the question's candidates' scores."""
     e = np.exp(s - s.max())
     return float(s.max()), float(e.max() / e.sum())
 
 
-def outcomes(asked: list[Asked], weights: np.ndarray, confidence: np.ndarray, threshold: float) -> Counter[str]:
+def outcomes(asked: list[Asked], ranker: Ranker, confidence: np.ndarray, threshold: float) -> Counter[str]:
     """What answering by the likeliest candidate at `threshold` gives, per kind: right, wrong, refused."""
     tally: Counter[str] = Counter()
     for a in asked:
@@ -140,8 +201,9 @@ def outcomes(asked: list[Asked], weights: np.ndarray, confidence: np.ndarray, th
         if a.refused_anyway or not len(a.rows):
             tally[f"{kind}:refused"] += 1
             continue
-        best = int(np.argmax(a.rows @ weights))
-        z = np.array([*_top(a.rows, weights), *a.rows[best, _CONFIDENCE], 1.0]) @ confidence
+        s = ranker.scores(a.rows)
+        best = int(np.argmax(s))
+        z = np.array([*_top(s), *a.rows[best, _CONFIDENCE], 1.0]) @ confidence
         p = 1.0 / (1.0 + np.exp(-z))
         if p < threshold:
             tally[f"{kind}:refused"] += 1
@@ -191,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-corpora", type=int, metavar="N", help="fit on the first N train corpora only")
     parser.add_argument("--reuse", action="store_true", help="reuse the candidates kept from the last run")
     parser.add_argument("--c", type=float, default=1.0, help="the ranker's L2 penalty (default: 1.0)")
+    parser.add_argument("--trees", type=int, default=0, help="boosted trees on top of the linear score (default: 0)")
+    parser.add_argument("--leaves", type=int, default=8, help="leaves per tree (default: 8)")
     args = parser.parse_args(argv)
     try:
         train = saved("train", args.data, args.cache, args.train_corpora, args.reuse)
@@ -198,33 +262,42 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 2
-    weights, confidence = fit(train, args.c)
+    ranker, confidence = fit(train, args.c, args.trees, args.leaves)
+    weights = ranker.weights
     thresholds = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    scored = [(score(outcomes(dev, weights, confidence, t)), -t, t) for t in thresholds]
+    scored = [(score(outcomes(dev, ranker, confidence, t)), -t, t) for t in thresholds]
     best = max(scored)[2]
     print(oracle(dev))
     for t in (0.05, 0.1, 0.2, 0.3, 0.4, 0.5):
-        print(f"  dev at {t:.2f}: {describe(outcomes(dev, weights, confidence, t))}")
+        print(f"  dev at {t:.2f}: {describe(outcomes(dev, ranker, confidence, t))}")
     for name, weight in zip(FEATURES, weights, strict=True):
         print(f"  {name:18} {weight:+.3f}")
     names = ("score", "share", *CONFIDENCE, "bias")
     print("  confidence: " + ", ".join(f"{n} {v:+.3f}" for n, v in zip(names, confidence, strict=True)))
-    train_tally, dev_tally = outcomes(train, weights, confidence, best), outcomes(dev, weights, confidence, best)
+    train_tally, dev_tally = outcomes(train, ranker, confidence, best), outcomes(dev, ranker, confidence, best)
     print(f"threshold {best}: train {describe(train_tally)}\n               dev   {describe(dev_tally)}")
     import sklearn
 
     model = AnswerModel(
         weights={name: round(float(w), 5) for name, w in zip(FEATURES, weights, strict=True)},
-        confidence={k: round(float(v), 5) for k, v in zip(("score", "share", *CONFIDENCE, "bias"), confidence, strict=True)},
+        confidence={
+            k: round(float(v), 5) for k, v in zip(("score", "share", *CONFIDENCE, "bias"), confidence, strict=True)
+        },
         threshold=float(best),
+        trees=ranker.trees(),
         fitted_on=f"public suite train split: {len(train)} questions, "
         f"{sum(len(a.rows) for a in train)} candidates (python -m evals.fit)",
         about={
-            "library": f"scipy L-BFGS-B (ranker, L2 {args.c}), scikit-learn {sklearn.__version__} LogisticRegression",
+            "library": f"scipy L-BFGS-B (ranker, L2 {args.c}), scikit-learn {sklearn.__version__} LogisticRegression"
+            + (f", LightGBM lambdarank ({args.trees} trees of {args.leaves} leaves)" if args.trees else ""),
             "threshold_chosen_on": f"dev split, {len(dev)} questions: best mean over kinds of the share handled right",
             "dev": {"mean_over_kinds": round(score(dev_tally), 4), "by_kind": describe(dev_tally)},
         },
     )
+    for a in dev[:200]:  # the shipped form of the trees scores as LightGBM does
+        shipped = [model.score(dict(zip(FEATURES, row, strict=True))) for row in a.rows]
+        if not np.allclose(shipped, ranker.scores(a.rows), atol=1e-3):
+            raise AssertionError("the exported trees do not reproduce LightGBM's scores")
     args.out.write_text(model.to_json(), encoding="utf-8")
     print(f"model written: {args.out}")
     return 0

@@ -287,12 +287,14 @@ def states_figure(text: str, expected: str | Figure) -> bool:
     wanted = expected if isinstance(expected, Figure) else parse_figure(expected)
     if wanted is None:
         raise ValueError(f"not one figure: {expected!r}")
-    for figure in find_figures(text):
-        if same_figure(figure, wanted):
-            return True
-        if wanted.kind == "year" and figure.kind == "date" and int(figure.value) // 10000 == int(wanted.value):
-            return True
-    return False
+    return any(states(figure, wanted) for figure in find_figures(text))
+
+
+def states(figure: Figure, wanted: Figure) -> bool:
+    """Whether `figure` states `wanted`: the same figure, or a date in the year wanted."""
+    if same_figure(figure, wanted):
+        return True
+    return wanted.kind == "year" and figure.kind == "date" and int(figure.value) // 10000 == int(wanted.value)
 
 
 def _figure(match: re.Match[str], original: str) -> _Found | None:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from rag.extractive import (
@@ -36,7 +37,7 @@ from rag.extractive import (
     _with_parts,
     write_figure,
 )
-from rag.figures import Figure, same_figure, states_figure
+from rag.figures import Figure, same_figure, states, states_figure
 from rag.keyword import tokenize
 from rag.question import Question
 from rag.retrieve import Hit, Index
@@ -54,6 +55,8 @@ WANTED = {
     "none": (),
     "comparison": (),
 }
+# Features of a figure's own place in its sentence, also compared with the sentence's other figures.
+IN_SENTENCE = ("clause", "closeness", "proximity", "touch_before", "touch_after", "before", "after", "stated_near")
 FEATURES = (
     "coverage",  # rarity-weighted share of the question's words the sentence meets (translations, roots count)
     "clause",  # … that the figure's own clause (or list item) meets
@@ -79,13 +82,34 @@ FEATURES = (
     "heading",  # a heading or caption, not running text
     "clause_gap",  # how far the clause's coverage falls below the best candidate's of this question
     "paragraph_gap",  # the same, for the paragraph's
-    "clause_in_sentence",  # how far its clause's coverage falls below that of another figure of the same sentence
-    "closeness_in_sentence",  # the same, for its closeness to the question's words
+    "window",  # rarity-weighted share of the question's words met within WINDOW words either side of the figure
+    "before",  # … of the words the question puts before its question word ("苏州人才总量是多少") met before the figure
+    "after",  # … of the words it puts after ("how many people live in …") met after the figure
+    "proximity",  # rarity-weighted mean over the question's words of exp(-words between it and the figure / 2)
+    "touch_before",  # rarity-weighted share of the question's words among the TOUCH words right before the figure
+    "touch_after",  # … right after it ("critical magnetic field (25 T)", "人才总量达343万")
+    "stated_near",  # exp(-words between / 3) to the nearest figure the question states ("$181,000 in 2018")
+    "bracketed",  # the figure stands in brackets: a conversion or an aside ("3.7英里（约为5.95公里）")
+    "kind_first",  # the figure is of the kind the question asks for first (a percent for "what percentage")
+    "year_like",  # a bare number of three or four digits taken for a year: a date is asked ("founded in 1481")
+    # How far each of these falls below the best of another figure of the same sentence: which of a sentence's
+    # figures the question's words describe ("trained 240,000 cadres" rather than "held 760 classes").
+    *(f"{name}_in_sentence" for name in IN_SENTENCE),
+)
+
+WINDOW = 6  # search terms either side of a figure that count as its neighbourhood
+TOUCH = 2  # search terms either side of a figure that count as standing right by it
+# Where a question asks for its figure: the words before and after it describe the figure from either side.
+_ASKED = re.compile(
+    r"\b(?:how (?:many|much|long|old|far|big|large|high|fast|often)|what (?:percentage|percent|share|proportion|"
+    r"fraction|number|amount|year|month|date|day|age|size)|which (?:year|month|date|day)|in what year|when)\b|"
+    r"多少|几|何时|什么时候|哪一?年|哪个月|哪一?天",
+    re.I,
 )
 
 # Features the confidence also reads as they are: the ranker compares one question's candidates, so what holds for
 # all of them (the year the question names is in no paragraph) moves no rank but must lower the confidence.
-CONFIDENCE = ("names_missing", "paragraph", "cross")
+CONFIDENCE = ("names_missing", "paragraph", "cross", "coverage", "dense", "proximity", "clause", "measure_missing")
 
 
 @dataclass(frozen=True)
@@ -99,10 +123,19 @@ class AnswerModel:
     threshold: float
     fitted_on: str = ""
     about: Mapping[str, object] = field(default_factory=dict)
+    trees: Sequence[Tree] = ()  # boosted regression trees added to the linear score (LightGBM's, see `Tree`)
+
+    def score(self, features: Mapping[str, float]) -> float:
+        """The candidate's rank score: the linear part, plus every tree's leaf."""
+        linear = sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        if not self.trees:
+            return linear
+        row = [features[name] for name in FEATURES]
+        return linear + sum(_leaf(tree, row) for tree in self.trees)
 
     def probabilities(self, candidates: Sequence[Mapping[str, float]]) -> list[float]:
         """P(answers) for each of one question's candidates, from its rank score and its softmax share."""
-        scores = [sum(self.weights.get(name, 0.0) * value for name, value in f.items()) for f in candidates]
+        scores = [self.score(f) for f in candidates]
         top = max(scores, default=0.0)
         total = sum(math.exp(score - top) for score in scores)
         c = self.confidence
@@ -121,7 +154,22 @@ class AnswerModel:
         data: dict[str, object] = {"features": list(self.weights), "weights": dict(self.weights)}
         data["confidence"] = dict(self.confidence)
         data |= {"threshold": self.threshold, "fitted_on": self.fitted_on, **self.about}
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+        if self.trees:  # one line per tree: the file stays readable above them
+            trees = ",\n    ".join(json.dumps(tree, separators=(",", ":")) for tree in self.trees)
+            text = text[: text.rindex("}")].rstrip() + f',\n  "trees": [\n    {trees}\n  ]\n}}'
+        return text + "\n"
+
+
+# A regression tree: a leaf value, or [feature index, threshold, the tree where the feature <= threshold, else].
+Tree = float | list  # type: ignore[type-arg]
+
+
+def _leaf(tree: Tree, row: Sequence[float]) -> float:
+    """The leaf value `row` (a candidate's FEATURES, in order) falls into."""
+    while isinstance(tree, list):
+        tree = tree[2] if row[tree[0]] <= tree[1] else tree[3]
+    return tree
 
 
 def _sigmoid(z: float) -> float:
@@ -134,8 +182,11 @@ def default_model(path: Path = MODEL_PATH) -> AnswerModel:
     data = json.loads(path.read_text(encoding="utf-8"))
     if list(data["weights"]) != list(FEATURES):
         raise ValueError(f"{path} was fitted on other features than rag.extractive.FEATURES: run python -m evals.fit")
-    about = {k: v for k, v in data.items() if k not in ("features", "weights", "confidence", "threshold", "fitted_on")}
-    return AnswerModel(data["weights"], data["confidence"], data["threshold"], data.get("fitted_on", ""), about)
+    kept = ("features", "weights", "confidence", "threshold", "fitted_on", "trees")
+    about = {k: v for k, v in data.items() if k not in kept}
+    return AnswerModel(
+        data["weights"], data["confidence"], data["threshold"], data.get("fitted_on", ""), about, data.get("trees", ())
+    )
 
 
 class LearnedAnswerer(ExtractiveAnswerer):
@@ -159,7 +210,7 @@ class LearnedAnswerer(ExtractiveAnswerer):
         context = _Context.of(question, hits)
         scored = []
         for rank, hit in enumerate(hits):
-            figures = [f for f in _figures(hit.record.text) if f.kind in WANTED[question.wants]]
+            figures = [f for f in _figures(hit.record.text) if _wanted(f, question.wants)]
             # The question's own figures ("in 2019", "of the 3 districts") are conditions: a paragraph (with its
             # title) that does not state them is about something else. On the dev split, requiring them gets as
             # many questions right as weighing them, and refuses more of the unanswerable ones (82.9 vs 78.6%).
@@ -168,18 +219,16 @@ class LearnedAnswerer(ExtractiveAnswerer):
             for figure in figures:
                 scored.append((hit, figure, self._features(question, hit, rank, figure, figures, context)))
         best = {name: max((f[name] for _, _, f in scored), default=0.0) for name in ("clause", "paragraph")}
-        # Within one sentence, the figure whose own clause holds the question's words answers it ("trained 240,000
-        # cadres" rather than "held 760 classes" for how many cadres were trained).
         sentence: dict[str, dict[str, float]] = {}
         for hit, _, features in scored:
-            mine = sentence.setdefault(hit.record.id, {"clause": 0.0, "closeness": 0.0})
-            for name in mine:
+            mine = sentence.setdefault(hit.record.id, dict.fromkeys(IN_SENTENCE, 0.0))
+            for name in IN_SENTENCE:
                 mine[name] = max(mine[name], features[name])
         for hit, _, features in scored:
             features["clause_gap"] = features["clause"] - best["clause"]
             features["paragraph_gap"] = features["paragraph"] - best["paragraph"]
-            features["clause_in_sentence"] = features["clause"] - sentence[hit.record.id]["clause"]
-            features["closeness_in_sentence"] = features["closeness"] - sentence[hit.record.id]["closeness"]
+            for name in IN_SENTENCE:
+                features[f"{name}_in_sentence"] = features[name] - sentence[hit.record.id][name]
         probabilities = self.learned.probabilities([features for _, _, features in scored])
         found = [Evidence(hit, figure, f, p) for (hit, figure, f), p in zip(scored, probabilities, strict=True)]
         return sorted(found, key=lambda e: -e.probability)
@@ -190,33 +239,46 @@ class LearnedAnswerer(ExtractiveAnswerer):
         """The features of one candidate (see FEATURES)."""
         record = hit.record
         words = _with_parts(self.index.words[self.index.position[record.id]])
-        paragraph_words = _with_parts(self.index.context_words[record.paragraph_id])
-        clause_words = _with_parts(frozenset(tokenize(_own_clause(record.text, figure))))
-        total = covered = in_clause = in_paragraph = 0.0
+        left, right = (list(tokenize(part)) for part in (record.text[: figure.start], record.text[figure.end :]))
+        # Each place a question word may be met, and the share (by rarity) of the question's words met there.
+        places = {
+            "coverage": words,
+            "clause": frozenset(tokenize(_own_clause(record.text, figure))),
+            "paragraph": self.index.context_words[record.paragraph_id],
+            "window": frozenset(left[-WINDOW:] + right[:WINDOW]),
+            "before": frozenset(left),
+            "after": frozenset(right),
+            "touch_before": frozenset(left[-TOUCH:]),
+            "touch_after": frozenset(right[:TOUCH]),
+        }
+        distance = {word: d for d, word in reversed(list(enumerate(reversed(left))))}
+        for d, word in enumerate(right):
+            distance[word] = min(d, distance.get(word, d))
+        near = total = 0.0
+        places = {place: _with_parts(found) for place, found in places.items()}
+        sides = _sides(question)
+        met = dict.fromkeys(places, 0.0)
+        weight = dict.fromkeys(places, 0.0)
         for group in _term_groups(question):
-            credits = {}
-            rarity = 0.0
-            for term in group:
-                forms = self._forms(term, question)
-                rarity = max(rarity, self._rarity(forms))
-                credits[term] = (
-                    _credit(term, forms, words),
-                    _credit(term, forms, clause_words),
-                    _credit(term, forms, paragraph_words),
-                )
+            forms = {term: self._forms(term, question) for term in group}
+            rarity = max(self._rarity(f) for f in forms.values())
             total += rarity
-            covered += rarity * _spread(group[0], {t: c[0] for t, c in credits.items()})
-            in_clause += rarity * _spread(group[0], {t: c[1] for t, c in credits.items()})
-            in_paragraph += rarity * _spread(group[0], {t: c[2] for t, c in credits.items()})
+            gaps = [distance[form] for f in forms.values() for form in f if form in distance]
+            near += rarity * math.exp(-min(gaps) / 2) if gaps else 0.0
+            for place, found in places.items():
+                if place in ("before", "after") and sides.get(group[0]) != place:
+                    continue  # only the words the question puts on that side of its question word
+                weight[place] += rarity
+                met[place] += rarity * _spread(group[0], {t: _credit(t, forms[t], found) for t in group})
+        shares = {place: met[place] / weight[place] if weight[place] else 0.0 for place in places}
+        shares["proximity"] = near / total if total else 0.0
         measure = {form for term in question.measure for form in self._forms(term, question)}
         terms = set(question.terms) | measure
         paragraph = self.index.paragraphs[record.paragraph_id]
         stated = [f for f in question.figures if not same_figure(f, figure)]
         elsewhere = sum(states_figure(paragraph, f) and not states_figure(record.text, f) for f in stated)
         return {
-            "coverage": covered / total if total else 0.0,
-            "clause": in_clause / total if total else 0.0,
-            "paragraph": in_paragraph / total if total else 0.0,
+            **shares,
             "dense": hit.dense,
             "dense_gap": hit.dense - context.best_dense.get(record.lang, hit.dense),
             "keyword": hit.keyword / context.best_keyword if context.best_keyword else 0.0,
@@ -236,6 +298,10 @@ class LearnedAnswerer(ExtractiveAnswerer):
             "spelled": float(not any(ch.isdigit() for ch in figure.text)),
             "crowded": 1.0 - 1.0 / len(figures),
             "heading": float(record.kind != "paragraph"),
+            "stated_near": _stated_near(record.text, figure, question.figures),
+            "bracketed": float(_bracketed(record.text, figure.start)),
+            "kind_first": float(figure.kind == WANTED[question.wants][0]),
+            "year_like": float(figure.kind == "number"),
         }
 
     def statement(self, question: Question, evidence: Evidence) -> str:
@@ -284,6 +350,48 @@ class _Context:
         for hit in hits:
             best[hit.record.lang] = max(best.get(hit.record.lang, 0.0), hit.dense)
         return cls(best, max((hit.keyword for hit in hits), default=0.0))
+
+
+def _wanted(figure: Figure, wants: str) -> bool:
+    """Whether the figure is of a kind that answers the question. Years before 1000, and before 1900 without 年,
+    are read as numbers (a count is likelier in general): when a date is asked, such a number may be the year
+    (on the dev split, 56 of the 94 answerable questions with no right candidate asked the year of a bare number)."""
+    if figure.kind in WANTED[wants]:
+        return True
+    digits = figure.text.removesuffix("年")
+    return (
+        wants == "date" and figure.kind == "number" and not figure.unit and digits.isdigit() and len(digits) in (3, 4)
+    )
+
+
+def _stated_near(text: str, figure: Figure, stated: Sequence[Figure]) -> float:
+    """exp(-search terms between / 3) from the figure to the nearest of the question's own figures in the text."""
+    gaps = [
+        len(tokenize(text[min(figure.end, other.end) : max(figure.start, other.start)]))
+        for other in _figures(text)
+        if other.start != figure.start and any(states(other, f) for f in stated)
+    ]
+    return math.exp(-min(gaps) / 3) if gaps else 0.0
+
+
+def _bracketed(text: str, start: int) -> bool:
+    """Whether text[start] stands inside brackets."""
+    before = text[:start]
+    return max(before.rfind("("), before.rfind("（")) > max(before.rfind(")"), before.rfind("）"))
+
+
+def _sides(question: Question) -> Mapping[str, str]:
+    """Which side of the question word ("多少", "how many") each of the question's own words stands on."""
+    return _sides_of(question.text, tuple(question.terms))
+
+
+@lru_cache(maxsize=4096)
+def _sides_of(text: str, terms: tuple[str, ...]) -> Mapping[str, str]:
+    asked = _ASKED.search(text)
+    if asked is None:
+        return {}
+    before, after = set(tokenize(text[: asked.start()])), set(tokenize(text[asked.end() :]))
+    return {term: "before" if term in before else "after" for term in terms if term in before | after}
 
 
 def _credit(term: str, forms: set[str], words: frozenset[str]) -> float:

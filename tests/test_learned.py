@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rag.engine import Engine
-from rag.learned import CONFIDENCE, FEATURES, default_model
+from rag.learned import CONFIDENCE, FEATURES, AnswerModel, default_model
 from rag.settings import Settings
 from tests.conftest import CountingE5
 
@@ -112,8 +112,33 @@ def test_fit_learns_which_feature_tells_the_right_candidate_and_when_to_refuse()
         kind = "same" if answerable else "unanswerable"
         case = Case(f"q{n}", "q", "en", kind, ("1",) if answerable else (), "1" if answerable else None, None)
         asked.append(Asked(case, rows, right, False))
-    weights, confidence = fit(asked)
+    ranker, confidence = fit(asked)
+    weights = ranker.weights
     assert weights[coverage] > 2 * np.abs(np.delete(weights, coverage)).max()
     assert confidence[0] > 0 or confidence[1] > 0  # a higher rank score or share is likelier right
-    tally = outcomes(asked, weights, confidence, 0.5)
+    tally = outcomes(asked, ranker, confidence, 0.5)
     assert tally["same:right"] >= 180 and tally["unanswerable:refused"] >= 80
+
+
+def test_boosted_trees_score_in_the_package_as_lightgbm_scores_them() -> None:
+    pytest.importorskip("lightgbm")
+    from evals.dataset import Case
+    from evals.fit import Asked, fit
+
+    rng = np.random.default_rng(1)
+    rows_of = FEATURES.index("proximity"), FEATURES.index("dense")
+    asked = []
+    for n in range(200):
+        rows = rng.random((6, len(FEATURES)))
+        right = np.zeros(6, dtype=bool)
+        right[n % 6] = True
+        rows[n % 6, rows_of[0]] += 0.5 * (rows[n % 6, rows_of[1]] > 0.5)  # an interaction no linear score holds
+        asked.append(Asked(Case(f"q{n}", "q", "en", "same", ("1",), "1", None), rows, right, False))
+    ranker, confidence = fit(asked, trees=20, leaves=4)
+    trees = ranker.trees()
+    assert len(trees) == 20
+    weights = dict(zip(FEATURES, map(float, ranker.weights), strict=True))
+    model = AnswerModel(weights, {}, 0.5, trees=trees)
+    for a in asked[:20]:
+        shipped = [model.score(dict(zip(FEATURES, map(float, row), strict=True))) for row in a.rows]
+        assert np.allclose(shipped, ranker.scores(a.rows), atol=1e-4)
