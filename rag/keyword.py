@@ -8,10 +8,6 @@ from functools import cached_property
 
 import numpy as np
 
-# Search terms are rag.text's. rag/learned.py still imports `tokenize` from here while the integrator's change to
-# it is open in the main checkout (a merge must not touch that file); it moves to rag.text with that change.
-from rag.text import tokenize  # noqa: F401
-
 
 class KeywordIndex:
     """BM25 over sentences, scored as bm25s scores it (Lucene variant, k1=1.5, b=0.75), from term ids.

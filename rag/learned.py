@@ -38,10 +38,10 @@ from rag.extractive import (
     write_figure,
 )
 from rag.figures import Figure, same_figure, states, states_figure
-from rag.keyword import tokenize
 from rag.question import Question
 from rag.retrieve import Hit, Index
 from rag.store import Record
+from rag.text import tokenize
 
 MODEL_PATH = Path(__file__).with_name("learned_model.json")
 LIKELIEST_SHOWN = 2  # answering sentences a refusal shows among its nearest passages, before retrieval's best
