@@ -20,7 +20,8 @@ from rag.embeddings import Embedder, model_slug
 from rag.ledger import UPLOAD, Holding, Ledger
 from rag.retrieve import Index
 from rag.settings import Settings
-from rag.store import REBUILD, DamagedStore, Progress, Sentences, Store, open_client, unlock
+from rag.store import REBUILD, DamagedStore, Progress, Sentences, Store, Terms, open_client, unlock
+from rag.text import TOKENIZER, cut
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class Library:
     def _new_store(self, client: Any) -> Store:
         slug = model_slug(self.embedder)
         ledger = Ledger(self.settings.data_dir / f"holdings-{slug}.json", self.settings.chroma_url or "embedded")
-        return Store(client, self.embedder, slug, ledger)
+        return Store(client, self.embedder, slug, ledger, terms=Terms(TOKENIZER, cut))
 
     @property
     def uploads_dir(self) -> Path:

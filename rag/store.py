@@ -26,7 +26,6 @@ from rag.embeddings import Embedder
 from rag.integrity import Seal, damage
 from rag.ledger import Ledger
 from rag.settings import Settings
-from rag.text import TOKENIZER, cut
 
 T = TypeVar("T")
 Progress = Callable[[int, int, str], None]  # (done, total, what) after each article
@@ -78,6 +77,14 @@ class Origin:
             return None, None
         page, first = found[-1]
         return page, paragraph - first + 1
+
+
+@dataclass(frozen=True)
+class Terms:
+    """How a sentence is cut into its search terms when it is written, and the tokenizer version that marks them."""
+
+    version: str
+    cut: Callable[[str], list[str]]
 
 
 @dataclass(frozen=True)
@@ -174,11 +181,15 @@ class Store:
 
     page = 2000  # records per read or write request: under Chroma's batch limit and a server's 40 MB payload limit
 
-    def __init__(self, client: Any, embedder: Embedder, slug: str, ledger: Ledger | None = None) -> None:
+    def __init__(
+        self, client: Any, embedder: Embedder, slug: str, ledger: Ledger | None = None, terms: Terms | None = None
+    ) -> None:
         self.client = client
         self.embedder = embedder
         self.slug = slug
         self.ledger = ledger  # told of every write and removal, when the store's holdings are recorded
+        # Search terms are cut once at writing and stored, so no reader (in this process or another) cuts them again.
+        self.terms = terms
         self.sentences = SentenceCollections(client, slug)
         self.articles = client.get_or_create_collection(f"articles-{slug}", metadata=SPACE)
         self.state = client.get_or_create_collection(f"state-{slug}")
@@ -251,7 +262,8 @@ class Store:
                 stored = manifest.get(str(meta.get("document")))
                 if stored is None or stored.digest != meta.get("digest"):
                     continue
-                terms = str(meta["terms"]).split() if meta.get("tokenizer") == TOKENIZER else None
+                current = self.terms is not None and meta.get("tokenizer") == self.terms.version
+                terms = str(meta["terms"]).split() if current else None
                 seen[id_] = (_record(id_, str(text), meta), terms)
         rows = sorted(seen.values(), key=lambda row: (row[0].document, row[0].paragraph, row[0].sentence))
         counts: dict[str, int] = {}
@@ -298,23 +310,21 @@ class Store:
                     ids.append(f"{paragraph.id}:s{number}:{article.digest[:12]}")
                     texts.append(sentence.text)
                     langs.append(article.lang)
-                    metadatas.append(
-                        {
-                            "document": article.id,
-                            "title": article.title,
-                            "lang": article.lang,
-                            "paragraph": paragraph.number,
-                            "paragraph_id": paragraph.id,
-                            "kind": paragraph.kind,
-                            "sentence": number,
-                            "start": sentence.start,
-                            "end": sentence.end,
-                            "digest": article.digest,
-                            # Cut once here, so no reader (in this process or another) runs jieba over it again.
-                            "terms": " ".join(cut(sentence.text)),
-                            "tokenizer": TOKENIZER,
-                        }
-                    )
+                    meta: dict[str, str | int] = {
+                        "document": article.id,
+                        "title": article.title,
+                        "lang": article.lang,
+                        "paragraph": paragraph.number,
+                        "paragraph_id": paragraph.id,
+                        "kind": paragraph.kind,
+                        "sentence": number,
+                        "start": sentence.start,
+                        "end": sentence.end,
+                        "digest": article.digest,
+                    }
+                    if self.terms is not None:
+                        meta.update(terms=" ".join(self.terms.cut(sentence.text)), tokenizer=self.terms.version)
+                    metadatas.append(meta)
         vectors: list[list[float]] = []
         for batch in _batches(texts, batch_size):
             vectors.extend(self.embedder.get_text_embedding_batch(batch))
@@ -361,7 +371,7 @@ class Store:
             self.ledger.change(added=[_stored(d, m) for d, m in zip(documents, entries, strict=True)], removed=previous)
         self._drop_stale({article.id: article.digest for article in articles}, keep=set(ids))
         self.articles.upsert(ids=documents, metadatas=[{**m, "tidy": 1} for m in entries], **manifest)  # type: ignore[arg-type]
-        terms = [str(meta["terms"]).split() for meta in metadatas]
+        terms = [str(meta["terms"]).split() if "terms" in meta else None for meta in metadatas]
         records = [_record(id_, text, meta) for id_, text, meta in zip(ids, texts, metadatas, strict=True)]
         written = {
             article.id: StoredArticle(article.id, article.digest, article.title, article.lang, article.sentence_count)

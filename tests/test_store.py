@@ -59,7 +59,7 @@ def test_a_store_of_one_sentence_collection_is_moved_per_language(fresh_settings
     legacy.add(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"], metadatas=metadatas)
     client.delete_collection(english.name)
 
-    store = Store(client, engine.embedder, slug)
+    store = Store(client, engine.embedder, slug, terms=engine.store.terms)
     assert f"sentences-{slug}" not in {collection.name for collection in client.list_collections()}
     moved = store.read(store.manifest())
     assert moved.records == before
