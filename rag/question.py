@@ -66,8 +66,8 @@ _ZH_MEASURE_AFTER = re.compile(r"(?:多少|几)(" + _CLASSIFIERS + r")?([" + HAN
 _ZH_MEASURE_BEFORE = re.compile(r"([" + HAN + r"A-Za-z]{2,6})(?:是|有|为|达)多少")
 # Measures too general to check: any sentence with a number counts people or money in some sense.
 GENERIC_MEASURES = frozenset(
-    "people person time times money year years one ones thing things 人 人数 钱 年 次 事 东西 情况 数量 规模 总数 总量 "
-    "高新区 苏州 苏州市 全市 全区 suzhou city".split()
+    "people person time times money year years one ones thing things city 人 人数 钱 年 次 事 东西 情况 数量 规模 总数 "
+    "总量 全市 全区".split()
 )
 
 
