@@ -88,6 +88,7 @@ FEATURES = (
     "window",  # rarity-weighted share of the question's words met within WINDOW words either side of the figure
     "before",  # … of the words the question puts before its question word ("苏州人才总量是多少") met before the figure
     "after",  # … of the words it puts after ("how many people live in …") met after the figure
+    "topic",  # … that the sentence meets with its article's topic words (in a tenth of its sentences: "the city")
     "proximity",  # rarity-weighted mean over the question's words of exp(-words between it and the figure / 2)
     "touch_before",  # rarity-weighted share of the question's words among the TOUCH words right before the figure
     "touch_after",  # … right after it ("critical magnetic field (25 T)", "人才总量达343万")
@@ -257,6 +258,7 @@ class LearnedAnswerer(ExtractiveAnswerer):
             "coverage": words,
             "clause": frozenset(tokenize(_own_clause(record.text, figure))),
             "paragraph": self.index.context_words[record.paragraph_id],
+            "topic": words | self.index.topics[record.document],
             "window": frozenset(left[-WINDOW:] + right[:WINDOW]),
             "before": frozenset(left),
             "after": frozenset(right),
