@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from rag.followup import Turn, read_follow_up
 from rag.question import Question, clean, cross_lingual
 from rag.question import analyse as analyse_question
 from rag.translate import Translator
 
-if TYPE_CHECKING:
-    from rag.llm import Chat
-
-__all__ = ["Query", "Turn", "analyse", "understand"]
+__all__ = ["Query", "Rewriter", "Turn", "analyse", "understand"]
 
 LANGUAGES = {"en": "English", "zh": "Chinese"}  # the article languages a chat model is asked to translate into
+
+
+class Rewriter(Protocol):
+    """What the query stage asks of a chat model (rag.llm.Chat): a follow-up made standalone, a translation."""
+
+    def condense(self, text: str, history: Sequence[Turn]) -> str: ...
+
+    def translate(self, text: str, language: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ def analyse(
     history: Sequence[Turn],
     translator: Translator,
     vocabularies: Mapping[str, Mapping[str, int]],
-    chat: Chat | None = None,
+    chat: Rewriter | None = None,
 ) -> Query:
     """The question `text`, a follow-up to the earlier turns of `history`, as retrieval needs it.
 
