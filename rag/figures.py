@@ -160,7 +160,7 @@ _SCAN = re.compile(
         [
             # Dropped: citation markers, ordinals, and a month or day alone (so "6月" is not six).
             r"(?P<cite>[\[【]\s*\d{1,3}(?:\s*[,，、–-]\s*\d{1,3})*\s*[\]】])",
-            rf"(?P<ordinal>第[{_ZH_NUMERALS}\d]+)",
+            rf"(?P<ordinal>第[{_ZH_NUMERALS}\d]+|{_NOT_ZH_NUMBER_BEFORE}(?<![\d.,])[{_ZH_NUMERALS}\d]+周年)",  # 100周年: the 100th
             # Decades: 1980年代, 20世纪80年代, the 1970s.
             r"(?P<zcentury>(?P<zc>\d{1,2}|[一二]?十[一二三四五六七八九]?|[一二三四五六七八九])世纪"
             r"(?P<zcd>[1-9]0|[一二三四五六七八九]十)年代)",
