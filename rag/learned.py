@@ -97,6 +97,8 @@ FEATURES = (
     "kind_first",  # the figure is of the kind the question asks for first (a percent for "what percentage")
     "year_like",  # a bare number of three or four digits taken for a year: a date is asked ("founded in 1481")
     "duration_unasked",  # the figure counts time ("10 consecutive years", 三年) and the question asks no time
+    "measure_modified",  # the thing counted, where it stands nearest the figure, carries a word the question lacks
+    # ("340,000 high-level talents", "高层次人才3.6万" for "how many talents"): a narrower count than asked
     # How far each of these falls below the best of another figure of the same sentence: which of a sentence's
     # figures the question's words describe ("trained 240,000 cadres" rather than "held 760 classes").
     *(f"{name}_in_sentence" for name in IN_SENTENCE),
@@ -318,6 +320,7 @@ class LearnedAnswerer(ExtractiveAnswerer):
             "closeness": self._closeness(record.text, figure, terms),
             "measure_near": self._closeness(record.text, figure, measure) if measure else 0.0,
             "measure_missing": float(bool(measure) and not measure & words),
+            "measure_modified": _modified(left, right, measure, set(question.terms)),
             "figures_elsewhere": elsewhere / len(stated) if stated else 0.0,
             "names_missing": self._names_missing(question, record),
             "restated": float(any(same_figure(figure, f) for f in question.figures)),
@@ -395,6 +398,27 @@ def _wanted(figure: Figure, wants: str) -> bool:
     return (
         wants == "date" and figure.kind == "number" and not figure.unit and digits.isdigit() and len(digits) in (3, 4)
     )
+
+
+# Words naming a quantity itself ("the total number of talents", 人才总量): no narrower kind of the thing counted.
+_QUANTITY = frozenset("number total amount count sum figure 总量 总数 数量 总计 总额 总和 规模 人数 数目".split())
+
+
+def _modified(left: Sequence[str], right: Sequence[str], measure: set[str], asked: set[str]) -> float:
+    """1.0 when the occurrence of the thing counted nearest the figure has, right before it, a word the question
+    does not ask ("global high-end talents"); 0.0 when it has none, or the sentence does not name it."""
+    if not measure:
+        return 0.0
+    # Terms outward from the figure, alternately after and before it, each with the term before it in reading
+    # order: "" when that is the figure itself, "-" at the start of the sentence.
+    after = [(right[i], right[i - 1] if i else "") for i in range(len(right))]
+    before = [(left[i], left[i - 1] if i else "-") for i in range(len(left) - 1, -1, -1)]
+    outward = [pair for i in range(max(len(after), len(before))) for pair in (after[i : i + 1] + before[i : i + 1])]
+    for term, previous in outward:
+        if term in measure:
+            unasked = previous not in asked and previous not in measure and previous not in _QUANTITY
+            return float(previous not in ("", "-") and unasked)
+    return 0.0
 
 
 def _stated_near(text: str, figure: Figure, stated: Sequence[Figure]) -> float:
