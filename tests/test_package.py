@@ -16,7 +16,7 @@ from rag.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-QUESTION = "How many talents does Suzhou have?"
+QUESTION = "How many talents does the city have?"
 
 # Never copied into the build: stores, caches and earlier builds (a stale build/lib would end up in the wheel).
 LEFT_OUT = shutil.ignore_patterns(".*", "build", "dist", "*.egg-info", "__pycache__", "cache", "results", "tests")
