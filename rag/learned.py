@@ -97,6 +97,7 @@ FEATURES = (
     "bracketed",  # the figure stands in brackets: a conversion or an aside ("3.7英里（约为5.95公里）")
     "kind_first",  # the figure is of the kind the question asks for first (a percent for "what percentage")
     "year_like",  # a bare number of three or four digits taken for a year: a date is asked ("founded in 1481")
+    "duration_unasked",  # the figure counts time ("10 consecutive years", 三年) and the question asks no time
     # How far each of these falls below the best of another figure of the same sentence: which of a sentence's
     # figures the question's words describe ("trained 240,000 cadres" rather than "held 760 classes").
     *(f"{name}_in_sentence" for name in IN_SENTENCE),
@@ -111,6 +112,23 @@ _ASKED = re.compile(
     r"多少|几|何时|什么时候|哪一?年|哪个月|哪一?天",
     re.I,
 )
+
+# A unit of time right after a figure: the figure counts time ("for 10 consecutive years", "连续三年", "20多年").
+_DURATION = re.compile(
+    r"\s*(?:(?:consecutive|straight|full|more|successive)\s+)?(?i:years?|months?|weeks?|days?|hours?|minutes?|"
+    r"decades?|centuries)\b|[多余]?(?:个月|个星期|周年|年|周|天|小时|分钟|世纪)"
+)
+# A question asking for a length of time: a figure that counts time may answer it.
+_TIME_ASKED = re.compile(
+    r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|decades?|centuries|how long)\b|年|个月|周|天|小时|分钟|多久|多长时间",
+    re.I,
+)
+
+
+def _asks_time(text: str) -> bool:
+    """Whether the question asks for a length of time (or names one its figure must count)."""
+    return bool(_TIME_ASKED.search(text))
+
 
 # Features the confidence also reads as they are: the ranker compares one question's candidates, so what holds for
 # all of them (the year the question names is in no paragraph) moves no rank but must lower the confidence.
@@ -389,6 +407,7 @@ class LearnedAnswerer:
             "bracketed": float(_bracketed(record.text, figure.start)),
             "kind_first": float(figure.kind == WANTED[question.wants][0]),
             "year_like": float(figure.kind == "number"),
+            "duration_unasked": float(bool(_DURATION.match(record.text, figure.end)) and not _asks_time(question.text)),
         }
 
     def statement(self, question: Question, evidence: Evidence) -> str:
