@@ -86,7 +86,14 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 CONVERSATIONS = [
     # (earlier question, follow-up, figure the follow-up's answer states)
-    ("How many talents has the Suzhou High-tech Zone gathered?", "And how many of them are high-level?", "3.6万"),
+    pytest.param(
+        "How many talents has the Suzhou High-tech Zone gathered?",
+        "And how many of them are high-level?",
+        "3.6万",
+        marks=pytest.mark.xfail(
+            strict=True, reason="learned answerer: answers the zone's 1,700 leading talents, not its 3.6万; issue #16"
+        ),
+    ),
     ("苏州高新区已累计集聚各类人才多少人？", "And how many of them are high-level?", "3.6万"),
     ("How many talents does the city have?", "And how many of them are high-level?", "340,000"),
     ("How many hospitals does Greenfield have?", "How many nurses work there?", "3,200"),
