@@ -1,8 +1,8 @@
-"""Fit the learned offline answerer (RAG_ANSWERER=learned) on the public suite's train split and choose its threshold on dev.
+"""Fit the offline answerer on the public suite's train split and choose its threshold on dev.
 
     python -m evals.fit                   # writes rag/learned_model.json (needs: pip install -e '.[train]')
 
-Every (retrieved sentence, figure) candidate of a train question is a row of `rag.extractive.FEATURES`, labelled
+Every (retrieved sentence, figure) candidate of a train question is a row of `rag.learned.FEATURES`, labelled
 right when its figure is the answer and its paragraph holds the answer's sentence. A logistic regression
 (scikit-learn, on standardized features, weights then folded back to raw features so the package needs only
 numpy-free arithmetic) gives each candidate a probability. On dev, each question is answered by its likeliest

@@ -334,20 +334,20 @@ def write(corpus: Corpus, cache: Path = CACHE) -> tuple[Path, Path]:
 
 
 def engine_for(
-    corpus: str, folder: Path, cache: Path = CACHE, vectors: VectorCache | None = None, answerer: str = "rules"
+    corpus: str, folder: Path, cache: Path = CACHE, vectors: VectorCache | None = None
 ) -> Engine:
     """An engine over one corpus, its store under `cache`, passages embedded once (vectors kept by text)."""
     from rag.engine import Engine
     from rag.settings import Settings
 
     data = cache / "stores" / corpus
-    settings = Settings(data_dir=data, seeds_dir=folder, answerer=answerer, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(data_dir=data, seeds_dir=folder, _env_file=None)  # type: ignore[call-arg]
     split = corpus.split("-")[0]
     embedder = CachedE5(embed_batch_size=settings.embed_batch_size).use(vectors or VectorCache(cache, f"e5-{split}"))
     return Engine(settings, embedder=embedder)
 
 
-def run(corpora: Sequence[str], cache: Path = CACHE, progress: bool = True, answerer: str = "rules") -> list[Verdict]:
+def run(corpora: Sequence[str], cache: Path = CACHE, progress: bool = True) -> list[Verdict]:
     """Ingest each written corpus (only new or changed articles are embedded) and judge every question."""
     from .dataset import load
     from .run import evaluate
@@ -355,7 +355,7 @@ def run(corpora: Sequence[str], cache: Path = CACHE, progress: bool = True, answ
     verdicts: list[Verdict] = []
     for name in corpora:
         vectors = VectorCache(cache, f"e5-{name.split('-')[0]}")
-        engine = engine_for(name, cache / "corpora" / name, cache, vectors, answerer)
+        engine = engine_for(name, cache / "corpora" / name, cache, vectors)
         report = engine.ingest()
         vectors.save()
         if progress:
@@ -415,7 +415,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=SPLITS, action="append", help="split(s) to build or run (default: all)")
     parser.add_argument("--cache", type=Path, default=CACHE, help="corpora, stores and vectors (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument("--answerer", choices=["rules", "learned"], default="rules", help="offline answerer to score")
     gate_options = parser.add_mutually_exclusive_group()
     gate_options.add_argument("--check", action="store_true", help="run the ci subset; exit 1 below its baseline")
     gate_options.add_argument("--update-baseline", action="store_true", help="run the ci subset; rewrite its baseline")
@@ -431,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         if not names:
             print(f"no corpora in {args.cache}: run `python -m evals.public build` first", file=sys.stderr)
             return 2
-        summaries = by_kind_and_language(run(names, args.cache, not args.no_progress, args.answerer))
+        summaries = by_kind_and_language(run(names, args.cache, not args.no_progress))
         print(terminal(summaries))
         return 0
     try:

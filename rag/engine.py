@@ -14,9 +14,9 @@ from rag.answer import Answer, Citation, LLMError, not_found
 from rag.citations import verify
 from rag.corpus import Paragraph
 from rag.embeddings import Embedder, build_embedder
-from rag.extractive import ExtractiveAnswerer
 from rag.figures import find_figures
 from rag.ingest import IngestReport, Library, UploadRefused
+from rag.learned import LearnedAnswerer
 from rag.query import Query, Turn, analyse
 from rag.question import Question, clean, problem
 from rag.retrieve import Hit, Index, Retriever
@@ -203,22 +203,14 @@ class Engine:
 
     def _answerer(
         self, index: Index, top_k: int | None, chat: Chat | None, on_text: Callable[[str], None]
-    ) -> ExtractiveAnswerer | LLMAnswerer:
-        """The LLM answerer when there is a chat model, else the offline one the settings name (hand-set or learned)."""
+    ) -> LearnedAnswerer | LLMAnswerer:
+        """The LLM answerer when there is a chat model, else the offline one."""
         top_k = top_k or self.settings.top_k
         if chat is None:
-            return self._offline(index, top_k)
+            return LearnedAnswerer(index, top_k=top_k)
         from rag.llm import LLMAnswerer
 
         return LLMAnswerer(self.settings, index, chat, on_text, max_sources=2 * top_k)
-
-    def _offline(self, index: Index, top_k: int) -> ExtractiveAnswerer:
-        """The offline answerer the settings name: the hand-set one, or the one fitted on public data."""
-        if self.settings.answerer == "learned":
-            from rag.learned import LearnedAnswerer
-
-            return LearnedAnswerer(index, top_k=top_k)
-        return ExtractiveAnswerer(index, top_k=top_k)
 
     def _completed(self, answer: Answer, query: Query, hits: list[Hit], index: Index) -> Answer:
         """The answer with what the query adds (how a follow-up was read, and its note) and, when the articles do
@@ -228,7 +220,7 @@ class Engine:
         if query.note:
             answer = replace(answer, warnings=[*answer.warnings, query.note])
         if not answer.found and not answer.nearest:  # the LLM said the articles do not say
-            answer = replace(answer, nearest=self._offline(index, self.settings.top_k).nearest(query.question, hits))
+            answer = replace(answer, nearest=LearnedAnswerer(index).nearest(query.question, hits))
         return answer
 
     def _sourced(self, answer: Answer) -> Answer:

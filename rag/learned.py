@@ -1,5 +1,4 @@
-"""The learned offline answerer (RAG_ANSWERER=learned): quotes the sentence that carries the asked figure, or says
-the articles do not say.
+"""The offline answerer: quotes the sentence that carries the asked figure, or says the articles do not say.
 
 Every (retrieved sentence, figure in it) pair of the kind asked for is a candidate, described by general
 features: how similar e5 finds question and sentence, how much of the question (by rarity, through dictionary
@@ -19,13 +18,13 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 
+from rag.answer import Answer, Citation, not_found
+from rag.citations import cite, defuse, marker
 from rag.extractive import (
-    Evidence,
-    ExtractiveAnswerer,
     _bare,
     _clause,
     _figures,
@@ -35,9 +34,11 @@ from rag.extractive import (
     _spread,
     _term_groups,
     _with_parts,
+    closeness,
     write_figure,
 )
 from rag.figures import Figure, same_figure, states, states_figure
+from rag.query import Query
 from rag.question import Question
 from rag.retrieve import Hit, Index
 from rag.store import Record
@@ -205,7 +206,7 @@ def default_model(path: Path = MODEL_PATH) -> AnswerModel:
     """The fitted model shipped with the package (read once, on first use); a model fitted on other features fails."""
     data = json.loads(path.read_text(encoding="utf-8"))
     if list(data["weights"]) != list(FEATURES):
-        raise ValueError(f"{path} was fitted on other features than rag.extractive.FEATURES: run python -m evals.fit")
+        raise ValueError(f"{path} was fitted on other features than rag.learned.FEATURES: run python -m evals.fit")
     kept = ("features", "weights", "confidence", "threshold", "fitted_on", "trees")
     about = {k: v for k, v in data.items() if k not in kept}
     return AnswerModel(
@@ -213,14 +214,85 @@ def default_model(path: Path = MODEL_PATH) -> AnswerModel:
     )
 
 
-class LearnedAnswerer(ExtractiveAnswerer):
+# Said instead of "not found" to a question no figure answers ("Who founded Nawei?"): the articles may well say.
+NO_FIGURE_ASKED = {
+    "en": "The offline answerer finds figures: how many, how much, when, what share. Ask for one, or set "
+    "RAG_LLM=openai to have a language model answer other questions.",
+    "zh": "离线模式只回答数字类问题：多少、几、何时、比例。请换成问数字的问法，或设置 RAG_LLM=openai 由语言模型回答其他问题。",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A candidate: a retrieved sentence, a figure in it of a wanted kind, its features and P(it answers)."""
+
+    hit: Hit
+    figure: Figure
+    features: dict[str, float] = field(default_factory=dict)
+    probability: float = 0.0
+
+
+class LearnedAnswerer:
     """Answers by quoting the likeliest (sentence, figure) candidate; refuses when it is not likely enough to answer."""
 
     name = "offline"
 
     def __init__(self, index: Index, model: AnswerModel | None = None, top_k: int = 3) -> None:
-        super().__init__(index, top_k=top_k)
+        self.index = index
         self.learned = model or default_model()
+        self.top_k = top_k
+
+    def run(self, query: Query, hits: list[Hit]) -> Answer:
+        """The answer to the query's question from the retrieved `hits`."""
+        return self.answer(query.question, hits)
+
+    def answer(self, question: Question, hits: list[Hit]) -> Answer:
+        """The answer to `question` from the retrieved `hits`."""
+        if question.wants == "none":
+            refusal = not_found(question.text, question.lang, note=NO_FIGURE_ASKED.get(question.lang))
+            return replace(refusal, nearest=self.nearest(question, hits, []))
+        evidence = self.evidence(question, hits)
+        chosen = self._choose(evidence)
+        if chosen is None or question.strangers:  # a place no article mentions: nothing to say about it
+            return replace(not_found(question.text, question.lang), nearest=self.nearest(question, hits, evidence))
+        best = evidence[chosen]
+        # Other paragraphs that state the same figure about the same thing corroborate it ("3.43 million" is
+        # given twice in one article): cite them too, up to top_k paragraphs.
+        cited = [best]
+        for other in evidence[1:]:
+            if len(cited) >= self.top_k:
+                break
+            if (
+                same_figure(other.figure, best.figure)
+                and self._corroborates(other)
+                and all(other.hit.record.paragraph_id != c.hit.record.paragraph_id for c in cited)
+            ):
+                cited.append(other)
+        citations = [cite(number, [e.hit], self.index.paragraphs) for number, e in enumerate(cited, start=1)]
+        markers = "".join(marker(c.number) for c in citations)
+        text = f"{defuse(self.statement(question, best))} {markers}"
+        return Answer(question=question.text, text=text, found=True, citations=citations, backend=self.name)
+
+    def nearest(
+        self, question: Question, hits: list[Hit], evidence: list[Evidence] | None = None, most: int = 3
+    ) -> list[Citation]:
+        """The passages a "not found" answer shows the reader, to judge for themselves: the paragraphs of the two
+        likeliest answering sentences (quoting them), then the best retrieved paragraphs sharing a word with the
+        question. A paraphrase the answerer cannot vouch for ("pool of skilled people" for "talents") or a figure
+        found only across languages is usually among them. None for a question on a place no article mentions."""
+        if question.strangers:
+            return []
+        if evidence is None:
+            evidence = self.evidence(question, hits)
+        # A paragraph is quoted at its likeliest answering sentence, if it has one: the sentence with the figure.
+        likeliest: dict[str, Hit] = {}
+        for e in evidence:
+            likeliest.setdefault(e.hit.record.paragraph_id, e.hit)
+        shown: list[Hit] = []
+        for hit in [e.hit for e in evidence][:LIKELIEST_SHOWN] + [h for h in hits if h.keyword > 0]:
+            if len(shown) < most and all(hit.record.paragraph_id != h.record.paragraph_id for h in shown):
+                shown.append(likeliest.get(hit.record.paragraph_id, hit))
+        return [cite(number, [hit], self.index.paragraphs) for number, hit in enumerate(shown, start=1)]
 
     def _choose(self, evidence: list[Evidence]) -> int | None:
         """The likeliest candidate when its confidence reaches the threshold; None: not found. A candidate in the
@@ -236,6 +308,7 @@ class LearnedAnswerer(ExtractiveAnswerer):
         return sure[0]
 
     def _corroborates(self, other: Evidence) -> bool:
+        """Whether another sentence stating the chosen figure is likely enough to be cited beside it."""
         return other.probability >= self.learned.threshold
 
     def evidence(self, question: Question, hits: list[Hit]) -> list[Evidence]:
@@ -371,6 +444,17 @@ class LearnedAnswerer(ExtractiveAnswerer):
                 missing += 1
         return missing / len(names)
 
+    def _forms(self, term: str, question: Question) -> set[str]:
+        """A question word and its dictionary translations."""
+        return {term, *question.expansions.get(term, ())}
+
+    def _rarity(self, forms: set[str]) -> float:
+        """Inverse document frequency; a word the articles never use weighs most."""
+        frequency = max(self.index.keyword.document_frequency.get(form, 0) for form in forms)
+        return math.log(1.0 + (len(self.index) + 1) / (frequency + 0.5))
+
+    _closeness = staticmethod(closeness)
+
 
 @dataclass(frozen=True)
 class _Context:
@@ -463,4 +547,4 @@ def _own_clause(text: str, figure: Figure) -> str:
     """The clause or list item that holds the figure."""
     if _listed(text, figure):
         return _item(text, figure.start, figure.end)
-    return _clause(text, figure.start, figure.end, always=True)
+    return _clause(text, figure.start, figure.end)

@@ -56,10 +56,6 @@ class Settings(BaseSettings):
         "other private addresses are refused regardless.",
     )
     max_question_chars: int = Field(2_000, ge=1, description="Longer questions are refused with a message.")
-    answerer: Literal["rules", "learned"] = Field(
-        "rules",
-        description="Offline answerer: 'rules' (hand-set features, the default) or 'learned' (fitted on public data).",
-    )
     llm: Literal["offline", "openai"] = Field(
         "offline", description="'offline': extractive answers; 'openai': an OpenAI-compatible chat model writes them."
     )

@@ -19,7 +19,7 @@ def env(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_ask_prints_answer_and_citations(env: None, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["ask", "How many talents does Suzhou have?"]) == 0
+    assert main(["ask", "How many talents does the city have?"]) == 0
     out = capsys.readouterr().out
     assert "3.43 million" in out
     assert "paragraph 8" in out

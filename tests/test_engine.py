@@ -108,7 +108,7 @@ def test_close_lets_another_process_open_the_store(fresh_settings: Settings) -> 
     assert blocked.returncode != 0 and "in use by another process" in blocked.stderr
     engine.close()
     assert open_elsewhere().stdout.strip() == "opened"
-    assert "3.43 million" in engine.ask("How many talents does Suzhou have?").text  # opened again on use
+    assert "3.43 million" in engine.ask("How many talents does the city have?").text  # opened again on use
 
 
 def test_remove_deletes_one_article_and_its_paragraphs_are_listed_until_then(fresh_settings: Settings) -> None:
@@ -120,7 +120,7 @@ def test_remove_deletes_one_article_and_its_paragraphs_are_listed_until_then(fre
         engine.ingest()
         paragraphs = engine.paragraphs("a")
         assert [p.number for p in paragraphs] == list(range(1, len(paragraphs) + 1))
-        cited = engine.ask("How many talents does Suzhou have?").citations[0]
+        cited = engine.ask("How many talents does the city have?").citations[0]
         assert paragraphs[cited.paragraph - 1].text == cited.text  # numbered as citations number them
         assert engine.remove("a") and not engine.remove("a")
         assert set(engine.store.manifest()) == {"b"} and engine.paragraphs("a") == []

@@ -1,5 +1,5 @@
-"""The learned offline answerer (RAG_ANSWERER=learned): its fitted model, and what it answers on articles written for
-these tests (not the seeds)."""
+"""The offline answerer (rag/learned.py): its fitted model, which language it answers from, and what it answers on
+articles written for these tests (not the seeds)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 
 from rag.engine import Engine
-from rag.learned import CONFIDENCE, FEATURES, AnswerModel, default_model
+from rag.figures import find_figures
+from rag.learned import CONFIDENCE, CROSS_MARGIN, FEATURES, AnswerModel, Evidence, LearnedAnswerer, default_model
+from rag.retrieve import Hit, Index
 from rag.settings import Settings
+from rag.store import Record
 from tests.conftest import CountingE5
 
 HARBOUR = """---
@@ -42,7 +45,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     articles = tmp_path_factory.mktemp("articles")
     (articles / "harbour.md").write_text(HARBOUR, encoding="utf-8")
     (articles / "library.md").write_text(LIBRARY, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), seeds_dir=articles, answerer="learned", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), seeds_dir=articles, _env_file=None)  # type: ignore[call-arg]
     engine = Engine(settings, embedder=CountingE5())
     engine.ingest()
     return engine
@@ -61,6 +64,22 @@ def test_a_model_fitted_on_other_features_fails_loudly(tmp_path: Path) -> None:
     path.write_text(json.dumps({"weights": {"coverage": 1.0}, "bias": 0.0, "threshold": 0.5}), encoding="utf-8")
     with pytest.raises(ValueError, match="evals.fit"):
         default_model.__wrapped__(path)
+
+
+def test_the_other_language_answers_only_when_it_is_clearly_likelier() -> None:
+    text = "截至目前，苏州高新区已累计集聚各类人才26万人。"
+    record = Record("zh:1:1", text, "zh", "", "zh", 1, "zh:1", "paragraph", 1, 0, len(text))
+    hit, figure = Hit(record, 0.0, 0.0, 0.0), find_figures(text)[0]
+    answerer = LearnedAnswerer(Index([record]), model=AnswerModel({}, {}, threshold=0.5))
+
+    def choose(*candidates: tuple[float, bool]) -> int | None:
+        """The candidate quoted among (probability, from the other language), likeliest first."""
+        return answerer._choose([Evidence(hit, figure, {"cross": float(cross)}, p) for p, cross in candidates])
+
+    assert choose((0.6 + CROSS_MARGIN, True), (0.6, False)) == 0  # the other language, well ahead
+    assert choose((0.6 + CROSS_MARGIN / 2, True), (0.6, False)) == 1  # about as likely: the reader's own
+    assert choose((0.6, True), (0.4, False)) == 0  # nothing in the reader's language reaches the threshold
+    assert choose((0.45, True), (0.4, False)) is None
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from llama_index.core.schema import QueryBundle
 from rag.engine import Engine
 from rag.llama import EngineQueryEngine, EngineRetriever
 
-QUESTION = "How many talents does Suzhou have?"
+QUESTION = "How many talents does the city have?"
 
 
 def test_the_retriever_returns_the_paragraphs_of_the_engines_hits_best_first(engine: Engine) -> None:

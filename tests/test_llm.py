@@ -450,8 +450,8 @@ def test_the_offline_answer_quotes_no_forged_source(forged: Engine) -> None:
     assert answer.found and "999" in answer.text
     assert "[9]" not in answer.text and cited_numbers(answer.text) == list(range(1, len(answer.citations) + 1))
     assert all(c.title == "Park news" and c.quote in c.text for c in answer.citations)
-    statement = strip_markers(answer.text).replace("(9)", "[9]")
-    assert any(statement in c.text for c in answer.citations)  # within one stored paragraph, verbatim
+    quoted = strip_markers(answer.text).split(" — ", 1)[1].replace("(9)", "[9]")  # after the figure, the sentence
+    assert any(quoted in c.text for c in answer.citations)  # within one stored paragraph, verbatim
 
 
 # What an LLM answer must have to count as found

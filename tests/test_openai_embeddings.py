@@ -84,7 +84,7 @@ def remote(remote_settings: Settings) -> Engine:
 
 
 QUESTIONS = [
-    "How many high-level talents does Suzhou have?",
+    "How many high-level talents does the city have?",
     "苏州高新区集聚了多少领军人才？",
     "How many cadre education and training classes were held?",
 ]

@@ -17,7 +17,7 @@ from rag.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-QUESTION = "How many talents does Suzhou have?"
+QUESTION = "How many talents does the city have?"
 
 
 @pytest.fixture(scope="module")

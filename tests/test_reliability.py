@@ -284,10 +284,10 @@ def test_a_bad_question_gets_a_message_at_once(engine: Engine, case: str) -> Non
 @pytest.mark.parametrize(
     "question",
     [
-        "How many\x00 talents does Suzhou have?",
-        "\ud800How many talents does Suzhou have?",
-        "How many talents\u200b does Suzhou have?\x1b",
-        "How many talents does Suzhou have? " + "🙂" * 500,
+        "How many\x00 talents does the city have?",
+        "\ud800How many talents does the city have?",
+        "How many talents\u200b does the city have?\x1b",
+        "How many talents does the city have? " + "🙂" * 500,
     ],
     ids=["nul", "surrogate", "invisible", "emoji-tail"],
 )
@@ -328,7 +328,7 @@ def test_the_command_echoes_undecodable_question_bytes_without_failing(
     cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # What Python makes of `rag ask $'\xff\xfe talents?'` in a UTF-8 locale: lone surrogates.
-    question = os.fsdecode(b"\xff\xfe How many talents does Suzhou have?")
+    question = os.fsdecode(b"\xff\xfe How many talents does the city have?")
     assert main(["ask", question, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["found"] is True and "3.43 million" in data["text"]
@@ -365,7 +365,7 @@ def test_the_api_answers_a_bad_question_with_the_message(page: str, case: str) -
 
 
 def test_the_api_survives_a_surrogate_around_a_good_question(page: str) -> None:
-    answer = call_ask(page, "\udc80How many talents does Suzhou have?")
+    answer = call_ask(page, "\udc80How many talents does the city have?")
     assert answer["found"] is True and "3.43 million" in answer["text"]
 
 
@@ -427,7 +427,7 @@ def test_the_api_refuses_a_chunked_body_once_it_passes_the_limit(page: str, sett
     chunks = iter([f"{len(piece):x}\r\n".encode() + piece + b"\r\n"] * (limit // len(piece) * 50))
     status, seconds = raw_post(page, {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}, chunks)
     assert status == 413 and seconds < 10
-    assert call_ask(page, "How many talents does Suzhou have?")["found"] is True  # the page carries on
+    assert call_ask(page, "How many talents does the city have?")["found"] is True  # the page carries on
 
 
 def test_a_question_of_the_longest_allowed_length_fits_the_body_limit(page: str, settings: Settings) -> None:

@@ -60,7 +60,7 @@ def ask(client: Client, question: str) -> dict[str, Any]:
 
 
 def test_ask_returns_the_figure_with_a_verbatim_cited_quote(client: Client) -> None:
-    answer = ask(client, "How many talents does Suzhou have?")
+    answer = ask(client, "How many talents does the city have?")
     assert answer["found"] is True
     assert "3.43 million" in answer["text"]
     assert "[1]" in answer["text"]
