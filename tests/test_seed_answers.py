@@ -110,7 +110,6 @@ def test_a_chinese_list_item_names_only_its_own_figure(engine: Engine) -> None:
     assert answer.found and answer.text.split(" — ")[0] == "520"  # the answer leads with its figure
 
 
-@pytest.mark.xfail(strict=True, reason="learned answerer: answers the count with the fund's 5000万元; issue #16")
 def test_a_count_question_is_not_answered_with_money(engine: Engine) -> None:
     # The fund's sentence names the students (大学生) and 5000万元; how many students it helped is not said.
     question, _ = engine.search("苏州高新区圆梦创业慈善基金已资助了多少名大学生？")
