@@ -1,7 +1,7 @@
 """Cited question answering over news articles, offline by default.
 
 from rag import ask
-answer = ask("How many talents does Suzhou have?")
+answer = ask("How many talents does the city have?")
 print(answer.text, answer.citations[0].quote)
 """
 

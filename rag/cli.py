@@ -25,7 +25,7 @@ EXAMPLES = """examples:
   rag ingest report.pdf           add one file (.txt .md .html .pdf .docx)
   rag ingest https://example.org/news/story.html   fetch web pages and ingest their articles
   rag ingest links.txt            fetch the links a file lists, one a line
-  rag ask "How many talents does Suzhou have?"
+  rag ask "How many talents does the city have?"
   rag ask "苏州高新区已累计集聚各类人才多少人？" --json
   rag chat                        open the chat page on http://127.0.0.1:7860
   rag eval --check                score answers against evals/questions.jsonl

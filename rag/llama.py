@@ -4,8 +4,8 @@
     from rag.llama import EngineQueryEngine, EngineRetriever
     engine = Engine(Settings())
     engine.first_start()  # a data directory that never held anything gets the seed articles
-    nodes = EngineRetriever(engine).retrieve("How many talents does Suzhou have?")
-    response = EngineQueryEngine(engine).query("How many talents does Suzhou have?")
+    nodes = EngineRetriever(engine).retrieve("How many talents does the city have?")
+    response = EngineQueryEngine(engine).query("How many talents does the city have?")
     response.response, response.source_nodes[0].node.metadata["quote"]   # source_nodes[n - 1] is citation [n]
 
 Both wrap an `Engine` (its settings, store and answerer); neither reads llama-index's global `Settings`.

@@ -29,7 +29,7 @@ CSS_PATH = Path(__file__).with_name("app.css")
 JS_PATH = Path(__file__).with_name("app.js")
 
 EXAMPLES = [
-    "How many talents does Suzhou have?",
+    "How many talents does the city have?",
     "苏州高新区已累计集聚各类人才多少人？",
     "When was Nawei Technology listed?",
     "医疗器械产业园落地了多少个优质项目？",
@@ -428,7 +428,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         paragraphs; the answer says when the articles do not say.
 
         Args:
-            question: The question, e.g. "How many talents does Suzhou have?" or "苏州高新区已累计集聚各类人才多少人？"
+            question: The question, e.g. "How many talents does the city have?" or "苏州高新区已累计集聚各类人才多少人？"
 
         Returns:
             JSON with text (the answer with [n] markers), found, backend, warnings, and citations (number, document,
