@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from fractions import Fraction
 from functools import lru_cache
 
@@ -131,7 +132,7 @@ def _clause(text: str, start: int, end: int) -> str:
 _FILLER = frozenset("个 家 项 名 人 人次 元 亿元 万元 余 多 超 近 约 of".split())
 
 
-def closeness(text: str, figure: Figure, terms: set[str]) -> float:
+def closeness(text: str, figure: Figure, terms: AbstractSet[str]) -> float:
     """1.0 when the figure stands right by one of `terms` ("3.43 million talents", "人才26万人"), less with
     words in between ("60,000 industrial innovation talents"), 0 when none is near."""
     # English counts its noun after the figure; Chinese puts it either side ("人才26万人", "44个优质项目").

@@ -18,6 +18,7 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
@@ -105,6 +106,9 @@ FEATURES = (
     *(f"{name}_in_sentence" for name in IN_SENTENCE),
 )
 
+# Where a question word may be met: the sentence, the figure's clause, the paragraph (with its title), the sentence
+# with its article's topic words, round the figure, and on either side of it.
+PLACES = ("coverage", "clause", "paragraph", "topic", "window", "before", "after", "touch_before", "touch_after")
 WINDOW = 6  # search terms either side of a figure that count as its neighbourhood
 TOUCH = 2  # search terms either side of a figure that count as standing right by it
 # Where a question asks for its figure: the words before and after it describe the figure from either side.
@@ -313,7 +317,7 @@ class LearnedAnswerer:
 
     def evidence(self, question: Question, hits: list[Hit]) -> list[Evidence]:
         """Every candidate (sentence, figure of a wanted kind), likeliest first."""
-        context = _Context.of(question, hits)
+        context = _Context.of(question, hits, self._groups(question))
         scored = []
         for rank, hit in enumerate(hits):
             figures = [f for f in _figures(hit.record.text) if _wanted(f, question.wants)]
@@ -344,14 +348,22 @@ class LearnedAnswerer:
     ) -> dict[str, float]:
         """The features of one candidate (see FEATURES)."""
         record = hit.record
-        words = _with_parts(self.index.words[self.index.position[record.id]])
+        sentence = context.sentences.get(record.id)
+        if sentence is None:  # what all the figures of one sentence share: worked out once
+            words = _with_parts(self.index.words[self.index.position[record.id]])
+            around = {
+                "coverage": words,
+                "paragraph": self.index.context_words[record.paragraph_id],
+                "topic": words | self.index.topics[record.document],
+            }
+            missing = self._names_missing(question, record)
+            sentence = context.sentences[record.id] = (words, _met(context.groups, around, context.sides), missing)
+        words, shared, names_missing = sentence
         left, right = (list(tokenize(part)) for part in (record.text[: figure.start], record.text[figure.end :]))
-        # Each place a question word may be met, and the share (by rarity) of the question's words met there.
+        # Each place round the figure a question word may be met; with the sentence's, paragraph's and topic's, the
+        # share (by rarity) of the question's words met there.
         places = {
-            "coverage": words,
             "clause": frozenset(tokenize(_own_clause(record.text, figure))),
-            "paragraph": self.index.context_words[record.paragraph_id],
-            "topic": words | self.index.topics[record.document],
             "window": frozenset(left[-WINDOW:] + right[:WINDOW]),
             "before": frozenset(left),
             "after": frozenset(right),
@@ -362,25 +374,14 @@ class LearnedAnswerer:
         for d, word in enumerate(right):
             distance[word] = min(d, distance.get(word, d))
         near = total = 0.0
-        places = {place: _with_parts(found) for place, found in places.items()}
-        sides = _sides(question)
-        met = dict.fromkeys(places, 0.0)
-        weight = dict.fromkeys(places, 0.0)
-        for group in _term_groups(question):
-            forms = {term: self._forms(term, question) for term in group}
-            rarity = max(self._rarity(f) for f in forms.values())
+        for _, forms, rarity in context.groups:
             total += rarity
             gaps = [distance[form] for f in forms.values() for form in f if form in distance]
             near += rarity * math.exp(-min(gaps) / 2) if gaps else 0.0
-            for place, found in places.items():
-                if place in ("before", "after") and sides.get(group[0]) != place:
-                    continue  # only the words the question puts on that side of its question word
-                weight[place] += rarity
-                met[place] += rarity * _spread(group[0], {t: _credit(t, forms[t], found) for t in group})
-        shares = {place: met[place] / weight[place] if weight[place] else 0.0 for place in places}
+        shares = shared | _met(context.groups, places, context.sides)
+        shares = {place: shares[place] for place in PLACES}  # in FEATURES' order: the score sums in that order
         shares["proximity"] = near / total if total else 0.0
-        measure = {form for term in question.measure for form in self._forms(term, question)}
-        terms = set(question.terms) | measure
+        measure, terms = context.measure, context.terms
         paragraph = self.index.paragraphs[record.paragraph_id]
         stated = [f for f in question.figures if not same_figure(f, figure)]
         elsewhere = sum(states_figure(paragraph, f) and not states_figure(record.text, f) for f in stated)
@@ -393,9 +394,9 @@ class LearnedAnswerer:
             "closeness": self._closeness(record.text, figure, terms),
             "measure_near": self._closeness(record.text, figure, measure) if measure else 0.0,
             "measure_missing": float(bool(measure) and not measure & words),
-            "measure_modified": _modified(left, right, measure, set(question.terms)),
+            "measure_modified": _modified(left, right, measure, context.asked),
             "figures_elsewhere": elsewhere / len(stated) if stated else 0.0,
-            "names_missing": self._names_missing(question, record),
+            "names_missing": names_missing,
             "restated": float(any(same_figure(figure, f) for f in question.figures)),
             "cross": float(record.lang != question.lang),
             "money": float(question.wants == "amount" and bool(figure.unit)),
@@ -444,6 +445,14 @@ class LearnedAnswerer:
                 missing += 1
         return missing / len(names)
 
+    def _groups(self, question: Question) -> list[_Group]:
+        """The question's words (`_term_groups`), each piece with its translations, and the group's rarity."""
+        groups = []
+        for group in _term_groups(question):
+            forms = {term: self._forms(term, question) for term in group}
+            groups.append((group, forms, max(self._rarity(f) for f in forms.values())))
+        return groups
+
     def _forms(self, term: str, question: Question) -> set[str]:
         """A question word and its dictionary translations."""
         return {term, *question.expansions.get(term, ())}
@@ -456,20 +465,56 @@ class LearnedAnswerer:
     _closeness = staticmethod(closeness)
 
 
+# One word of the question: its pieces (longest first), each piece's forms (with translations), its rarity.
+_Group = tuple[list[str], dict[str, set[str]], float]
+
+
 @dataclass(frozen=True)
 class _Context:
-    """What every candidate of one question is measured against: the best dense score per language, the best
-    keyword score."""
+    """What every candidate of one question is measured against (the best dense score per language, the best
+    keyword score), the question's words as the features read them, and what each sentence's figures share."""
 
     best_dense: Mapping[str, float]
     best_keyword: float
+    groups: Sequence[_Group]
+    sides: Mapping[str, str]  # which side of the question word each word stands on (`_sides`)
+    measure: frozenset[str]  # the thing counted, with its translations
+    terms: frozenset[str]  # the question's search terms and the thing counted
+    asked: frozenset[str]  # the question's search terms
+    # Per sentence: its words (with parts), the shares of the question met by it, its paragraph and its topic, and
+    # the share of the question's names its paragraph lacks.
+    sentences: dict[str, tuple[frozenset[str], dict[str, float], float]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, question: Question, hits: Sequence[Hit]) -> _Context:
+    def of(cls, question: Question, hits: Sequence[Hit], groups: Sequence[_Group]) -> _Context:
         best: dict[str, float] = {}
         for hit in hits:
             best[hit.record.lang] = max(best.get(hit.record.lang, 0.0), hit.dense)
-        return cls(best, max((hit.keyword for hit in hits), default=0.0))
+        measure = frozenset(f for term in question.measure for f in {term, *question.expansions.get(term, ())})
+        return cls(
+            best,
+            max((hit.keyword for hit in hits), default=0.0),
+            groups,
+            _sides(question),
+            measure,
+            frozenset(question.terms) | measure,
+            frozenset(question.terms),
+        )
+
+
+def _met(groups: Sequence[_Group], places: Mapping[str, frozenset[str]], sides: Mapping[str, str]) -> dict[str, float]:
+    """Per place, the share (by rarity) of the question's words its words meet; "before" and "after" weigh only the
+    words the question puts on that side of its question word."""
+    places = {place: _with_parts(found) for place, found in places.items()}
+    met = dict.fromkeys(places, 0.0)
+    weight = dict.fromkeys(places, 0.0)
+    for group, forms, rarity in groups:
+        for place, found in places.items():
+            if place in ("before", "after") and sides.get(group[0]) != place:
+                continue  # only the words the question puts on that side of its question word
+            weight[place] += rarity
+            met[place] += rarity * _spread(group[0], {t: _credit(t, forms[t], found) for t in group})
+    return {place: met[place] / weight[place] if weight[place] else 0.0 for place in places}
 
 
 def _wanted(figure: Figure, wants: str) -> bool:
@@ -488,7 +533,7 @@ def _wanted(figure: Figure, wants: str) -> bool:
 _QUANTITY = frozenset("number total amount count sum figure 总量 总数 数量 总计 总额 总和 规模 人数 数目".split())
 
 
-def _modified(left: Sequence[str], right: Sequence[str], measure: set[str], asked: set[str]) -> float:
+def _modified(left: Sequence[str], right: Sequence[str], measure: AbstractSet[str], asked: AbstractSet[str]) -> float:
     """1.0 when the occurrence of the thing counted nearest the figure has, right before it, a word the question
     does not ask ("global high-end talents"); 0.0 when it has none, or the sentence does not name it."""
     if not measure:
