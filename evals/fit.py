@@ -13,6 +13,7 @@ candidate, and the threshold below which it says "not found" is the one that get
 from __future__ import annotations
 
 import argparse
+import hashlib
 import pickle
 import sys
 from collections import Counter
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+import rag
 from rag.figures import states_figure
 from rag.learned import CONFIDENCE, FEATURES, MODEL_PATH, AnswerModel, LearnedAnswerer, Tree
 
@@ -42,15 +44,28 @@ class Asked:
 
 
 def saved(split: str, data: Path, cache: Path, corpora: int | None = None, reuse: bool = False) -> list[Asked]:
-    """`candidates`, kept in the cache (`reuse` reads them back when they were made for the same features)."""
+    """`candidates`, kept in the cache (`reuse` reads them back when they were made by the same code: the same
+    `rag` sources and data files, so the same features)."""
     path = cache / f"candidates-{split}-{corpora or 'all'}.pkl"
+    made_by = code_version()
     if reuse and path.exists():
-        features, asked = pickle.loads(path.read_bytes())
-        if features == list(FEATURES):
+        version, asked = pickle.loads(path.read_bytes())
+        if version == made_by:
             return asked  # type: ignore[no-any-return]
+        print(f"{path.name} was made by other code: making the candidates again", file=sys.stderr)
     asked = candidates(split, data, cache, corpora)
-    path.write_bytes(pickle.dumps((list(FEATURES), asked)))
+    path.write_bytes(pickle.dumps((made_by, asked)))
     return asked
+
+
+def code_version() -> str:
+    """A digest of the package's sources and data files (rag/*.py, the glossary, the model's feature list): what
+    makes the candidates' features."""
+    digest = hashlib.sha256(" ".join(FEATURES).encode())
+    package = Path(rag.__file__).parent
+    for path in sorted([*package.glob("*.py"), *package.glob("*.u8")]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def candidates(split: str, data: Path, cache: Path, corpora: int | None = None) -> list[Asked]:
