@@ -1,8 +1,8 @@
 """Fit the offline answerer on the public suite's train split and choose its threshold on dev.
 
-    python -m evals.fit                   # writes rag/learned_model.json (needs: pip install -e '.[train]')
+    python -m evals.fit                   # writes rag/answerers/figure_model.json (needs: pip install -e '.[train]')
 
-Every (retrieved sentence, figure) candidate of a train question is a row of `rag.learned.FEATURES`, labelled
+Every (retrieved sentence, figure) candidate of a train question is a row of `rag.answerers.figure.FEATURES`, labelled
 right when its figure is the answer and its paragraph holds the answer's sentence. A logistic regression
 (scikit-learn, on standardized features, weights then folded back to raw features so the package needs only
 numpy-free arithmetic) gives each candidate a probability. On dev, each question is answered by its likeliest
@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 import rag
+from rag.answerers.figure import CONFIDENCE, FEATURES, MODEL_PATH, AnswerModel, FigureAnswerer, Tree
 from rag.figures import states_figure
-from rag.learned import CONFIDENCE, FEATURES, MODEL_PATH, AnswerModel, LearnedAnswerer, Tree
 
 from .dataset import Case, load
 from .metrics import _flat
@@ -63,7 +63,7 @@ def code_version() -> str:
     makes the candidates' features."""
     digest = hashlib.sha256(" ".join(FEATURES).encode())
     package = Path(rag.__file__).parent
-    for path in sorted([*package.glob("*.py"), *package.glob("*.u8")]):
+    for path in sorted([*package.rglob("*.py"), *package.glob("*.u8")]):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -82,7 +82,7 @@ def candidates(split: str, data: Path, cache: Path, corpora: int | None = None) 
         engine = engine_for(corpus.name, folder, cache, vectors)
         engine.ingest()
         vectors.save()
-        answerer = LearnedAnswerer(engine.index, model=zero)
+        answerer = FigureAnswerer(engine.index, model=zero)
         for case in load(questions).cases:
             question, hits = engine.search(case.question)
             evidence = answerer.evidence(question, hits) if question.wants not in ("none", "comparison") else []
@@ -117,7 +117,7 @@ class Ranker:
         return linear if self.booster is None or not len(rows) else linear + self.booster.predict(rows)
 
     def trees(self) -> list[Tree]:
-        """The booster's trees in the model file's form (see rag.learned.Tree)."""
+        """The booster's trees in the model file's form (see rag.answerers.figure.Tree)."""
         if self.booster is None:
             return []
         return [_tree(info["tree_structure"]) for info in self.booster.dump_model()["tree_info"]]

@@ -42,6 +42,9 @@ class Answer:
     # A follow-up answered offline: the question as searched, with the earlier subject carried in ("And how many
     # of them are nurses? (staff, Oakdale)"); "" when the question was read as it stands.
     read_as: str = ""
+    # What kind of answer this is: "figure" (a figure quoted from its sentence), "fact" (the sentence that answers
+    # a who/what/why/how question), "summary" (an article in a few cited sentences), "none" (not found).
+    kind: str = "none"
 
     def to_dict(self) -> dict[str, Any]:
         """The answer as JSON data, every field of it and of its citations: the one shape `rag ask --json`, the
@@ -64,4 +67,6 @@ NOT_FOUND = {
 
 def not_found(question: str, lang: str, note: str | None = None, backend: str = "offline") -> Answer:
     """An answer that says the articles do not say (with an optional plain-words note instead)."""
-    return Answer(question=question, text=note or NOT_FOUND.get(lang, NOT_FOUND["en"]), found=False, backend=backend)
+    return Answer(
+        question=question, text=note or NOT_FOUND.get(lang, NOT_FOUND["en"]), found=False, backend=backend, kind="none"
+    )

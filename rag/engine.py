@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answer, Citation, LLMError, not_found
+from rag.answerers.figure import FigureAnswerer
 from rag.citations import verify
 from rag.corpus import Paragraph
 from rag.embeddings import Embedder, build_embedder
 from rag.figures import find_figures
 from rag.ingest import IngestReport, Library, UploadRefused
-from rag.learned import LearnedAnswerer
 from rag.query import Query, Turn, analyse
 from rag.question import Question, clean, problem
 from rag.retrieve import Hit, Index, Retriever
@@ -203,11 +203,11 @@ class Engine:
 
     def _answerer(
         self, index: Index, top_k: int | None, chat: Chat | None, on_text: Callable[[str], None]
-    ) -> LearnedAnswerer | LLMAnswerer:
+    ) -> FigureAnswerer | LLMAnswerer:
         """The LLM answerer when there is a chat model, else the offline one."""
         top_k = top_k or self.settings.top_k
         if chat is None:
-            return LearnedAnswerer(index, top_k=top_k)
+            return FigureAnswerer(index, top_k=top_k)
         from rag.llm import LLMAnswerer
 
         return LLMAnswerer(self.settings, index, chat, on_text, max_sources=2 * top_k)
@@ -217,10 +217,12 @@ class Engine:
         not say, the passages that come closest to the question."""
         if query.read_as:
             answer = replace(answer, read_as=query.read_as)
+        if answer.found and answer.kind == "none":  # the LLM answerer answers every kind the question may ask
+            answer = replace(answer, kind=query.question.asks)
         if query.note:
             answer = replace(answer, warnings=[*answer.warnings, query.note])
         if not answer.found and not answer.nearest:  # the LLM said the articles do not say
-            answer = replace(answer, nearest=LearnedAnswerer(index).nearest(query.question, hits))
+            answer = replace(answer, nearest=FigureAnswerer(index).nearest(query.question, hits))
         return answer
 
     def _sourced(self, answer: Answer) -> Answer:

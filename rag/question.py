@@ -54,6 +54,17 @@ _COMPARISON = re.compile(
     r"比.{1,20}?(?:多|少)(?:多少|几)|相差|差距|差多少",
     re.I,
 )
+# Questions that ask what an article (or the articles) say as a whole: a summary, not one sentence.
+_SUMMARY = re.compile(
+    r"\bsummar(?:y|ize|ise|izing|ising)\b|\bgist\b|\bmain (?:points?|ideas?|topics?)\b|\boverview\b|\btl;?dr\b|"
+    r"\bwhat(?:'s| is| are| was| were)\s+(?:the|this|that|these|those|each|every)\s+(?:\w+\s+){0,3}?"
+    r"(?:articles?|reports?|stor(?:y|ies)|pieces?|texts?|documents?|papers?|news|sources?)\s+(?:\w+\s+){0,4}?about\b|"
+    r"\bwhat (?:do|does|did) (?:the|this|these) (?:\w+ ){0,3}?(?:articles?|reports?|stor(?:y|ies)|pieces?|texts?|documents?)"
+    r" (?:say|cover|discuss|describe)\b|"
+    r"概括|总结|摘要|概述|概要|大意|主要内容|主旨|要点|(?:文章|报道|这篇|该文|本文|全文|新闻|稿子|材料)\S{0,12}?"
+    r"(?:讲|说|写|谈|介绍|报道|涉及)(?:了|的)?(?:些)?(?:什么|啥|哪些)",
+    re.I,
+)
 _AUXILIARIES = frozenset("are is was were have has had do does did can could will would of".split())
 # The thing counted: the words after "how many" up to the verb, or the noun by 多少/几 ("多少家医院", "常住人口有多少").
 _EN_MEASURE = re.compile(
@@ -86,6 +97,9 @@ class Question:
     proper: frozenset[str] = frozenset()  # own terms that are proper nouns: France, 法国 (dictionaries know them)
     counted: str = ""  # the thing counted as the English question writes it ("quality projects"), "" if none
     strangers: tuple[str, ...] = ()  # places and other names no article mentions in any language ("Hangzhou")
+    # The kind of answer asked for: "figure" (how many, how much, when, what share), "summary" (what an article is
+    # about), "fact" (any other question: who, what, which, where, why, how).
+    asks: str = "fact"
 
 
 def analyse(text: str) -> Question:
@@ -97,6 +111,7 @@ def analyse(text: str) -> Question:
         wants = "comparison"  # a difference or a ratio is worked out, not quoted: the articles state neither
     terms = {term: 1.0 for term in tokenize(text)}
     return Question(
+        asks=asks(text, wants),
         text=text,
         lang=detect_lang(text),
         wants=wants,
@@ -107,6 +122,17 @@ def analyse(text: str) -> Question:
         quoted=tuple(name.strip() for name in _QUOTED.findall(text) if len(name.strip()) >= 2),
         proper=frozenset(t for word in _CAPITALIZED.findall(text) for t in tokenize(word)),
     )
+
+
+def asks(text: str, wants: str) -> str:
+    """The kind of answer a question asks for (see `Question.asks`), given the kind of figure it wants."""
+    if _SUMMARY.search(text):
+        return "summary"
+    return "figure" if wants in FIGURE_WANTS else "fact"
+
+
+# The figures `Question.wants` that make a figure question; "any" (no figure named) and "none" are fact questions.
+FIGURE_WANTS = ("count", "amount", "date", "percent", "comparison")
 
 
 def cross_lingual(

@@ -58,7 +58,7 @@ def test_the_wheel_ships_seeds_and_prompts_inside_rag_and_no_other_top_level_pac
         shipped = {n.removeprefix(f"rag/{folder}/") for n in names if n.startswith(f"rag/{folder}/")}
         assert shipped == {p.name for p in (PROJECT_ROOT / folder).glob("*.txt")}, folder
     assert {"rag/ui/app.py", "rag/ui/app.css", "rag/evals/run.py", "rag/evals/questions.jsonl"} <= set(names)
-    assert {"rag/learned_model.json", "rag/glossary.u8"} <= set(names)
+    assert {"rag/answerers/figure_model.json", "rag/glossary.u8"} <= set(names)
 
 
 def test_the_installed_wheel_answers_from_another_folder(venv: Path, tmp_path: Path) -> None:

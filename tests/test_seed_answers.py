@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from rag.answer import NOT_FOUND
+from rag.answerers.figure import NO_FIGURE_ASKED, FigureAnswerer
 from rag.engine import Engine
-from rag.learned import NO_FIGURE_ASKED, LearnedAnswerer
 from rag.settings import Settings
 from tests.conftest import SEEDS, CountingE5
 
@@ -97,14 +97,14 @@ def test_no_nearest_passages_beside_an_answer_a_stranger_or_bad_input(engine: En
 def test_of_two_figures_near_the_question_words_the_one_by_the_thing_counted_answers(engine: Engine) -> None:
     # "…派出3个区工委巡回督导组、委托区教育工委、区国资委派出4个督导组…": both follow 派出; only 4 is by 督导组 alone.
     question, hits = engine.search("区教育工委、区国资委派出了几个督导组？")
-    best = LearnedAnswerer(engine.index).evidence(question, hits)[0]
+    best = FigureAnswerer(engine.index).evidence(question, hits)[0]
     assert "4个督导组" in best.hit.record.text and best.figure.text.startswith("4")
 
 
 def test_a_chinese_list_item_names_only_its_own_figure(engine: Engine) -> None:
     # "…发表稿件1103篇，其中国家级媒体平台120篇、省级媒体平台520篇…": the items are split by 、 — 520 is the provincial one.
     question, hits = engine.search("省级媒体平台刊发了苏州高新区党史学习教育稿件多少篇？")
-    best = LearnedAnswerer(engine.index).evidence(question, hits)[0]
+    best = FigureAnswerer(engine.index).evidence(question, hits)[0]
     assert best.figure.text.startswith("520"), best.figure
     answer = engine.ask("省级媒体平台刊发了苏州高新区党史学习教育稿件多少篇？")
     assert answer.found and answer.text.split(" — ")[0] == "520"  # the answer leads with its figure

@@ -20,7 +20,7 @@ FORM_WORDS = frozenset(
 )
 
 
-def _term_groups(question: Question) -> list[list[str]]:
+def term_groups(question: Question) -> list[list[str]]:
     """The question's own words (not their translations, not question-form words), with the pieces jieba also
     gives of a Chinese compound grouped under it: each group is one word of the question, its longest form first."""
     own = sorted(
@@ -36,7 +36,7 @@ def _term_groups(question: Question) -> list[list[str]]:
     return groups
 
 
-def _spread(word: str, credits: Mapping[str, float]) -> float:
+def spread_credit(word: str, credits: Mapping[str, float]) -> float:
     """The credit of a word from the credits of its pieces: each character takes the best credit of a piece
     covering it, and the word the mean over its characters (one piece for an English word: its own credit)."""
     if len(credits) == 1:
@@ -54,7 +54,7 @@ def _spread(word: str, credits: Mapping[str, float]) -> float:
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
-def _bare(text: str) -> str:
+def bare_text(text: str) -> str:
     """Lower case, without spaces and punctuation: how names are compared ("Gusu Talent Fund" = "gusutalentfund")."""
     return _NOT_WORD.sub("", text.lower())
 
@@ -72,7 +72,7 @@ def _words(terms: Sequence[str]) -> list[frozenset[str]]:
 
 
 @lru_cache(maxsize=8192)
-def _with_parts(words: frozenset[str]) -> frozenset[str]:
+def with_parts(words: frozenset[str]) -> frozenset[str]:
     """Search terms with the parts of each hyphenated English word: "high-level" also meets "level" (高层次)."""
     if not any("-" in w for w in words):
         return words
@@ -80,13 +80,13 @@ def _with_parts(words: frozenset[str]) -> frozenset[str]:
 
 
 @lru_cache(maxsize=8192)
-def _roots(words: frozenset[str]) -> frozenset[str]:
+def roots_of(words: frozenset[str]) -> frozenset[str]:
     """The Snowball roots of search terms (see `root`): "industrial" meets "industry"."""
     return frozenset(map(root, words))
 
 
 @lru_cache(maxsize=65536)
-def _figures(text: str) -> tuple[Figure, ...]:
+def figures_in(text: str) -> tuple[Figure, ...]:
     """The figures of a sentence, remembered: the same sentences come back question after question."""
     return tuple(find_figures(text))
 
@@ -102,20 +102,20 @@ _EN_VERB_BEFORE = re.compile(
 _ITEM_BREAK = re.compile(r"[，；;、：。]")
 
 
-def _listed(text: str, figure: Figure) -> bool:
+def is_listed(text: str, figure: Figure) -> bool:
     """Whether the figure is a count or share in Chinese, which names only its own list item or clause
     ("其中国家级媒体平台120篇、省级媒体平台520篇"); a date at the head of a sentence dates all of it."""
     return figure.kind in ("number", "percent") and bool(CJK.search(text[max(0, figure.start - 2) : figure.end + 2]))
 
 
-def _item(text: str, start: int, end: int) -> str:
+def item_of(text: str, start: int, end: int) -> str:
     """The list item or clause of a Chinese sentence that holds text[start:end]."""
     left = max((m.end() for m in _ITEM_BREAK.finditer(text, 0, start)), default=0)
     cut = _ITEM_BREAK.search(text, end)
     return text[left : cut.start() if cut else len(text)]
 
 
-def _clause(text: str, start: int, end: int) -> str:
+def clause_of(text: str, start: int, end: int) -> str:
     """The clause around text[start:end], verbatim, with the clause before it when it is short; the whole sentence
     when the clause is shorter than 8 characters."""
     chinese = bool(CJK.search(text))
@@ -141,8 +141,8 @@ def closeness(text: str, figure: Figure, terms: AbstractSet[str]) -> float:
     # million, and … high-level talents").
     chinese = bool(CJK.search(text[max(0, figure.start - 2) : figure.end + 2]))
     following = text[figure.end : figure.end + 60]
-    if _listed(text, figure):
-        item = _item(text, figure.start, figure.end)
+    if is_listed(text, figure):
+        item = item_of(text, figure.start, figure.end)
         start = text.index(item, max(0, figure.start - len(item)))
         following = text[figure.end : start + len(item)]
         before = tokenize(text[max(start, figure.start - 30) : figure.start])
@@ -161,7 +161,7 @@ def closeness(text: str, figure: Figure, terms: AbstractSet[str]) -> float:
     reach = 0 if chinese else 1  # across a verb, an English noun stands a little further from its figure
     near = [*((g + reach, w) for g, w in enumerate(reversed(_words(before)[-4:]))), *enumerate(after[:4])]
     for gap, word in near:
-        if not terms.isdisjoint(_with_parts(word)):
+        if not terms.isdisjoint(with_parts(word)):
             best = max(best, 1.0 / (1 + gap))
     return best
 

@@ -1,4 +1,4 @@
-"""The offline answerer (rag/learned.py): its fitted model, which language it answers from, and what it answers on
+"""The offline answerer (rag/answerers/figure.py): its fitted model, which language it answers from, and what it answers on
 articles written for these tests (not the seeds)."""
 
 from __future__ import annotations
@@ -9,9 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.answerers.figure import (
+    CONFIDENCE,
+    CROSS_MARGIN,
+    FEATURES,
+    AnswerModel,
+    Evidence,
+    FigureAnswerer,
+    default_model,
+)
 from rag.engine import Engine
 from rag.figures import find_figures
-from rag.learned import CONFIDENCE, CROSS_MARGIN, FEATURES, AnswerModel, Evidence, LearnedAnswerer, default_model
 from rag.retrieve import Hit, Index
 from rag.settings import Settings
 from rag.store import Record
@@ -70,7 +78,7 @@ def test_the_other_language_answers_only_when_it_is_clearly_likelier() -> None:
     text = "截至目前，苏州高新区已累计集聚各类人才26万人。"
     record = Record("zh:1:1", text, "zh", "", "zh", 1, "zh:1", "paragraph", 1, 0, len(text))
     hit, figure = Hit(record, 0.0, 0.0, 0.0), find_figures(text)[0]
-    answerer = LearnedAnswerer(Index([record]), model=AnswerModel({}, {}, threshold=0.5))
+    answerer = FigureAnswerer(Index([record]), model=AnswerModel({}, {}, threshold=0.5))
 
     def choose(*candidates: tuple[float, bool]) -> int | None:
         """The candidate quoted among (probability, from the other language), likeliest first."""

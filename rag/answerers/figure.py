@@ -24,20 +24,20 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from rag.answer import Answer, Citation, not_found
-from rag.citations import cite, defuse, marker
-from rag.extractive import (
-    _bare,
-    _clause,
-    _figures,
-    _item,
-    _listed,
-    _roots,
-    _spread,
-    _term_groups,
-    _with_parts,
+from rag.answerers.reading import (
+    bare_text,
+    clause_of,
     closeness,
+    figures_in,
+    is_listed,
+    item_of,
+    roots_of,
+    spread_credit,
+    term_groups,
+    with_parts,
     write_figure,
 )
+from rag.citations import cite, defuse, marker
 from rag.figures import Figure, same_figure, states, states_figure
 from rag.query import Query
 from rag.question import Question
@@ -45,7 +45,7 @@ from rag.retrieve import Hit, Index
 from rag.store import Record
 from rag.text import tokenize
 
-MODEL_PATH = Path(__file__).with_name("learned_model.json")
+MODEL_PATH = Path(__file__).with_name("figure_model.json")
 # Set, not fitted: the public suite never asks a question answered in both languages (dev answers the same
 # questions at every margin from 0 to 0.3), so it cannot choose this; a fifth of the probability scale.
 CROSS_MARGIN = 0.2
@@ -210,7 +210,7 @@ def default_model(path: Path = MODEL_PATH) -> AnswerModel:
     """The fitted model shipped with the package (read once, on first use); a model fitted on other features fails."""
     data = json.loads(path.read_text(encoding="utf-8"))
     if list(data["weights"]) != list(FEATURES):
-        raise ValueError(f"{path} was fitted on other features than rag.learned.FEATURES: run python -m evals.fit")
+        raise ValueError(f"{path} was fitted on other features than rag.answerers.figure.FEATURES: run python -m evals.fit")
     kept = ("features", "weights", "confidence", "threshold", "fitted_on", "trees")
     about = {k: v for k, v in data.items() if k not in kept}
     return AnswerModel(
@@ -236,7 +236,7 @@ class Evidence:
     probability: float = 0.0
 
 
-class LearnedAnswerer:
+class FigureAnswerer:
     """Answers by quoting the likeliest (sentence, figure) candidate; refuses when it is not likely enough to answer."""
 
     name = "offline"
@@ -275,7 +275,9 @@ class LearnedAnswerer:
         citations = [cite(number, [e.hit], self.index.paragraphs) for number, e in enumerate(cited, start=1)]
         markers = "".join(marker(c.number) for c in citations)
         text = f"{defuse(self.statement(question, best))} {markers}"
-        return Answer(question=question.text, text=text, found=True, citations=citations, backend=self.name)
+        return Answer(
+            question=question.text, text=text, found=True, citations=citations, backend=self.name, kind="figure"
+        )
 
     def nearest(
         self, question: Question, hits: list[Hit], evidence: list[Evidence] | None = None, most: int = 3
@@ -320,7 +322,7 @@ class LearnedAnswerer:
         context = _Context.of(question, hits, self._groups(question))
         scored = []
         for rank, hit in enumerate(hits):
-            figures = [f for f in _figures(hit.record.text) if _wanted(f, question.wants)]
+            figures = [f for f in figures_in(hit.record.text) if _wanted(f, question.wants)]
             # The question's own figures ("in 2019", "of the 3 districts") are conditions: a paragraph (with its
             # title) that does not state them is about something else. On the dev split, requiring them gets as
             # many questions right as weighing them, and refuses more of the unanswerable ones (82.9 vs 78.6%).
@@ -350,7 +352,7 @@ class LearnedAnswerer:
         record = hit.record
         sentence = context.sentences.get(record.id)
         if sentence is None:  # what all the figures of one sentence share: worked out once
-            words = _with_parts(self.index.words[self.index.position[record.id]])
+            words = with_parts(self.index.words[self.index.position[record.id]])
             around = {
                 "coverage": words,
                 "paragraph": self.index.context_words[record.paragraph_id],
@@ -437,18 +439,18 @@ class LearnedAnswerer:
         names = [*question.quoted, *sorted(question.proper)]
         if not names:
             return 0.0
-        paragraph = _bare(record.title + self.index.paragraphs[record.paragraph_id])
+        paragraph = bare_text(record.title + self.index.paragraphs[record.paragraph_id])
         missing = 0
         for name in names:
             forms = [name, *question.expansions.get(name, ())]
-            if not any(_bare(form) and _bare(form) in paragraph for form in forms):
+            if not any(bare_text(form) and bare_text(form) in paragraph for form in forms):
                 missing += 1
         return missing / len(names)
 
     def _groups(self, question: Question) -> list[_Group]:
-        """The question's words (`_term_groups`), each piece with its translations, and the group's rarity."""
+        """The question's words (`term_groups`), each piece with its translations, and the group's rarity."""
         groups = []
-        for group in _term_groups(question):
+        for group in term_groups(question):
             forms = {term: self._forms(term, question) for term in group}
             groups.append((group, forms, max(self._rarity(f) for f in forms.values())))
         return groups
@@ -505,7 +507,7 @@ class _Context:
 def _met(groups: Sequence[_Group], places: Mapping[str, frozenset[str]], sides: Mapping[str, str]) -> dict[str, float]:
     """Per place, the share (by rarity) of the question's words its words meet; "before" and "after" weigh only the
     words the question puts on that side of its question word."""
-    places = {place: _with_parts(found) for place, found in places.items()}
+    places = {place: with_parts(found) for place, found in places.items()}
     met = dict.fromkeys(places, 0.0)
     weight = dict.fromkeys(places, 0.0)
     for group, forms, rarity in groups:
@@ -513,7 +515,7 @@ def _met(groups: Sequence[_Group], places: Mapping[str, frozenset[str]], sides: 
             if place in ("before", "after") and sides.get(group[0]) != place:
                 continue  # only the words the question puts on that side of its question word
             weight[place] += rarity
-            met[place] += rarity * _spread(group[0], {t: _credit(t, forms[t], found) for t in group})
+            met[place] += rarity * spread_credit(group[0], {t: _credit(t, forms[t], found) for t in group})
     return {place: met[place] / weight[place] if weight[place] else 0.0 for place in places}
 
 
@@ -554,7 +556,7 @@ def _stated_near(text: str, figure: Figure, stated: Sequence[Figure]) -> float:
     """exp(-search terms between / 3) from the figure to the nearest of the question's own figures in the text."""
     gaps = [
         len(tokenize(text[min(figure.end, other.end) : max(figure.start, other.start)]))
-        for other in _figures(text)
+        for other in figures_in(text)
         if other.start != figure.start and any(states(other, f) for f in stated)
     ]
     return math.exp(-min(gaps) / 3) if gaps else 0.0
@@ -585,11 +587,11 @@ def _credit(term: str, forms: set[str], words: frozenset[str]) -> float:
     another word of the same root ("industrial" for "industry")."""
     if forms & words:
         return 1.0 if term in words else 0.8
-    return 0.9 if _roots(frozenset(forms)) & _roots(words) else 0.0
+    return 0.9 if roots_of(frozenset(forms)) & roots_of(words) else 0.0
 
 
 def _own_clause(text: str, figure: Figure) -> str:
     """The clause or list item that holds the figure."""
-    if _listed(text, figure):
-        return _item(text, figure.start, figure.end)
-    return _clause(text, figure.start, figure.end)
+    if is_listed(text, figure):
+        return item_of(text, figure.start, figure.end)
+    return clause_of(text, figure.start, figure.end)

@@ -1,4 +1,4 @@
-"""How the offline answerer reads a sentence (rag/extractive.py): how close a figure stands to given words, how a
+"""How the offline answerer reads a sentence (rag/answerers/reading.py): how close a figure stands to given words, how a
 question's words are met (a Chinese compound and its pieces, another word of the same root, the parts of a hyphenated
 word: read off the answerer's coverage feature), and how a figure is written for the reader. Sentences are written
 for the test and indexed alone (real keyword index, real jieba and Snowball), so each can be read off one sentence."""
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.extractive import closeness, write_figure
+from rag.answerers.figure import FigureAnswerer
+from rag.answerers.reading import closeness, write_figure
 from rag.figures import find_figures
-from rag.learned import LearnedAnswerer
 from rag.question import Question
 from rag.retrieve import Hit, Index
 from rag.store import Record
@@ -20,7 +20,7 @@ def coverage(text: str, question: Question) -> float:
     """The share of the question's words (by rarity) that `text`, alone in an article of its own, meets."""
     lang = detect_lang(text)
     record = Record("article:1:1", text, "article", "", lang, 1, "article:1", "paragraph", 1, 0, len(text))
-    evidence = LearnedAnswerer(Index([record])).evidence(question, [Hit(record, 0.0, 0.0, 0.0)])
+    evidence = FigureAnswerer(Index([record])).evidence(question, [Hit(record, 0.0, 0.0, 0.0)])
     return evidence[0].features["coverage"]
 
 
