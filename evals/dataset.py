@@ -14,6 +14,8 @@ QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
 KINDS = ("same", "cross", "paraphrase", "unanswerable")
 LANGS = ("en", "zh")
 FIELDS = ("id", "question", "lang", "kind", "figures", "evidence", "document")
+OPTIONAL = ("asks", "answer")  # the kind of answer asked for (default "figure"), and a fact's gold answer span
+ASKS = ("figure", "fact", "summary")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Case:
     evidence: str | None
     document: str | None
     line: int = 0
+    asks: str = "figure"  # "figure", "fact" (who/what/why/how: `answer` is the span to quote) or "summary"
+    answer: str | None = None  # a fact question's gold answer, a verbatim part of `evidence`
 
     @property
     def answerable(self) -> bool:
@@ -90,9 +94,10 @@ def parse_line(line: str, number: int = 0) -> Case:
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
     if not isinstance(row, dict):
         raise ValueError(f"expected a JSON object, got {type(row).__name__}")
-    unknown = [key for key in row if key not in FIELDS]
+    unknown = [key for key in row if key not in FIELDS + OPTIONAL]
     if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(map(repr, unknown))}; the fields are {', '.join(FIELDS)}")
+        names = ", ".join(FIELDS + OPTIONAL)
+        raise ValueError(f"unknown field(s) {', '.join(map(repr, unknown))}; the fields are {names}")
     missing = [key for key in FIELDS if key not in row]
     if missing:
         raise ValueError(f"missing field(s) {', '.join(map(repr, missing))}")
@@ -106,6 +111,8 @@ def parse_line(line: str, number: int = 0) -> Case:
         evidence=row["evidence"],
         document=row["document"],
         line=number,
+        asks=row.get("asks", "figure"),
+        answer=row.get("answer"),
     )
 
 
@@ -117,6 +124,11 @@ def _check(row: dict[str, Any]) -> None:
         raise ValueError(f"'lang' must be one of {', '.join(LANGS)}, not {row['lang']!r}")
     if row["kind"] not in KINDS:
         raise ValueError(f"'kind' must be one of {', '.join(KINDS)}, not {row['kind']!r}")
+    asks, answer = row.get("asks", "figure"), row.get("answer")
+    if asks not in ASKS:
+        raise ValueError(f"'asks' must be one of {', '.join(ASKS)}, not {asks!r}")
+    if answer is not None and (asks != "fact" or not isinstance(answer, str) or not answer.strip()):
+        raise ValueError("'answer' is a non-empty string, given for a fact question only")
     figures, evidence, document = row["figures"], row["evidence"], row["document"]
     if not isinstance(figures, list) or not all(isinstance(f, str) and f.strip() for f in figures):
         raise ValueError("'figures' must be a list of non-empty strings")
@@ -126,6 +138,16 @@ def _check(row: dict[str, Any]) -> None:
     if row["kind"] == "unanswerable":
         if figures or evidence is not None or document is not None:
             raise ValueError("an unanswerable question has figures [], evidence null and document null")
+        return
+    if asks == "summary":
+        if figures or evidence is not None or document is None:
+            raise ValueError("a summary question has figures [], evidence null and its article's document")
+        return
+    if asks == "fact":
+        if answer is None or evidence is None or document is None:
+            raise ValueError("a fact question needs answer, evidence and document")
+        if " ".join(answer.split()).casefold() not in " ".join(evidence.split()).casefold():
+            raise ValueError(f"answer {answer!r} is not in the evidence")
         return
     if not figures or evidence is None or document is None:
         raise ValueError(f"a {row['kind']!r} question needs figures, evidence and document")

@@ -10,7 +10,10 @@ Definitions (also in docs/evaluation.md):
   lies inside the evidence and still states every expected figure. Evidence strings are clauses and quotes are
   sentences, so the first case is the usual one; the second accepts a quote trimmed to the clause itself.
   Whitespace runs count as one space in both checks.
-- correct: found, figure right and citation hit; for an unanswerable question, refused (found=False).
+- correct: found, figure right and citation hit; for an unanswerable question, refused (found=False). A fact
+  question (`asks: fact`) is correct when a citation of the evidence's paragraph quotes the gold answer
+  (whitespace and case aside); a summary question when it cites at least `SUMMARY_CITATIONS` paragraphs, all of
+  the right article.
 - citation precision: of the citations of answerable questions, the share whose paragraph states an expected figure.
 - hallucination: an unanswerable question answered (found=True) with any figure; an answerable question whose
   answer states a figure that none of its cited paragraphs states.
@@ -36,6 +39,7 @@ from rag.retrieve import Hit
 from .dataset import KINDS, Case
 
 MAX_ANSWER_CHARS = 500
+SUMMARY_CITATIONS = 3  # paragraphs a summary must cite, every one of the right article
 K_VALUES = (1, 3, 5, 10)
 
 
@@ -61,10 +65,26 @@ def states_figures(answer: Answer, figures: Sequence[str]) -> bool:
     return all(states_figure(body, figure) for figure in figures)
 
 
-def citation_hit(answer: Answer, case: Case) -> bool:
-    """Whether a cited paragraph of the right article contains the evidence."""
-    if case.evidence is None:
+def fact_hit(answer: Answer, case: Case) -> bool:
+    """Whether a citation of the paragraph holding the evidence quotes the fact question's gold answer."""
+    if case.answer is None or case.evidence is None:
         return False
+    gold, evidence = _flat(case.answer).casefold(), _flat(case.evidence)
+    return any(
+        c.document == case.document and evidence in _flat(c.text) and gold in _flat(c.quote).casefold()
+        for c in answer.citations
+    )
+
+
+def summary_hit(answer: Answer, case: Case) -> bool:
+    """Whether a summary cites at least SUMMARY_CITATIONS paragraphs, every one of the asked article."""
+    return len(answer.citations) >= SUMMARY_CITATIONS and all(c.document == case.document for c in answer.citations)
+
+
+def citation_hit(answer: Answer, case: Case) -> bool:
+    """Whether a cited paragraph of the right article contains the evidence (for a summary: is of that article)."""
+    if case.evidence is None:
+        return case.asks == "summary" and any(c.document == case.document for c in answer.citations)
     evidence = _flat(case.evidence)
     return any(c.document == case.document and evidence in _flat(c.text) for c in answer.citations)
 
@@ -155,8 +175,11 @@ class Verdict:
 
     @property
     def correct(self) -> bool:
-        """Found with the right figure and the evidence cited; or, for an unanswerable question, refused."""
+        """Found with the right figure and the evidence cited (a fact: its answer quoted from there; a summary: enough
+        paragraphs of its article cited); or, for an unanswerable question, refused."""
         if self.case.answerable:
+            if self.case.asks != "figure":
+                return self.found and self.figure_ok
             return self.found and self.figure_ok and self.citation_hit
         return self.refused
 
@@ -187,7 +210,7 @@ def judge(case: Case, answer: Answer, seconds: float, rank: int | None = None) -
         case=case,
         answer=answer,
         seconds=seconds,
-        figure_ok=answerable and answer.found and states_figures(answer, case.figures),
+        figure_ok=answerable and answer.found and _answer_ok(answer, case),
         citation_hit=answerable and citation_hit(answer, case),
         quote_hit=answerable and quote_hit(answer, case),
         supporting=sum(supports(c, case.figures) for c in answer.citations) if answerable else 0,
@@ -196,6 +219,15 @@ def judge(case: Case, answer: Answer, seconds: float, rank: int | None = None) -
         rank=rank,
         nearest_hit=answerable and nearest_hit(answer, case),
     )
+
+
+def _answer_ok(answer: Answer, case: Case) -> bool:
+    """The answer says what was asked: the figure, the fact's gold answer quoted, or the article summarised."""
+    if case.asks == "fact":
+        return fact_hit(answer, case)
+    if case.asks == "summary":
+        return summary_hit(answer, case)
+    return states_figures(answer, case.figures)
 
 
 def failure(case: Case, error: BaseException, seconds: float, rank: int | None = None) -> Verdict:
