@@ -143,7 +143,7 @@ def test_bad_lines_are_reported_with_their_numbers_and_the_rest_is_read(tmp_path
         tmp_path / "q.jsonl",
         GOOD,
         '{"id": "broken", ',
-        {**GOOD, "id": "x-1", "answer": "240,000"},
+        {**GOOD, "id": "x-1", "answers": "240,000"},
         {key: value for key, value in GOOD.items() if key != "evidence"} | {"id": "x-2"},
         "",
         {**GOOD, "id": "x-3", "kind": "easy"},
@@ -159,7 +159,7 @@ def test_bad_lines_are_reported_with_their_numbers_and_the_rest_is_read(tmp_path
     messages = {error.line: error.message for error in dataset.errors}
     assert sorted(messages) == [2, 3, 4, 6, 7, 8, 9, 11]
     assert "not valid JSON" in messages[2]
-    assert "unknown field(s) 'answer'" in messages[3]
+    assert "unknown field(s) 'answers'" in messages[3]
     assert "missing field(s) 'evidence'" in messages[4]
     assert "'kind' must be one of" in messages[6]
     assert "'250,000' is not in the evidence" in messages[7]
