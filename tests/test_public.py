@@ -76,3 +76,59 @@ def test_hand_written_questions_point_at_real_questions_of_their_split() -> None
             row = json.loads(line)
             source = by_id[(row["source_file"], row["source_id"])]
             assert source.split == row["split"] and source.title == row["title"], (path.name, row["source_id"])
+
+
+# The hand-written non-figure (fact) questions: cross-lingual translations and near misses.
+FACT_FILES = ("fact-cross-en2zh.jsonl", "fact-cross-zh2en.jsonl", "fact-near-miss.jsonl")
+FACT_FIELDS = {
+    "cross": ("source_id", "source_file", "split", "lang", "question", "original", "answer", "title"),
+    "near": ("source_id", "source_file", "split", "lang", "question", "original", "changed", "title"),
+}
+CHANGED = {"person", "place", "organisation", "time", "thing"}
+
+
+def fact_rows(name: str) -> list[dict[str, str]]:
+    from evals.public import WRITTEN
+
+    lines = (WRITTEN / name).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("name", FACT_FILES)
+def test_fact_question_files_are_well_formed(name: str) -> None:
+    from rag.text import CJK
+
+    rows = fact_rows(name)
+    shape = "near" if "near" in name else "cross"
+    assert len(rows) >= (50 if shape == "near" else 100)
+    splits = Counter(row["split"] for row in rows)
+    assert splits["test"] >= (15 if shape == "near" else 30) and splits["dev"] >= (10 if shape == "near" else 20)
+    assert len({(row["source_file"], row["source_id"]) for row in rows}) == len(rows)
+    for row in rows:
+        assert tuple(row) == FACT_FIELDS[shape], row
+        assert all(isinstance(value, str) and value.strip() for value in row.values()), row
+        assert row["split"] in {"train", "dev", "test"} and row["lang"] in {"en", "zh"}, row
+        assert (CJK.search(row["question"]) is not None) == (row["lang"] == "zh"), row["question"]
+        assert row["question"] != row["original"], row
+        if shape == "near":
+            assert row["changed"] in CHANGED, row
+        else:  # the question is asked in the other language than its source's
+            assert row["lang"] == ("zh" if row["source_file"].endswith(".en") else "en"), row
+    if shape == "near":
+        assert {row["lang"] for row in rows} == {"en", "zh"}
+
+
+@needs_data
+def test_fact_questions_are_non_figure_questions_of_articles_kept_in_their_split() -> None:
+    records = read(DATA)
+    by_id = {(r.source, r.id): r for r in records}
+    kept = {split: {a.key for c in build(records, split) for a in c.articles} for split in ("train", "dev", "test")}
+    for name in FACT_FILES:
+        for row in fact_rows(name):
+            source = by_id[(row["source_file"], row["source_id"])]
+            assert source.split == row["split"] and source.title == row["title"], (name, row["source_id"])
+            assert not source.figure_question, (name, row["source_id"])
+            assert f"{source.source}:{source.title}" in kept[row["split"]], (name, row["source_id"])
+            if "answer" in row:
+                assert row["answer"] == source.answer and row["answer"] in source.context, (name, row["source_id"])
+                assert source.evidence is not None, (name, row["source_id"])
