@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answer, Citation, LLMError, not_found
 from rag.answerers.figure import FigureAnswerer
+from rag.answerers.summary import SummaryAnswerer, article_hits
 from rag.citations import verify
 from rag.corpus import Paragraph
 from rag.embeddings import Embedder, build_embedder
@@ -133,9 +134,11 @@ class Engine:
         top_k: int | None = None,
         llm: str | None = None,
         on_text: Callable[[str], None] | None = None,
+        document: str | None = None,
     ) -> Answer:
         """Answer a question (a follow-up to the (question, answer) turns of `history`) from the articles, citing at most
-        `top_k` paragraphs, with backend `llm` ("offline", "openai"); `on_text` is told the text as it is written."""
+        `top_k` paragraphs, with backend `llm` ("offline", "openai"); `on_text` is told the text as it is written;
+        `document` is the article a summary question is of, when the reader chose it."""
         started = time.perf_counter()
         told = _Told(on_text)
         refusal = _refusal(question, self.settings.max_question_chars)
@@ -146,10 +149,13 @@ class Engine:
         try:
             chat = self._chat(llm or self.settings.llm)  # the chat model for this question; None offline
             query = analyse(question, history or [], self.translator, index.vocabularies, chat)
+            query = replace(query, document=document or "")
             hits = self._retriever(index).run(query)
-            answer = self._answerer(index, top_k, chat, told).run(query, hits)
+            if query.question.asks == "summary":  # a summary is of one whole article: its sentences are the hits
+                hits = article_hits(query, hits, index)
+            answer = self._answerer(index, top_k, chat, told, query.question).run(query, hits)
         except LLMError as error:  # the model failed: the reader gets the offline answer, and why
-            answer = self.ask(question, history, top_k, "offline", None if told.any else on_text)
+            answer = self.ask(question, history, top_k, "offline", None if told.any else on_text, document)
             return replace(answer, warnings=[*answer.warnings, str(error)], seconds=time.perf_counter() - started)
         answer = verify(self._completed(answer, query, hits, index), hits)  # every source shown was retrieved
         answer = self._sourced(answer)  # where each cited article came from: file or link, page, date
@@ -157,7 +163,12 @@ class Engine:
         return replace(answer, question=question, seconds=time.perf_counter() - started)
 
     def stream(
-        self, question: str, history: Sequence[Turn] | None = None, top_k: int | None = None, llm: str | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        top_k: int | None = None,
+        llm: str | None = None,
+        document: str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it is written, then the verified Answer, whose text is the one to keep."""
         pieces: queue.SimpleQueue[str | Answer | BaseException] = queue.SimpleQueue()
@@ -170,7 +181,7 @@ class Engine:
 
         def answer() -> None:
             try:
-                pieces.put(self.ask(question, history, top_k, llm, on_text=tell))
+                pieces.put(self.ask(question, history, top_k, llm, on_text=tell, document=document))
             except BaseException as error:  # noqa: BLE001 (raised again in the reader's thread)
                 pieces.put(error)
 
@@ -202,15 +213,19 @@ class Engine:
         return Chat(self.settings, self._llm_client)
 
     def _answerer(
-        self, index: Index, top_k: int | None, chat: Chat | None, on_text: Callable[[str], None]
-    ) -> FigureAnswerer | LLMAnswerer:
-        """The LLM answerer when there is a chat model, else the offline one."""
+        self, index: Index, top_k: int | None, chat: Chat | None, on_text: Callable[[str], None], question: Question
+    ) -> FigureAnswerer | SummaryAnswerer | LLMAnswerer:
+        """The LLM answerer when there is a chat model, else the offline one; for a summary, the summary answerer
+        (which has the LLM write it when there is one)."""
         top_k = top_k or self.settings.top_k
-        if chat is None:
-            return FigureAnswerer(index, top_k=top_k)
-        from rag.llm import LLMAnswerer
+        writer = None
+        if chat is not None:
+            from rag.llm import LLMAnswerer
 
-        return LLMAnswerer(self.settings, index, chat, on_text, max_sources=2 * top_k)
+            writer = LLMAnswerer(self.settings, index, chat, on_text, max_sources=2 * top_k)
+        if question.asks == "summary":
+            return SummaryAnswerer(index, self.store, top_k=top_k, writer=writer)
+        return writer or FigureAnswerer(index, top_k=top_k)
 
     def _completed(self, answer: Answer, query: Query, hits: list[Hit], index: Index) -> Answer:
         """The answer with what the query adds (how a follow-up was read, and its note) and, when the articles do

@@ -32,6 +32,7 @@ class Query:
     translations: tuple[Question, ...] = ()  # the question in the other article languages, by the chat model
     read_as: str = ""  # a follow-up read offline: the question as searched ("" when it was read as it stands)
     note: str = ""  # a follow-up that points back at nothing: said in the answer's warnings
+    document: str = ""  # the article a summary question is of, when the reader chose it (the page's Summarize)
 
 
 def analyse(

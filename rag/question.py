@@ -55,14 +55,28 @@ _COMPARISON = re.compile(
     re.I,
 )
 # Questions that ask what an article (or the articles) say as a whole: a summary, not one sentence.
+_DOCUMENT_NOUN = r"(?:articles?|reports?|stor(?:y|ies)|pieces?|texts?|documents?|papers?|news|sources?)"
 _SUMMARY = re.compile(
-    r"\bsummar(?:y|ize|ise|izing|ising)\b|\bgist\b|\bmain (?:points?|ideas?|topics?)\b|\boverview\b|\btl;?dr\b|"
+    r"\bsummar(?:y|ize|ise|izing|ising)\b|\bgist\b|\b(?:main|key) (?:points?|ideas?|topics?|messages?|takeaways?)\b|"
+    r"\boverview\b|\btl;?dr\b|^\W*(?:(?:can|could|would) you |please )?sum (?:\w+ ){0,3}?up\b|"
     r"\bwhat(?:'s| is| are| was| were)\s+(?:the|this|that|these|those|each|every)\s+(?:\w+\s+){0,3}?"
-    r"(?:articles?|reports?|stor(?:y|ies)|pieces?|texts?|documents?|papers?|news|sources?)\s+(?:\w+\s+){0,4}?about\b|"
-    r"\bwhat (?:do|does|did) (?:the|this|these) (?:\w+ ){0,3}?(?:articles?|reports?|stor(?:y|ies)|pieces?|texts?|documents?)"
-    r" (?:say|cover|discuss|describe)\b|"
-    r"概括|总结|摘要|概述|概要|大意|主要内容|主旨|要点|(?:文章|报道|这篇|该文|本文|全文|新闻|稿子|材料)\S{0,12}?"
-    r"(?:讲|说|写|谈|介绍|报道|涉及)(?:了|的)?(?:些)?(?:什么|啥|哪些)",
+    rf"{_DOCUMENT_NOUN}\s+(?:\w+\s+){{0,4}}?about\b|"
+    r"\bwhat(?:'s| is| was)\s+(?:this|it|that)\s+about\b|"
+    rf"\bwhat (?:do|does|did) (?:the|this|these) (?:\w+ ){{0,3}}?{_DOCUMENT_NOUN}"
+    r" (?:say|cover|discuss|describe|talk about|tell us|deal with)\b|"
+    rf"\b(?:tell (?:me|us) about|describe|explain) (?:the|this|that|these) (?:\w+ ){{0,2}}?{_DOCUMENT_NOUN}\b|"
+    rf"\b(?:topic|subject|theme|message|point)s? of (?:the|this|that|these) (?:\w+ ){{0,2}}?{_DOCUMENT_NOUN}\b|"
+    r"概括|总结|摘要|概述|概要|大意|主要内容|主旨|要点|中心思想|"
+    r"(?:文章|报道|这篇|该文|本文|全文|新闻|稿子|材料)\S{0,12}?"
+    r"(?:讲|说|写|谈|介绍|报道|涉及|关于)(?:了|的)?(?:是)?(?:些)?(?:什么|啥|哪些)|"
+    r"(?:文章|报道|这篇|该文|本文|全文|新闻)的?(?:主题|核心内容)|介绍一下(?:这篇|该|本)?(?:文章|报道|新闻)",
+    re.I,
+)
+# What a summary question says besides its subject: the document it asks about, its language, the request.
+_NOT_SUBJECT = re.compile(
+    rf"\b(?:the|this|that|these|those)?\s*(?:english|chinese)?\s*{_DOCUMENT_NOUN}\b|\b(?:in )?(?:english|chinese)\b|"
+    r"\b(?:please|give|tell|show|write|provide|can|could|would|you|me|us|briefly|brief|short|quick|version)\b|"
+    r"文章|报道|新闻|这篇|那篇|该文|本文|全文|稿子|材料|一下|英文|中文|英语|汉语|请|简要|简单",
     re.I,
 )
 _AUXILIARIES = frozenset("are is was were have has had do does did can could will would of".split())
@@ -129,6 +143,12 @@ def asks(text: str, wants: str) -> str:
     if _SUMMARY.search(text):
         return "summary"
     return "figure" if wants in FIGURE_WANTS else "fact"
+
+
+def summary_subject(text: str) -> str:
+    """What a summary question names as its subject: "talent policy" in "Summarize the report on talent policy",
+    "" in "What is the English article about?"."""
+    return " ".join(_NOT_SUBJECT.sub(" ", _SUMMARY.sub(" ", text)).split())
 
 
 # The figures `Question.wants` that make a figure question; "any" (no figure named) and "none" are fact questions.

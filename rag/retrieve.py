@@ -175,6 +175,23 @@ class Index:
             paragraphs.append(Paragraph(record.paragraph_id, document, record.paragraph, record.kind, text, ()))
         return paragraphs
 
+    def sentences(self, document: str) -> list[Record]:
+        """The stored sentences of one article in reading order; [] when unknown."""
+        if document not in self._docs:
+            return []
+        rows = np.flatnonzero(self._doc == self._docs.index(document)).tolist()
+        return [self.record(i) for i in rows]
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """Article id -> title, for every article indexed."""
+        return dict(zip(self._docs, self._titles, strict=True))
+
+    @property
+    def article_languages(self) -> dict[str, str]:
+        """Article id -> its language, for every article indexed."""
+        return dict(zip(self._docs, self._langs, strict=True))
+
     def updated(self, removed: Iterable[str], added: Sentences) -> Index:
         """A new index: the articles `removed` (and those in `added`) taken out, the sentences `added` put in."""
         gone = set(removed) | set(added.articles)

@@ -435,6 +435,18 @@ class Store:
             collection.delete(where={"document": {"$ne": ""}})
         self._changed()
 
+    def vectors(self, lang: str, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vectors of the sentences `ids` of one language, by id (those not stored are left out)."""
+        collection = self.sentences.of(lang, create=False)
+        if collection is None or not ids:
+            return {}
+        found: dict[str, list[float]] = {}
+        for batch in _batches(list(ids), self.page):
+            got = collection.get(ids=batch, include=["embeddings"])
+            embeddings = got["embeddings"] if got["embeddings"] is not None else []
+            found.update((id_, [float(x) for x in vector]) for id_, vector in zip(got["ids"], embeddings, strict=True))
+        return found
+
     def search(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """The ids of the `k` sentences nearest to `vector` (matching `where`), with cosine similarity.
 
