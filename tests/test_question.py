@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.question import analyse, clean, cross_lingual, problem, translated_query
+from rag.question import analyse, clean, cross_lingual, problem, summary_subject, translated_query
+from rag.text import tokenize
 from rag.translate import Translator
 
 VOCABULARIES = {"en": {"talent": 3, "city": 2, "hospital": 1}, "zh": {"人才": 4, "城市": 2, "医院": 1}}
@@ -122,3 +123,53 @@ def test_clean_drops_control_characters_and_lone_surrogates_and_collapses_spaces
     assert clean("a\x00b\x01  c\n\n d\t") == "a b c d"
     assert clean("\ud800 lone") == "lone"
     assert clean("  苏州 有 多少\u3000人才？ ") == "苏州 有 多少 人才？"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the article about?",
+        "What is this article about?",
+        "What's it about?",
+        "Summarize the report on talent policy",
+        "Can you sum up the story?",
+        "What are the key points of the report?",
+        "What does the article talk about?",
+        "Tell me about the article",
+        "What is the topic of the article?",
+        "这篇文章讲了什么",
+        "概括一下",
+        "这篇文章是关于什么的？",
+        "这篇报道讲的是什么？",
+        "请简要介绍一下这篇文章",
+        "这篇文章的主题是什么？",
+    ],
+)
+def test_questions_about_a_whole_article_ask_for_a_summary(question: str) -> None:
+    assert analyse(question).asks == "summary"
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("Who founded Nawei?", "fact"),
+        ("Who summed up the meeting?", "fact"),
+        ("活动的主题是什么？", "fact"),
+        ("How many talents does the city have?", "figure"),
+    ],
+)
+def test_questions_on_one_thing_ask_for_no_summary(question: str, asks: str) -> None:
+    assert analyse(question).asks == asks
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("What is the English article about?", ""),
+        ("这篇文章讲了什么？", ""),
+        ("Summarize the report on talent policy", "talent policy"),
+        ("Give me a summary of the Chinese report on the High-tech Zone", "High-tech Zone"),
+    ],
+)
+def test_the_subject_of_a_summary_question_is_what_it_names_besides_the_article(question: str, subject: str) -> None:
+    assert " ".join(tokenize(summary_subject(question))) == " ".join(tokenize(subject))
