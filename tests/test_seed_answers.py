@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from rag.answer import NOT_FOUND
-from rag.answerers.figure import NO_FIGURE_ASKED, FigureAnswerer
+from rag.answerers.figure import FigureAnswerer
 from rag.engine import Engine
 from rag.settings import Settings
 from tests.conftest import SEEDS, CountingE5
@@ -182,12 +182,13 @@ def test_names_the_articles_use_are_no_strangers(engine: Engine) -> None:
         ("苏州为什么吸引人才？", "zh"),
     ],
 )
-def test_a_question_no_figure_answers_is_told_what_the_offline_answerer_does(
-    engine: Engine, question: str, lang: str
-) -> None:
-    # Before, 纳微科技是谁创办的？ ("who founded Nawei?") was answered "2021年6月 — In June 2021, Nawei … was listed".
+def test_a_refusal_says_only_that_the_articles_do_not_say(engine: Engine, question: str, lang: str) -> None:
+    # Before, 纳微科技是谁创办的？ ("who founded Nawei?") was answered "2021年6月 — In June 2021, Nawei … was listed";
+    # then such questions were told the offline answerer finds figures and pointed at RAG_LLM.
     answer = engine.ask(question)
-    assert not answer.found and answer.citations == [] and answer.text == NO_FIGURE_ASKED[lang]
+    if not answer.found:
+        assert answer.text == NOT_FOUND[lang] and answer.citations == [] and answer.kind == "none"
+    assert "RAG_LLM" not in answer.text
 
 
 @pytest.mark.parametrize(

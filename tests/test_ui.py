@@ -36,6 +36,7 @@ from ui.app import (
     render_answer,
     render_article,
     render_library,
+    summary_question,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -125,7 +126,9 @@ def test_not_found_is_labelled_and_shows_backend_and_warnings() -> None:
 
 
 def test_not_found_shows_the_nearest_passages_unnumbered() -> None:
-    passage = Citation(1, "doc", "Title <i>", 4, "Before. About 3.43 million talents. After.", "About 3.43 million talents.")
+    passage = Citation(
+        1, "doc", "Title <i>", 4, "Before. About 3.43 million talents. After.", "About 3.43 million talents."
+    )
     page = render_answer(Answer(question="q", text=NOT_FOUND["en"], found=False, nearest=[passage]), turn=2)
     assert "Closest passages — they may not answer the question" in page
     assert 'id="rag-t2-n1"' in page and "rag-t2-s1" not in page  # not a source: no marker points at it
@@ -157,6 +160,19 @@ def test_long_paragraphs_show_the_quote_in_context_and_fold_the_rest() -> None:
     assert page.count("In June 2021, Nawei Technology was listed.") == 2  # the excerpt, and the paragraph it unfolds to
 
 
+def test_an_answer_says_what_kind_it_is() -> None:
+    assert 'data-kind="summary">summary · 摘要</span>' in render_answer(talent_answer(kind="summary"), turn=1)
+    refused = Answer(question="?", text=NOT_FOUND["en"], found=False)
+    assert 'data-kind="none">not found · 未找到</span>' in render_answer(refused, turn=1)
+
+
+def test_the_summarize_button_asks_for_a_summary_of_the_article_in_its_language(engine: Engine) -> None:
+    assert summary_question(engine, "suzhou-organizational-work-en") == (
+        "Summarize “Cultivate organizational advantages and gather strength to forge ahead”"
+    )
+    assert summary_question(engine, "suzhou-high-tech-zone-zh") == "概括《苏州高新区：以高质量党建引领区域高质量发展》"
+
+
 def test_a_follow_up_says_how_it_was_read() -> None:
     page = render_answer(talent_answer(read_as="And how many of them are high-level? (talents, <b>zone</b>)"), turn=2)
     assert (
@@ -167,7 +183,7 @@ def test_a_follow_up_says_how_it_was_read() -> None:
 
 
 def test_the_conversation_exports_as_markdown_with_citations_and_quotes() -> None:
-    first = talent_answer(seconds=0.25).to_dict()
+    first = talent_answer(seconds=0.25, kind="figure").to_dict()
     refused = Answer(question="Capital of\nFrance?", text=NOT_FOUND["en"], found=False, warnings=["w"]).to_dict()
     markdown = conversation_markdown([first, refused])
     assert markdown.startswith("# Conversation · 对话\n")
@@ -176,7 +192,8 @@ def test_the_conversation_exports_as_markdown_with_citations_and_quotes() -> Non
     assert "[1] Cultivate organizational advantages — paragraph 8 (suzhou-organizational-work-en)" in markdown
     assert f"   > {TALENT_TEXT.split(' 361')[0]}" in markdown
     assert "## 2. Capital of France?" in markdown and "**Not found in the articles · 文章中未找到.**" in markdown
-    assert "> ⚠ w" in markdown and "*Answered by offline in 0.25 s*" in markdown
+    assert "> ⚠ w" in markdown and "*Answered by offline (figure) in 0.25 s*" in markdown
+    assert "*Answered by offline (none) in 0.00 s*" in markdown  # what kind of answer each is
 
 
 def test_an_empty_conversation_exports_nothing(tmp_path: Path) -> None:
@@ -239,12 +256,14 @@ def test_link_box_refuses_what_is_not_a_link(engine: Engine) -> None:
 
 
 def test_a_citation_links_to_its_web_page_and_names_its_file() -> None:
-    linked = talent_answer(citations=[replace(talent_answer().citations[0], source="https://news.example.org/a?b=1&c=2")])
+    linked = talent_answer(
+        citations=[replace(talent_answer().citations[0], source="https://news.example.org/a?b=1&c=2")]
+    )
     page = render_answer(linked, turn=1)
     assert 'href="https://news.example.org/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer nofollow"' in page
     hostile = replace(talent_answer().citations[0], source="javascript:alert(1)", published="<b>2024</b>")
     page = render_answer(talent_answer(citations=[hostile]), turn=1)
-    assert "href=\"javascript" not in page and '<span class="rag-origin">javascript:alert(1)</span>' in page
+    assert 'href="javascript' not in page and '<span class="rag-origin">javascript:alert(1)</span>' in page
     assert "&lt;b&gt;2024&lt;/b&gt;" in page
     pdf = replace(talent_answer().citations[0], source="paper.pdf", page=3, page_paragraph=2, paragraph=14)
     assert "page 3, paragraph 2 · 第3页第2段" in render_answer(talent_answer(citations=[pdf]), turn=1)
@@ -619,6 +638,23 @@ def test_an_article_opens_numbered_as_cited_and_is_removed_after_confirmation(vi
     gone = ask(page, "How many tonnes of flour did the tide mill grind?", turn=2)
     expect(gone.locator(".rag-not-found")).to_be_visible()
     assert visit.dialogs == []
+
+
+@pytest.mark.browser
+def test_the_article_view_summarizes_the_opened_article(visit: Visit, tmp_path: Path) -> None:
+    page = visit.page
+    choose(page, "苏州高新区")
+    expect(page.locator("#rag-article .rag-article-head")).to_contain_text("suzhou-high-tech-zone-zh")
+    page.locator("#rag-summarize").click()
+    answer = page.locator(TURNS).nth(0)
+    answer.wait_for(timeout=60_000)
+    expect(answer.locator(".rag-kind")).to_have_text("summary · 摘要")
+    sources = answer.locator(".rag-source")
+    assert sources.count() >= 3
+    titles = {sources.nth(i).locator(".rag-title").get_attribute("title") for i in range(sources.count())}
+    assert titles == {"suzhou-high-tech-zone-zh"}  # the opened article's paragraphs, and none of another
+    expect(page.locator(".rag-question").first).to_contain_text("概括《苏州高新区")
+    screenshot(page, tmp_path, "ui-summary.png", full_page=False)
 
 
 def choose(page: Page, title: str) -> None:

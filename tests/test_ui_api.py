@@ -64,7 +64,7 @@ def test_ask_returns_the_figure_with_a_verbatim_cited_quote(client: Client) -> N
     assert answer["found"] is True
     assert "3.43 million" in answer["text"]
     assert "[1]" in answer["text"]
-    assert answer["backend"] == "offline"
+    assert answer["backend"] == "offline" and answer["kind"] == "figure"
     assert answer["warnings"] == []
     citation = answer["citations"][0]
     assert set(citation) == CITATION_KEYS
@@ -86,9 +86,15 @@ def test_ask_answers_chinese_from_the_chinese_article(client: Client) -> None:
 
 def test_ask_says_when_the_articles_do_not_say(client: Client) -> None:
     answer = ask(client, "What is the capital of France?")
-    assert answer["found"] is False
+    assert answer["found"] is False and answer["kind"] == "none"
     assert answer["text"] == NOT_FOUND["en"]
     assert answer["citations"] == [] and answer["nearest"] == []  # no article mentions France
+
+
+def test_ask_says_a_summary_is_one(client: Client) -> None:
+    answer = ask(client, "What is the English article about?")
+    assert answer["found"] is True and answer["kind"] == "summary" and len(answer["citations"]) >= 3
+    assert {c["document"] for c in answer["citations"]} == {"suzhou-organizational-work-en"}
 
 
 def test_ask_returns_the_closest_passages_of_a_refusal(client: Client) -> None:

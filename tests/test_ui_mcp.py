@@ -49,6 +49,7 @@ def test_ask_is_an_mcp_tool_that_answers_with_citations(mcp_url: str) -> None:
     assert names == ["ask"]
     answer = answer_of(result)
     assert answer["found"] is True and "3.43 million" in answer["text"] and "[1]" in answer["text"]
+    assert answer["kind"] == "figure"
     citation = answer["citations"][0]
     assert citation["document"] == "suzhou-organizational-work-en" and citation["quote"] in citation["text"]
 
@@ -56,7 +57,7 @@ def test_ask_is_an_mcp_tool_that_answers_with_citations(mcp_url: str) -> None:
 def test_the_mcp_tool_says_when_the_articles_do_not_say(mcp_url: str) -> None:
     _, result = asyncio.run(_call(mcp_url, "ask", {"question": "What is the capital of France?"}))
     answer = answer_of(result)
-    assert answer["found"] is False and answer["citations"] == []
+    assert answer["found"] is False and answer["citations"] == [] and answer["kind"] == "none"
 
 
 def test_no_mcp_endpoint_behind_a_login(engine: Engine, settings: Settings) -> None:

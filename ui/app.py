@@ -31,9 +31,18 @@ JS_PATH = Path(__file__).with_name("app.js")
 EXAMPLES = [
     "How many talents does the city have?",
     "苏州高新区已累计集聚各类人才多少人？",
+    "Who founded Nawei Technology?",
+    "What is this article about?",
     "When was Nawei Technology listed?",
     "医疗器械产业园落地了多少个优质项目？",
 ]
+# What an answer is, as the page says it (`Answer.kind`).
+KIND_LABELS = {
+    "figure": "figure · 数字",
+    "fact": "fact · 事实",
+    "summary": "summary · 摘要",
+    "none": "not found · 未找到",
+}
 
 BACKENDS = {"offline": "Offline (extractive) · 离线摘录", "openai": "OpenAI-compatible LLM · 大模型"}
 
@@ -81,8 +90,10 @@ def render_answer(answer: Answer, turn: int) -> str:
             '<div class="rag-sources rag-nearest"><div class="rag-sources-title">Closest passages — they may not '
             f"answer the question · 最接近的段落（未必回答了问题）</div><ol>{items}</ol></div>"
         )
+    kind = KIND_LABELS.get(answer.kind, answer.kind)
     meta = (
         f'<div class="rag-meta">Answered by · 回答方式: <span class="rag-backend">{escape(answer.backend)}</span>'
+        f' · <span class="rag-kind" data-kind="{escape(answer.kind)}">{escape(kind)}</span>'
         f" · {answer.seconds:.2f} s{render_read_as(answer)}</div>"
     )
     return f'<div class="rag-turn">{head}{warnings}{sources}{meta}</div>'
@@ -121,9 +132,7 @@ def render_source(citation: Citation, turn: int, nearest: bool = False) -> str:
     span = (start, start + len(quote)) if start >= 0 else None
     whole = highlight(text, span)
     if citation.page is not None:
-        place = (
-            f"page {citation.page}, paragraph {citation.page_paragraph} · 第{citation.page}页第{citation.page_paragraph}段"
-        )
+        place = f"page {citation.page}, paragraph {citation.page_paragraph} · 第{citation.page}页第{citation.page_paragraph}段"
     else:
         place = f"paragraph {citation.paragraph} · 第{citation.paragraph}段"
     head = (
@@ -243,6 +252,13 @@ def render_article(engine: Engine, document: str | None) -> str:
     )
 
 
+def summary_question(engine: Engine, document: str) -> str:
+    """The question the article view's Summarize button asks, in the article's language, naming it by its title."""
+    stored = engine.store.manifest().get(document)
+    title = stored.title if stored else document
+    return f"概括《{title}》" if stored and stored.lang == "zh" else f"Summarize “{title}”"
+
+
 def remove_article(engine: Engine, document: str | None) -> str:
     """Delete an article the reader confirmed removing, and say so."""
     if not document:
@@ -271,7 +287,8 @@ def conversation_markdown(answers: Sequence[dict[str, Any]]) -> str:
                     number = f"[{c['number']}]" if key == "citations" else "-"
                     lines.append(f"{number} {_one_line(c['title'])} — paragraph {c['paragraph']} ({c['document']})")
                     lines += [f"   > {_one_line(c['quote'] or c['text'])}", ""]
-        lines += [f"*Answered by {answer['backend']} in {answer['seconds']:.2f} s*", ""]
+        kind = answer.get("kind", "none")
+        lines += [f"*Answered by {answer['backend']} ({kind}) in {answer['seconds']:.2f} s*", ""]
     return "\n".join(lines)
 
 
@@ -364,6 +381,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         top_k: int,
         backend: str,
         record: list[dict[str, Any]],
+        document: str | None = None,
     ) -> Iterator[tuple[str, list[dict[str, str]], list[dict[str, str]], list[tuple[str, str]], list[dict[str, Any]]]]:
         if not question or not question.strip():
             yield question, history, history, turns, record
@@ -373,7 +391,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         written = ""
         # The engine streams the LLM's words as they come (the offline answer arrives whole), then the verified
         # Answer, whose rendering replaces the draft.
-        for item in engine.stream(question, turns, **overrides(top_k, backend)):
+        for item in engine.stream(question, turns, document=document, **overrides(top_k, backend)):
             if isinstance(item, Answer):
                 answer = item
                 break
@@ -383,6 +401,20 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         history = [*history, asked, {"role": "assistant", "content": render_answer(answer, turn)}]
         # `record` keeps every answer whole (citations, quotes) for the export; `turns` is what follow-ups read.
         yield "", history, history, [*turns, (question.strip(), answer.text)], [*record, answer.to_dict()]
+
+    def summarize(
+        document: str | None,
+        history: list[dict[str, str]],
+        turns: list[tuple[str, str]],
+        top_k: int,
+        backend: str,
+        record: list[dict[str, Any]],
+    ) -> Iterator[tuple[str, list[dict[str, str]], list[dict[str, str]], list[tuple[str, str]], list[dict[str, Any]]]]:
+        """The opened article summarised, as a turn of the conversation: a summary question pinned to it."""
+        if not document:
+            yield "", history, history, turns, record
+            return
+        yield from respond(summary_question(engine, document), history, turns, top_k, backend, record, document)
 
     def upload(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         # With a login every visitor is a known reader, who may replace an article; without one, nobody may.
@@ -431,9 +463,10 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             question: The question, e.g. "How many talents does the city have?" or "苏州高新区已累计集聚各类人才多少人？"
 
         Returns:
-            JSON with text (the answer with [n] markers), found, backend, warnings, and citations (number, document,
-            title, paragraph, quote, text, and where the article came from: source, page, page_paragraph,
-            published) — or, when not found, nearest: the passages that come closest.
+            JSON with text (the answer with [n] markers), found, kind (figure, fact, summary, or none when not
+            found), backend, warnings, and citations (number, document, title, paragraph, quote, text, and where
+            the article came from: source, page, page_paragraph, published) — or, when not found, nearest: the
+            passages that come closest.
         """
         return engine.ask(question).to_dict()
 
@@ -483,6 +516,9 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                     )
                 with gr.Column(visible=False, elem_id="rag-article-panel") as article_panel:
                     with gr.Row():
+                        summarize_button = gr.Button(
+                            "Summarize · 摘要", size="sm", variant="primary", elem_id="rag-summarize"
+                        )
                         remove_button = gr.Button("Remove this article · 删除文章", size="sm", elem_id="rag-remove")
                         close_button = gr.Button("Close · 关闭", size="sm", elem_id="rag-close")
                     with gr.Row(visible=False, elem_id="rag-confirm") as confirm_row:
@@ -538,6 +574,9 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             asking(respond, inputs, outputs, api_visibility="private").then(
                 export, record, export_button, api_visibility="private"
             )
+        summarize_button.click(
+            summarize, [opened, history, turns, top_k, backend, record], outputs, api_visibility="private"
+        ).then(export, record, export_button, api_visibility="private")
         # The chat's own bin icon starts over.
         chat.clear(
             lambda: ([], [], [], gr.update(value=None, interactive=False)),

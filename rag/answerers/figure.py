@@ -218,14 +218,6 @@ def default_model(path: Path = MODEL_PATH) -> AnswerModel:
     )
 
 
-# Said instead of "not found" to a question no figure answers ("Who founded Nawei?"): the articles may well say.
-NO_FIGURE_ASKED = {
-    "en": "The offline answerer finds figures: how many, how much, when, what share. Ask for one, or set "
-    "RAG_LLM=openai to have a language model answer other questions.",
-    "zh": "离线模式只回答数字类问题：多少、几、何时、比例。请换成问数字的问法，或设置 RAG_LLM=openai 由语言模型回答其他问题。",
-}
-
-
 @dataclass(frozen=True)
 class Evidence:
     """A candidate: a retrieved sentence, a figure in it of a wanted kind, its features and P(it answers)."""
@@ -252,9 +244,8 @@ class FigureAnswerer:
 
     def answer(self, question: Question, hits: list[Hit]) -> Answer:
         """The answer to `question` from the retrieved `hits`."""
-        if question.wants == "none":
-            refusal = not_found(question.text, question.lang, note=NO_FIGURE_ASKED.get(question.lang))
-            return replace(refusal, nearest=self.nearest(question, hits, []))
+        if question.wants == "none":  # no figure answers "Who founded Nawei?": the closest passages, to judge
+            return replace(not_found(question.text, question.lang), nearest=self.nearest(question, hits, []))
         evidence = self.evidence(question, hits)
         chosen = self._choose(evidence)
         if chosen is None or question.strangers:  # a place no article mentions: nothing to say about it
