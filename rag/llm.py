@@ -216,7 +216,8 @@ class LLMAnswerer:
         """The model's answer to the query from the best `hits`, verified; its text is passed to `on_text` as it is
         written. Raises LLMError when the model fails (the engine then answers offline)."""
         question = query.question
-        sources = self.sources(hits)
+        # A summary is of one whole article (the engine hands over its sentences): every paragraph that fits.
+        sources = self.sources(hits, whole=question.asks == "summary")
         if not sources:
             return not_found(question.text, question.lang, backend=self.name)
         written, finish = self._write(question, sources)
@@ -279,14 +280,15 @@ class LLMAnswerer:
             self.on_text(visible[shown:])
         return written, finish
 
-    def sources(self, hits: Sequence[Hit]) -> list[Source]:
-        """The paragraphs of the best hits, numbered from 1 in rank order: at most `max_sources` of them, and no
-        more than fit in `context_tokens` (a paragraph too long for what is left is cut to the sentences around
-        its retrieved ones; once not even that fits, the rest are left out)."""
+    def sources(self, hits: Sequence[Hit], whole: bool = False) -> list[Source]:
+        """The paragraphs of the best hits, numbered from 1 in rank order: at most `max_sources` of them (any
+        number when `whole`: an article to summarise), and no more than fit in `context_tokens` (a paragraph too
+        long for what is left is cut to the sentences around its retrieved ones; once not even that fits, the rest
+        are left out)."""
         by_paragraph: dict[str, list[Hit]] = {}
         for hit in hits:
             pid = hit.record.paragraph_id
-            if pid in by_paragraph or len(by_paragraph) < self.max_sources:
+            if pid in by_paragraph or whole or len(by_paragraph) < self.max_sources:
                 by_paragraph.setdefault(pid, []).append(hit)
         left = self.settings.context_tokens
         sources: list[Source] = []
@@ -343,11 +345,12 @@ class LLMAnswerer:
             for source in sources
         )
         system = render("system", canary=self.chat.canary, not_found_en=NOT_FOUND["en"], not_found_zh=NOT_FOUND["zh"])
+        request = "summary" if question.asks == "summary" else "answer"
         return [
             {"role": "system", "content": system},
             {
                 "role": "user",
-                "content": render("answer", sources=listing, fence=fence, count=len(sources), question=question.text),
+                "content": render(request, sources=listing, fence=fence, count=len(sources), question=question.text),
             },
         ]
 

@@ -490,3 +490,40 @@ def test_links_and_names_no_cited_source_contains_are_warned_of(llm_engine: Engi
     assert "The name “Jonathan Whitmore” is in no source the answer cites." in answer.warnings
     assert "The name “Global Talent Bureau” is in no source the answer cites." in answer.warnings
     assert not any("Suzhou" in warning for warning in answer.warnings)  # the question's own name
+
+
+def test_a_summary_is_written_from_the_articles_paragraphs_in_reading_order(
+    llm_engine: Engine, server: ChatServer
+) -> None:
+    reply = (
+        "The article reports ten years of the city's organizational work [{a}]. "
+        "The city has about 3.43 million talents [{b}]. "
+        "It has built a talent ecosystem for innovation and entrepreneurship [{c}]."
+    )
+    server.queue(
+        "这篇英文文章讲了什么？",
+        model(reply, a="Over the past ten years, the city level", b="3.43 million", c="Su style"),
+    )
+    _, answer = run(llm_engine, "What is the English article about?")
+    assert answer.found and answer.kind == "summary" and answer.backend == "openai" and answer.warnings == []
+    assert {c.document for c in answer.citations} == {EN} and len(answer.citations) == 3
+    assert all(c.quote in c.text for c in answer.citations)
+    _, write = server.requests
+    prompt = write.messages[-1]["content"]
+    assert "three to five sentences" in prompt and prompt.count("<source ") > 2 * llm_engine.settings.top_k
+    numbered = [int(n) for n in re.findall(r"^<source (\d+) \w+>", prompt, re.M)]
+    assert numbered == list(range(1, len(numbered) + 1))
+    paragraphs = [int(p) for p in re.findall(r"^<source \d+ \w+> [^\n]*, paragraph (\d+):", prompt, re.M)]
+    assert paragraphs == sorted(paragraphs)  # the article in reading order
+    assert "苏州高新区：以高质量党建引领区域高质量发展" not in prompt  # the other article gives no source
+    assert tokens(prompt) <= llm_engine.settings.context_tokens + 300
+
+
+def test_a_summary_question_pointing_at_no_article_lists_them_without_the_model(
+    llm_engine: Engine, server: ChatServer
+) -> None:
+    server.queue("这篇文章讲了什么？")  # the translation; nothing is written by the model
+    _, answer = run(llm_engine, "What is the article about?")
+    assert not answer.found and answer.kind == "none" and answer.citations == []
+    assert all(title in answer.text for title in llm_engine.index.titles.values())
+    assert len(server.requests) == 1

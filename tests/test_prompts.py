@@ -14,6 +14,7 @@ from rag.prompts import PromptError, fill, load, placeholders, render
 EXPECTED = {
     "system": {"canary", "not_found_en", "not_found_zh"},
     "answer": {"sources", "fence", "count", "question"},
+    "summary": {"sources", "fence", "count", "question"},
     "source": {"number", "fence", "title", "paragraph", "text"},
     "condense": {"history", "question"},
     "turn": {"question", "answer"},
