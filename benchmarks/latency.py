@@ -1,6 +1,10 @@
-"""Warm `ask()` latency over the evaluation questions, with the query-embedding floor measured in the same run.
+"""Warm `ask()` latency over the evaluation questions, with the query-embedding floor measured in the same run,
+overall and per kind of question (figure, fact, summary: `Question.asks`).
 
     python benchmarks/latency.py [--repeat 3]
+
+The floor is one query embedding and one Chroma query. A question set without summary questions gets
+`SUMMARIES`, one per article language, so every kind is timed.
 """
 
 from __future__ import annotations
@@ -12,7 +16,11 @@ import time
 from pathlib import Path
 
 from rag.engine import Engine
+from rag.question import analyse
 from rag.settings import PROJECT_ROOT, Settings
+
+KINDS = ("figure", "fact", "summary")
+SUMMARIES = ("What is the English article about?", "这篇中文文章讲了什么？")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -22,34 +30,47 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print p50/p95 of warm ask() and of the embedding floor, and their ratio."""
+    """Print p50/p95 of warm ask() and of the embedding floor, and their ratio, overall and per kind of question."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="passes over the question list (default 3)")
     parser.add_argument("--questions", type=Path, default=PROJECT_ROOT / "evals" / "questions.jsonl")
     args = parser.parse_args(argv)
 
     questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines() if line.strip()]
+    kind = {question: analyse(question).asks for question in questions}
+    if "summary" not in kind.values():
+        questions += SUMMARIES
+        kind |= dict.fromkeys(SUMMARIES, "summary")
     engine = Engine(Settings())
     engine.first_start()
     engine.ask(questions[0])  # warm: open the store, load the index, load jieba and the model
 
-    ask_ms: list[float] = []
-    floor_ms: list[float] = []
+    ask_ms: dict[str, list[float]] = {name: [] for name in KINDS}
+    floor_ms: dict[str, list[float]] = {name: [] for name in KINDS}
     for _ in range(args.repeat):
         for question in questions:
             started = time.perf_counter()
             engine.embedder.get_query_embedding(question)
             engine.store.search(engine.embedder.get_query_embedding(question), engine.settings.candidates)
-            floor_ms.append((time.perf_counter() - started) * 1000 / 2)
+            floor_ms[kind[question]].append((time.perf_counter() - started) * 1000 / 2)
             started = time.perf_counter()
             engine.ask(question)
-            ask_ms.append((time.perf_counter() - started) * 1000)
+            ask_ms[kind[question]].append((time.perf_counter() - started) * 1000)
 
-    ask_p50, floor_p50 = statistics.median(ask_ms), statistics.median(floor_ms)
+    every_ask = [ms for name in KINDS for ms in ask_ms[name]]
+    every_floor = [ms for name in KINDS for ms in floor_ms[name]]
+    floor_p50 = statistics.median(every_floor)
     print(f"{len(questions)} questions x {args.repeat}, {len(engine.index)} sentences")
-    print(f"warm ask()          p50 {ask_p50:6.1f} ms   p95 {percentile(ask_ms, 0.95):6.1f} ms")
-    print(f"floor (embed+query) p50 {floor_p50:6.1f} ms   p95 {percentile(floor_ms, 0.95):6.1f} ms")
-    print(f"ratio ask/floor     p50 {ask_p50 / floor_p50:6.2f}x")
+    print(f"warm ask()          p50 {statistics.median(every_ask):6.1f} ms   p95 {percentile(every_ask, 0.95):6.1f} ms")
+    print(f"floor (embed+query) p50 {floor_p50:6.1f} ms   p95 {percentile(every_floor, 0.95):6.1f} ms")
+    print(f"ratio ask/floor     p50 {statistics.median(every_ask) / floor_p50:6.2f}x")
+    for name in KINDS:
+        if ask_ms[name]:
+            p50 = statistics.median(ask_ms[name])
+            print(
+                f"  {name:<8} {len(ask_ms[name]) // args.repeat:4d} questions   ask p50 {p50:6.1f} ms"
+                f"   p95 {percentile(ask_ms[name], 0.95):6.1f} ms   ask/floor p50 {p50 / floor_p50:5.2f}x"
+            )
     return 0
 
 
