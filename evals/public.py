@@ -14,6 +14,13 @@ several hundred paragraphs, so retrieval matters. The questions of a corpus are 
 - ``cross``: the same kind of question translated by hand into the other language (evals/public/cross-*.jsonl);
 - ``unanswerable``: a figure question whose article was left out of the corpus, and hand-written near misses
   that change only the year, the place or the measure of a question (evals/public/near-miss.jsonl).
+
+Each corpus also asks *fact* questions (``asks: fact``: who, what, why, how; the answer is a span, not a figure)
+of the same articles, in the same three kinds: a sample of the questions whose answer holds no figure, with the
+span as ``answer`` and its sentence as ``evidence``; those of left-out articles as unanswerable; and, when present,
+the hand-written evals/public/fact-cross-*.jsonl and fact-near-miss.jsonl. They are drawn apart from the figure
+questions (their own random stream, no article added for them), so the figure questions and the corpora stay as
+they were.
 """
 
 from __future__ import annotations
@@ -64,6 +71,9 @@ HOW_TO_GET = (
 SHAPE = {"zh": (110, 25), "wiki": (4, 1), "tatqa": (60, 15)}
 CORPORA = {"train": 3, "dev": 1, "test": 1}
 ASKED_OUT = {"zh": 2, "wiki": 30, "tatqa": 2}  # questions asked of each left-out article
+# Fact questions asked of each article (kept or left out): a sample, so a corpus asks about as many facts as figures.
+FACTS_ASKED = {"zh": 3, "wiki": 40, "tatqa": 2}
+CI_FACTS_OUT = 12  # unanswerable fact questions of left-out articles the CI subset asks
 MIN_PARAGRAPH = 30  # characters; shorter contexts (a heading, a table cell) are not paragraphs to cite
 
 
@@ -90,6 +100,11 @@ class Record:
     def figure_question(self) -> bool:
         """Whether the answer is one figure, short enough to be a figure rather than a clause."""
         return self.numeric and len(self.answer) <= MAX_ANSWER and parse_figure(self.answer) is not None
+
+    @property
+    def fact_question(self) -> bool:
+        """Whether the answer is a span holding no figure (who, what, why, how), with a sentence to quote."""
+        return not self.numeric and self.evidence is not None
 
     @property
     def evidence(self) -> str | None:
@@ -188,15 +203,32 @@ class Corpus:
     questions: list[dict[str, Any]]
 
 
-def build(records: Sequence[Record], split: str, written: Path = WRITTEN, seed: int = 16) -> list[Corpus]:
-    """The corpora of one split, with their same-language, cross-lingual and unanswerable questions."""
+def build(
+    records: Sequence[Record],
+    split: str,
+    written: Path = WRITTEN,
+    seed: int = 16,
+    facts_asked: dict[str, int] | None = None,
+) -> list[Corpus]:
+    """The corpora of one split, with their same-language, cross-lingual and unanswerable questions, figure and
+    fact; `facts_asked` caps the fact questions per article and family (default FACTS_ASKED)."""
     rng = random.Random(f"{seed}:{split}")
+    fact_rng = random.Random(f"{seed}:{split}:fact")  # apart, so the figure questions drawn stay the same
     mine = [r for r in records if r.split == split]
     by_key = articles(mine)
     asked: dict[str, list[Record]] = defaultdict(list)
+    facts: dict[str, list[Record]] = defaultdict(list)
     for r in mine:
         if r.figure_question and r.evidence is not None:
             asked[f"{r.source}:{r.title}"].append(r)
+        elif r.fact_question:
+            facts[f"{r.source}:{r.title}"].append(r)
+    facts = {
+        key: _sample(rows, (facts_asked or FACTS_ASKED)[_family(rows[0].source)], fact_rng)
+        for key, rows in facts.items()
+    }
+    fact_cross = [row for row in _written(written, "fact-cross-*.jsonl") if row["split"] == split]
+    fact_near = [row for row in _written(written, "fact-near-miss.jsonl") if row["split"] == split]
     cross = [row for row in _written(written, "cross-*.jsonl") if row["split"] == split]
     near = [row for row in _written(written, "near-miss.jsonl") if row["split"] == split]
     needed = {f"{row['source_file']}:{row['title']}" for row in cross + near}
@@ -225,6 +257,8 @@ def build(records: Sequence[Record], split: str, written: Path = WRITTEN, seed: 
         name = f"{split}-{number + 1}"
         questions = _same(kept, asked, by_key) + _unanswerable(left_out, asked, rng)
         questions += _cross(cross, kept, by_key, records) + _near(near, kept)
+        questions += _facts(kept, facts, by_key) + _facts_out(left_out, facts)
+        questions += _cross(fact_cross, kept, by_key, records, fact=True) + _near(fact_near, kept, fact=True)
         corpora.append(Corpus(name, split, [by_key[k] for k in kept], questions))
     return corpora
 
@@ -238,8 +272,12 @@ def ci_subset(records: Sequence[Record], written: Path = WRITTEN) -> Corpus:
         kept += [a for a in dev.articles if _family(a.source) == family][:most]
     ids = {a.id for a in kept}
     near = [row for row in _written(written, "near-miss.jsonl") if row["split"] == "dev"]
+    fact_near = [row for row in _written(written, "fact-near-miss.jsonl") if row["split"] == "dev"]
     left_out = [q for q in dev.questions if "-out-" in q["id"]][:30]
-    questions = [q for q in dev.questions if q["document"] in ids] + left_out + _near(near, [a.key for a in kept])
+    facts_out = [q for q in dev.questions if "-outfact-" in q["id"]][:CI_FACTS_OUT]
+    keys = [a.key for a in kept]
+    questions = [q for q in dev.questions if q["document"] in ids] + left_out + _near(near, keys)
+    questions += facts_out + _near(fact_near, keys, fact=True)
     return Corpus("ci-1", "ci", kept, questions)
 
 
@@ -258,7 +296,11 @@ def _unanswerable(left_out: list[str], asked: dict[str, list[Record]], rng: rand
 
 
 def _cross(
-    rows: list[dict[str, Any]], kept: list[str], by_key: dict[str, Article], records: Sequence[Record]
+    rows: list[dict[str, Any]],
+    kept: list[str],
+    by_key: dict[str, Article],
+    records: Sequence[Record],
+    fact: bool = False,
 ) -> list[dict[str, Any]]:
     index = {(r.source, r.id): r for r in records}
     cases = []
@@ -267,24 +309,55 @@ def _cross(
         r = index.get((row["source_file"], row["source_id"]))
         if key not in kept or r is None or r.evidence is None:
             continue
+        if fact:  # the gold span, verbatim in the article's sentence
+            answer = row.get("answer") or r.answer
+            if _flat(answer) not in _flat(r.evidence):
+                continue
+            case = _fact_case(r, "cross", row["question"], row["lang"], by_key[key].id, answer)
+            cases.append({**case, "id": f"pub-{r.split}-factcross-{row['lang']}-{r.id}"})
+            continue
         case = _case(r, "cross", row["question"], row["lang"], by_key[key].id)
         cases.append({**case, "id": f"pub-{r.split}-cross-{row['lang']}-{r.id}"})
     return cases
 
 
-def _near(rows: list[dict[str, Any]], kept: list[str]) -> list[dict[str, Any]]:
+def _near(rows: list[dict[str, Any]], kept: list[str], fact: bool = False) -> list[dict[str, Any]]:
+    prefix = "factnear" if fact else "near"
     return [
         _row(
-            f"pub-{row['split']}-near-{row['changed']}-{row['source_id']}",
+            f"pub-{row['split']}-{prefix}-{row.get('changed', 'other')}-{row['source_id']}",
             row["question"],
             row["lang"],
             "unanswerable",
             [],
             None,
             None,
+            asks="fact" if fact else "figure",
         )
         for row in rows
         if f"{row['source_file']}:{row['title']}" in kept
+    ]
+
+
+def _sample(rows: list[Record], most: int, rng: random.Random) -> list[Record]:
+    """At most `most` of the rows, drawn by `rng`, in their own order."""
+    if len(rows) <= most:
+        return rows
+    chosen = set(rng.sample(range(len(rows)), most))
+    return [r for i, r in enumerate(rows) if i in chosen]
+
+
+def _facts(kept: list[str], facts: dict[str, list[Record]], by_key: dict[str, Article]) -> list[dict[str, Any]]:
+    return [
+        _fact_case(r, "same", r.question, r.lang, by_key[key].id, r.answer) for key in kept for r in facts.get(key, [])
+    ]
+
+
+def _facts_out(left_out: list[str], facts: dict[str, list[Record]]) -> list[dict[str, Any]]:
+    return [
+        _row(f"pub-{r.split}-outfact-{r.id}", r.question, r.lang, "unanswerable", [], None, None, asks="fact")
+        for key in left_out
+        for r in facts.get(key, [])
     ]
 
 
@@ -293,10 +366,22 @@ def _case(r: Record, kind: str, question: str, lang: str, document: str) -> dict
     return _row(f"pub-{r.split}-{kind}-{r.id}", question, lang, kind, [r.answer], evidence, document)
 
 
+def _fact_case(r: Record, kind: str, question: str, lang: str, document: str, answer: str) -> dict[str, Any]:
+    row = _row(f"pub-{r.split}-fact-{r.id}", question, lang, kind, [], r.evidence, document, asks="fact")
+    return {**row, "answer": answer}
+
+
 def _row(
-    id_: str, question: str, lang: str, kind: str, figures: list[str], evidence: str | None, document: str | None
+    id_: str,
+    question: str,
+    lang: str,
+    kind: str,
+    figures: list[str],
+    evidence: str | None,
+    document: str | None,
+    asks: str = "figure",
 ) -> dict[str, Any]:
-    return {
+    row = {
         "id": id_,
         "question": question,
         "lang": lang,
@@ -305,6 +390,11 @@ def _row(
         "evidence": evidence,
         "document": document,
     }
+    return row if asks == "figure" else {**row, "asks": asks}  # figure rows are written as before
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=[.;])\s+(?=[A-Z0-9\"“(])")
@@ -333,9 +423,7 @@ def write(corpus: Corpus, cache: Path = CACHE) -> tuple[Path, Path]:
     return folder, questions
 
 
-def engine_for(
-    corpus: str, folder: Path, cache: Path = CACHE, vectors: VectorCache | None = None
-) -> Engine:
+def engine_for(corpus: str, folder: Path, cache: Path = CACHE, vectors: VectorCache | None = None) -> Engine:
     """An engine over one corpus, its store under `cache`, passages embedded once (vectors kept by text)."""
     from rag.engine import Engine
     from rag.settings import Settings
@@ -370,11 +458,13 @@ def run(corpora: Sequence[str], cache: Path = CACHE, progress: bool = True) -> l
 
 
 def by_kind_and_language(verdicts: Sequence[Verdict]) -> dict[str, Summary]:
-    """Summaries per kind, per kind and language ("same/zh"), and overall."""
+    """Summaries per kind, per kind and language ("same/zh"), the same per kind of answer asked ("fact same/zh",
+    "fact"), and overall."""
     groups: dict[str, list[Verdict]] = defaultdict(list)
     for v in verdicts:
-        groups[v.case.kind].append(v)
-        groups[f"{v.case.kind}/{v.case.lang}"].append(v)
+        kind, lang, asks = v.case.kind, v.case.lang, v.case.asks
+        for name in (kind, f"{kind}/{lang}", asks, f"{asks} {kind}", f"{asks} {kind}/{lang}"):
+            groups[name].append(v)
     summaries = {name: summarize(group) for name, group in sorted(groups.items())}
     summaries["overall"] = summarize(verdicts)
     return summaries
