@@ -17,6 +17,7 @@ import hashlib
 import pickle
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,9 @@ def _tree(node: dict[str, Any]) -> Tree:
     return [int(node["split_feature"]), threshold, _tree(node["left_child"]), _tree(node["right_child"])]
 
 
-def fit(train: list[Asked], l2: float = 1.0, trees: int = 0, leaves: int = 8) -> tuple[Ranker, np.ndarray]:
+def fit(
+    train: list[Asked], l2: float = 1.0, trees: int = 0, leaves: int = 8, columns: Sequence[int] | None = None
+) -> tuple[Ranker, np.ndarray]:
     """The ranker, and the confidence's weights (score, share, CONFIDENCE features…, bias).
 
     The ranker's linear part maximizes, over the train questions that have a right candidate, the softmax
@@ -140,8 +143,10 @@ def fit(train: list[Asked], l2: float = 1.0, trees: int = 0, leaves: int = 8) ->
     features, folded back to raw ones). With `trees`, LightGBM's lambdarank then boosts that many small trees
     (`leaves` leaves each) from the linear score, over the same groups. The confidence is a logistic regression,
     over every train question with candidates, of whether its best-ranked candidate is right, from that
-    candidate's score, softmax share and CONFIDENCE features.
+    candidate's score, softmax share and CONFIDENCE features (`columns`: their places among the rows' features;
+    default the figure answerer's).
     """
+    columns = _CONFIDENCE if columns is None else list(columns)
     from scipy.optimize import minimize
     from sklearn.linear_model import LogisticRegression
 
@@ -192,7 +197,7 @@ def fit(train: list[Asked], l2: float = 1.0, trees: int = 0, leaves: int = 8) ->
         if len(a.rows):
             s = ranker.scores(a.rows)
             best = int(np.argmax(s))
-            tops.append([*_top(s), *a.rows[best, _CONFIDENCE]])
+            tops.append([*_top(s), *a.rows[best, columns]])
             labels.append(bool(a.right[best]))
     confidence = LogisticRegression(max_iter=1000).fit(np.array(tops), np.array(labels))
     return ranker, np.array([*confidence.coef_[0], confidence.intercept_[0]])
@@ -207,8 +212,12 @@ def _top(s: np.ndarray) -> tuple[float, float]:
     return float(s.max()), float(e.max() / e.sum())
 
 
-def outcomes(asked: list[Asked], ranker: Ranker, confidence: np.ndarray, threshold: float) -> Counter[str]:
-    """What answering by the likeliest candidate at `threshold` gives, per kind: right, wrong, refused."""
+def outcomes(
+    asked: list[Asked], ranker: Ranker, confidence: np.ndarray, threshold: float, columns: Sequence[int] | None = None
+) -> Counter[str]:
+    """What answering by the likeliest candidate at `threshold` gives, per kind: right, wrong, refused (`columns`:
+    the confidence's features, as in `fit`)."""
+    columns = _CONFIDENCE if columns is None else list(columns)
     tally: Counter[str] = Counter()
     for a in asked:
         kind = a.case.kind
@@ -218,7 +227,7 @@ def outcomes(asked: list[Asked], ranker: Ranker, confidence: np.ndarray, thresho
             continue
         s = ranker.scores(a.rows)
         best = int(np.argmax(s))
-        z = np.array([*_top(s), *a.rows[best, _CONFIDENCE], 1.0]) @ confidence
+        z = np.array([*_top(s), *a.rows[best, columns], 1.0]) @ confidence
         p = 1.0 / (1.0 + np.exp(-z))
         if p < threshold:
             tally[f"{kind}:refused"] += 1
