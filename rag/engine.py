@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answer, Citation, LLMError, not_found
+from rag.answerers.fact import FactAnswerer
 from rag.answerers.figure import FigureAnswerer
 from rag.answerers.summary import SummaryAnswerer, article_hits
 from rag.citations import verify
@@ -214,9 +215,9 @@ class Engine:
 
     def _answerer(
         self, index: Index, top_k: int | None, chat: Chat | None, on_text: Callable[[str], None], question: Question
-    ) -> FigureAnswerer | SummaryAnswerer | LLMAnswerer:
-        """The LLM answerer when there is a chat model, else the offline one; for a summary, the summary answerer
-        (which has the LLM write it when there is one)."""
+    ) -> FigureAnswerer | FactAnswerer | SummaryAnswerer | LLMAnswerer:
+        """The LLM answerer when there is a chat model, else the offline one for the kind of answer asked (figure or
+        fact); for a summary, the summary answerer (which has the LLM write it when there is one)."""
         top_k = top_k or self.settings.top_k
         writer = None
         if chat is not None:
@@ -225,7 +226,12 @@ class Engine:
             writer = LLMAnswerer(self.settings, index, chat, on_text, max_sources=2 * top_k)
         if question.asks == "summary":
             return SummaryAnswerer(index, self.store, top_k=top_k, writer=writer)
-        return writer or FigureAnswerer(index, top_k=top_k)
+        if writer is not None:
+            return writer
+        # A question that names no kind of figure ("What is X?", wants "any") is a fact question: on the dev split's
+        # CI subset the fact answerer alone got 89 of its 125 such questions right, the figure answerer first
+        # (then the fact one when it refuses) 84, the figure answerer alone 50.
+        return FactAnswerer(index, top_k=top_k) if question.asks == "fact" else FigureAnswerer(index, top_k=top_k)
 
     def _completed(self, answer: Answer, query: Query, hits: list[Hit], index: Index) -> Answer:
         """The answer with what the query adds (how a follow-up was read, and its note) and, when the articles do

@@ -12,7 +12,9 @@ from evals.dataset import load
 from evals.public import DATA, Record, build, main, read, split_of, write
 
 
-def record(context: str, answer: str, question: str = "How many?", title: str = "T", source: str = "squadshifts-new_wiki.en") -> Record:
+def record(
+    context: str, answer: str, question: str = "How many?", title: str = "T", source: str = "squadshifts-new_wiki.en"
+) -> Record:
     return Record("q1", source, "en", title, context, question, answer, context.index(answer), True)
 
 
@@ -40,7 +42,9 @@ def test_missing_data_says_how_to_get_it(tmp_path: Path, capsys: pytest.CaptureF
     assert "development data" in capsys.readouterr().err
 
 
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"the development data is not at {DATA} (see evals/public.py)")
+needs_data = pytest.mark.skipif(
+    not DATA.is_dir(), reason=f"the development data is not at {DATA} (see evals/public.py)"
+)
 
 
 @needs_data
@@ -132,3 +136,29 @@ def test_fact_questions_are_non_figure_questions_of_articles_kept_in_their_split
             if "answer" in row:
                 assert row["answer"] == source.answer and row["answer"] in source.context, (name, row["source_id"])
                 assert source.evidence is not None, (name, row["source_id"])
+
+
+def test_a_fact_record_is_a_span_without_a_figure_in_a_sentence() -> None:
+    fact = Record("q2", "squadshifts-new_wiki.en", "en", "T", "The bridge was built by the city council. It is red.",
+                  "Who built it?", "the city council", 25, False)  # fmt: skip
+    assert fact.fact_question and fact.evidence == "The bridge was built by the city council."
+    assert not record("It carries 160,000 vehicles a day.", "160,000").fact_question
+
+
+@needs_data
+def test_fact_questions_come_in_every_kind_without_moving_the_figure_ones(tmp_path: Path) -> None:
+    from evals.public import FACTS_ASKED
+
+    records = read(DATA)
+    (corpus,) = build(records, "dev")
+    facts = [q for q in corpus.questions if q.get("asks") == "fact"]
+    kinds = Counter(q["kind"] for q in facts)
+    assert kinds["same"] >= 200 and kinds["unanswerable"] >= 40
+    assert all(q["answer"].casefold() in q["evidence"].casefold() for q in facts if q["kind"] != "unanswerable")
+    # The fact sample is drawn apart: without it, the corpus and its figure questions are the same.
+    (without,) = build(records, "dev", facts_asked=dict.fromkeys(FACTS_ASKED, 0))
+    assert [a.id for a in without.articles] == [a.id for a in corpus.articles]
+    figures = [q for q in without.questions if q.get("asks") != "fact"]
+    assert figures == [q for q in corpus.questions if q.get("asks") != "fact"]
+    _, questions = write(corpus, tmp_path)
+    assert not load(questions).errors

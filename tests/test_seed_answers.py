@@ -189,6 +189,7 @@ def test_a_refusal_says_only_that_the_articles_do_not_say(engine: Engine, questi
     if not answer.found:
         assert answer.text == NOT_FOUND[lang] and answer.citations == [] and answer.kind == "none"
     assert "RAG_LLM" not in answer.text
+    assert answer.kind == ("fact" if answer.found else "none")  # the fact answerer's (#25)
 
 
 @pytest.mark.parametrize(

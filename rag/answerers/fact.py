@@ -66,7 +66,7 @@ _DEPENDENT = re.compile(
     re.I,
 )
 # A name in an English sentence: capitalized words (with "of", "de" … between) not at its start.
-_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'-]*(?:\s+(?:of|de|du|von|van|the|and)?\s*[A-Z][\w'-]*)*")
+_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'-]*(?:\s+(?:of|de|du|von|van|the)?\s*[A-Z][\w'-]*)*")
 # Questions whose answer is a name: who, where, which (person, place, thing).
 _ASKS_NAME = re.compile(r"^\W*(?:who|whom|whose|where|which)\b|\b(?:who|whom|which)\b", re.I)
 
