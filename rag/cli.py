@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from rag.answer import Citation
+from rag.answer import Answer, Citation
 
 if TYPE_CHECKING:
     from rag.engine import Engine, IngestReport
@@ -31,6 +31,18 @@ EXAMPLES = """examples:
   rag eval --check                score answers against evals/questions.jsonl
 
 settings come from RAG_* environment variables (see docs/configuration.md), e.g. RAG_DATA_DIR=/tmp/rag rag ask "..."
+
+exit status:
+  rag ask      0 answered, 1 not found in the articles, 2 usage error (bad arguments or setting, a question that
+               cannot be asked as it is) or store error (damaged, in use)
+  rag ingest   0 at least one article ingested (files that cannot be read are skipped and listed), 1 nothing could
+               be ingested (every link refused, every file unreadable, an empty folder), 2 usage or store error
+"""
+
+ASK = """Answer QUESTION from the articles, with numbered citations.
+
+exit status: 0 answered, 1 not found in the articles, 2 usage error (bad arguments or setting, a question that
+cannot be asked as it is: empty, no words, too long) or store error (damaged, in use by another process).
 """
 
 
@@ -40,7 +52,15 @@ Nothing is removed unless you ask: the store remembers where each article came f
 through the chat page), so an article that came from PATH and is no longer in it is only listed, and removed with
 --prune. Articles from other folders and uploads are never touched by ingesting PATH. An article's id is its file
 name: a file of the same name in another folder replaces it.
+
+exit status: 0 at least one article ingested, updated or already there (unreadable files are skipped, each with a
+reason); 1 nothing could be ingested (every link refused, every file unreadable, no article in PATH); 2 usage or
+store error.
 """
+
+
+ANSWERED, NOT_FOUND, FAILED = 0, 1, 2  # `rag ask`'s exit status; FAILED: a usage or store error, as argparse's
+INGESTED, NOTHING_INGESTED = 0, 1  # `rag ingest`'s; a usage or store error is 2
 
 
 def parser() -> argparse.ArgumentParser:
@@ -79,7 +99,12 @@ def parser() -> argparse.ArgumentParser:
         help="delete the store and ingest again every folder its articles came from (uploads included), and PATH",
     )
 
-    ask = commands.add_parser("ask", help="answer a question with citations")
+    ask = commands.add_parser(
+        "ask",
+        help="answer a question with citations (exit 0 answered, 1 not found, 2 usage or store error)",
+        description=ASK,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ask.add_argument("question", help="the question, in English or Chinese")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
 
@@ -98,14 +123,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command is None:
         parser().print_help()
-        return 2
+        return FAILED
     try:
         from rag.settings import Settings
 
         settings = Settings()
     except ValidationError as error:
         print(f"rag: a setting is wrong:\n{error}", file=sys.stderr)
-        return 2
+        return FAILED
     try:
         if args.command == "ingest":
             return _ingest(settings, args.path, prune=args.prune, rebuild=args.rebuild)
@@ -117,11 +142,12 @@ def main(argv: list[str] | None = None) -> int:
             part("ui.app").main(settings)
             return 0
     except (OSError, RuntimeError, ValueError) as error:
+        # A store that is damaged or in use, a folder that is not there: 2, apart from "not found" (1) for scripts.
         print(f"rag: {error}", file=sys.stderr)
-        return 1
+        return FAILED
     except KeyboardInterrupt:
         return 130
-    return 2
+    return FAILED
 
 
 def _ingest(settings: Settings, paths: list[str], prune: bool, rebuild: bool) -> int:
@@ -131,17 +157,18 @@ def _ingest(settings: Settings, paths: list[str], prune: bool, rebuild: bool) ->
     links = [p for p in paths if is_link(p)]
     if links and len(links) < len(paths) or len(paths) > 1 and not links:
         print("rag: give one folder or file, or links (not both)", file=sys.stderr)
-        return 2
+        return FAILED
     path = Path(paths[0]) if paths and not links else None
     if path is not None and path.is_file() and path.suffix.lower() in (".txt", ""):
         links = read_link_list(path) or []
     if links and rebuild:
         print("rag: --rebuild takes a folder, not links (the pages of links are ingested again with it)", file=sys.stderr)
-        return 2
+        return FAILED
     engine = Engine(settings, notice=_notice)
     if links:
-        _print_report(engine.ingest_links(links), None)
-        return 0
+        report = engine.ingest_links(links)
+        _print_report(report, None)
+        return _ingest_status([report], links)
     folders = [path or settings.seeds_dir]
     if rebuild:
         recorded = engine.rebuild()
@@ -149,15 +176,24 @@ def _ingest(settings: Settings, paths: list[str], prune: bool, rebuild: bool) ->
         folders = list(dict.fromkeys([*([path] if path else []), *recorded])) or folders
         for folder in folders:
             print(f"Rebuilding from {folder}", file=sys.stderr)
+    reports = []
     for folder in folders:
         if rebuild and not folder.exists():
             print(f"rag: {folder} is gone; the articles that came from it cannot be restored", file=sys.stderr)
             continue
-        _ingest_one(engine, folder, prune)
-    return 0
+        reports.append(_ingest_one(engine, folder, prune))
+    return _ingest_status(reports, [str(folder) for folder in folders])
 
 
-def _ingest_one(engine: Engine, folder: Path, prune: bool) -> None:
+def _ingest_status(reports: list[IngestReport], paths: list[str]) -> int:
+    """0 when an article was read (added, updated or unchanged) or a pruned one removed; 1, saying so, when none."""
+    if any(r.added or r.updated or r.unchanged or r.removed for r in reports):
+        return INGESTED
+    print(f"rag: nothing could be ingested from {', '.join(paths)}", file=sys.stderr)
+    return NOTHING_INGESTED
+
+
+def _ingest_one(engine: Engine, folder: Path, prune: bool) -> IngestReport:
     from tqdm import tqdm
 
     def announce(doomed: list[str]) -> None:
@@ -172,6 +208,7 @@ def _ingest_one(engine: Engine, folder: Path, prune: bool) -> None:
 
         report = engine.ingest(folder, progress=progress, prune=prune, announce=announce)
     _print_report(report, folder)
+    return report
 
 
 def _print_report(report: IngestReport, folder: Path | None) -> None:
@@ -226,7 +263,7 @@ def _ask(settings: Settings, question: str, as_json: bool) -> int:
         sys.stdout.reconfigure(errors="backslashreplace")
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-        return 0
+        return _ask_status(settings, question, answer)
     print(answer.text)
     for warning in answer.warnings:
         print(f"! {warning}")
@@ -238,7 +275,16 @@ def _ask(settings: Settings, question: str, as_json: bool) -> int:
     for passage in answer.nearest:
         print(f"\n- {passage.title} — {_where(passage)}")
         print(f"    “{passage.quote}”")
-    return 0
+    return _ask_status(settings, question, answer)
+
+
+def _ask_status(settings: Settings, question: str, answer: Answer) -> int:
+    """0 answered, 1 not found, 2 a question that cannot be asked as it is (its answer says why)."""
+    from rag.question import clean, problem
+
+    if problem(clean(question), settings.max_question_chars) is not None:
+        return FAILED
+    return ANSWERED if answer.found else NOT_FOUND
 
 
 def _where(citation: Citation) -> str:

@@ -26,7 +26,7 @@ def test_ask_prints_answer_and_citations(env: None, capsys: pytest.CaptureFixtur
 
 
 def test_ask_lists_the_closest_passages_of_a_refusal(env: None, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["ask", "How large is Suzhou's pool of skilled people?"]) == 0
+    assert main(["ask", "How large is Suzhou's pool of skilled people?"]) == 1  # not found
     out = capsys.readouterr().out
     assert out.startswith("The articles do not say.\n")
     assert "Closest passages (they may not answer the question):" in out
@@ -97,3 +97,38 @@ def test_a_first_question_that_ingests_the_seeds_says_so(
     captured = capsys.readouterr()
     assert "44" in captured.out
     assert "First start: ingesting the seed articles from" in captured.err and "1 seed articles ingested" in captured.err
+
+
+def test_ask_exit_status_tells_answered_not_found_and_usage_apart(
+    env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "How many talents does the city have?", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["found"] is True
+    assert main(["ask", "What is the population of France?", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["found"] is False
+    assert main(["ask", "   "]) == 2
+    assert capsys.readouterr().out == "Please type a question.\n"
+    with pytest.raises(SystemExit):
+        main(["ask", "--help"])
+    assert "1 not found" in " ".join(capsys.readouterr().out.split())
+
+
+def test_ingest_fails_only_when_nothing_could_be_ingested(
+    fresh_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAG_DATA_DIR", str(fresh_settings.data_dir))
+    unreadable = tmp_path / "unreadable"
+    unreadable.mkdir()
+    (unreadable / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 100)
+    (unreadable / "latin1.txt").write_bytes("Caf\xe9 society grew by 12 percent.".encode("latin-1"))
+    assert main(["ingest", str(unreadable)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("skipped ") == 2 and "nothing could be ingested" in err
+    (unreadable / "good.txt").write_text("The harbour hired 350 pilots in 2023.", encoding="utf-8")
+    assert main(["ingest", str(unreadable)]) == 0  # what can be read is ingested; the rest is still listed
+    captured = capsys.readouterr()
+    assert "1 added" in captured.out and captured.err.count("skipped ") == 2
+    assert main(["ingest", str(tmp_path / "nowhere")]) == 2  # a path that is not there: a usage error
+    with pytest.raises(SystemExit):
+        main(["ingest", "--help"])
+    assert "1 nothing could be ingested" in " ".join(capsys.readouterr().out.split())

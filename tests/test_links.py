@@ -162,3 +162,12 @@ def test_cli_ingests_a_list_of_links(
     assert "1 added" in captured.out
     assert f"skipped {site}/missing: it answered HTTP 404 Not Found" in captured.err
     assert main(["ingest", f"{site}/news/tram.html", "somewhere"]) == 2
+
+
+def test_cli_exits_1_when_every_link_is_refused(
+    site: str, link_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAG_DATA_DIR", str(link_settings.data_dir))
+    monkeypatch.setenv("RAG_ALLOW_LOOPBACK_URLS", "true")
+    assert main(["ingest", f"{site}/missing"]) == 1
+    assert "nothing could be ingested" in capsys.readouterr().err

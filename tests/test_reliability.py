@@ -317,9 +317,9 @@ def test_the_command_prints_the_message_for_a_bad_question(
     cli_env: None, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:
     question, message = BAD[case]
-    assert main(["ask", question]) == 0
+    assert main(["ask", question]) == 2  # a usage error: the message says why
     assert capsys.readouterr().out == message + "\n"
-    assert main(["ask", question, "--json"]) == 0
+    assert main(["ask", question, "--json"]) == 2
     data = json.loads(capsys.readouterr().out)
     assert (data["text"], data["found"], data["citations"]) == (message, False, [])
 

@@ -400,7 +400,7 @@ def test_in_use_is_a_one_line_error_from_the_command(
     where = place(tmp_path, articles, embeddings)
     open_client(Settings(data_dir=where.data_dir, _env_file=None))  # type: ignore[call-arg]  # this process holds it
     result = rag(where, "ask", "How many talents does Suzhou have?", timeout=60)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith(f"rag: The store in {where.data_dir.resolve()} is in use by another process")
     assert "RAG_CHROMA_URL" in result.stderr and "Traceback" not in result.stderr
 
@@ -431,7 +431,7 @@ def test_a_damaged_store_is_a_clear_error_that_names_the_cure(
     damaged_copy(clean, where, damage)
     command = ("ask", "How many talents does Suzhou have?") if damage != "lengths-truncated" else ("chat",)
     result = rag(where, *command, timeout=60)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"rag: The store in {where.data_dir / 'chroma'}")
     assert result.stderr.rstrip().endswith(f"{REBUILD}.")
 
@@ -545,7 +545,7 @@ def test_overwritten_bytes_are_a_clear_error_and_rebuild_repairs_them(
     overwritten_copy(clean, where, name)
     for command in (("ask", "How many talents does Suzhou have?"), ("chat",)):
         result = rag(where, *command, timeout=60)
-        assert result.returncode == 1, (result.returncode, result.stdout[-300:], result.stderr[-300:])
+        assert result.returncode == 2, (result.returncode, result.stdout[-300:], result.stderr[-300:])
         assert "Traceback" not in result.stderr
         assert result.stderr.startswith(f"rag: The store in {where.data_dir / 'chroma'} ")
         assert result.stderr.rstrip().endswith(f"{REBUILD}.")
