@@ -30,6 +30,7 @@ examples (`rag eval` takes the same options):
                                           here or on the public suite's ci subset (evals/baseline-public.json)
   python -m evals --update-baseline       measure and rewrite evals/baseline.json
   python -m evals --questions my.jsonl    your own questions (same schema as evals/questions.jsonl)
+  python -m evals --feedback              the readers' verdicts (DATA_DIR/feedback.jsonl) on the current engine
 
 The store is the settings' data dir (RAG_DATA_DIR), so the seeds are embedded once and later runs are quick.
 Exit status: 0 done, 1 below the baseline, 2 bad arguments, question file or baseline.
@@ -59,6 +60,14 @@ def build_parser(prog: str = "python -m evals") -> argparse.ArgumentParser:
     )
     gate.add_argument("--update-baseline", action="store_true", help="rewrite the baseline with this run's scores")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--feedback",
+        nargs="?",
+        const="",
+        type=str,
+        metavar="PATH",
+        help="score the readers' verdicts instead (default DATA_DIR/feedback.jsonl): exit 1 when one no longer holds",
+    )
     return parser
 
 
@@ -119,12 +128,27 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def _feedback(args: argparse.Namespace, engine: Engine | None) -> int:
+    """`--feedback`: the readers' verdicts scored on the current engine (evals/feedback.py)."""
+    from rag.engine import Engine
+    from rag.feedback import feedback_path
+    from rag.settings import Settings
+
+    from .feedback import run
+
+    engine = engine or Engine(Settings(llm=args.backend) if args.backend else Settings())
+    engine.first_start()
+    return run(engine, Path(args.feedback) if args.feedback else feedback_path(engine.settings.data_dir))
+
+
 def main(argv: list[str] | None = None, engine: Engine | None = None, prog: str = "python -m evals") -> int:
     """Run the evaluation from the command line; returns the exit status (0 ok, 1 below baseline, 2 usage).
 
     `rag eval` delegates here with `prog="rag eval"`; tests hand in an `engine` to share one across runs.
     """
     args = build_parser(prog).parse_args(argv)
+    if args.feedback is not None:
+        return _feedback(args, engine)
     if args.limit is not None and args.limit < 1:
         print("--limit must be at least 1", file=sys.stderr)
         return 2

@@ -29,6 +29,8 @@ EXAMPLES = """examples:
   rag ask "苏州高新区已累计集聚各类人才多少人？" --json
   rag chat                        open the chat page on http://127.0.0.1:7860
   rag eval --check                score answers against evals/questions.jsonl
+  rag eval --feedback             score the readers' verdicts (DATA_DIR/feedback.jsonl) on the current engine
+  rag feedback export --out mine.jsonl   the verdicts as evaluation questions, to review and add
 
 settings come from RAG_* environment variables (see docs/configuration.md), e.g. RAG_DATA_DIR=/tmp/rag rag ask "..."
 
@@ -109,6 +111,13 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
 
     commands.add_parser("chat", help="open the chat web page")
+    feedback = commands.add_parser("feedback", help="the readers' verdicts on answers (rag feedback export)")
+    jobs = feedback.add_subparsers(dest="job", metavar="JOB", required=True)
+    export = jobs.add_parser(
+        "export", help="write the verdicts as evaluation questions (the schema of evals/questions.jsonl)"
+    )
+    export.add_argument("--out", type=Path, metavar="FILE", help="where to write them (default: standard output)")
+    export.add_argument("--feedback", type=Path, metavar="PATH", help="the verdicts (default DATA_DIR/feedback.jsonl)")
     commands.add_parser("eval", help="score answers against a question set (rag eval --help)", add_help=False)
     return main
 
@@ -136,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
             return _ingest(settings, args.path, prune=args.prune, rebuild=args.rebuild)
         if args.command == "ask":
             return _ask(settings, args.question, as_json=args.json)
+        if args.command == "feedback":
+            from rag.feedback import feedback_path
+            from rag.layout import part
+
+            source = args.feedback or feedback_path(settings.data_dir)
+            return int(part("evals.feedback").export(source, args.out))
         if args.command == "chat":
             from rag.layout import part
 
