@@ -62,7 +62,9 @@ def check(verdict: Verdict, answer: Answer) -> Checked:
     now = answer.text
     if verdict.verdict == "up":
         if not verdict.found:
-            return Checked(verdict, HOLDS if not answer.found else BROKEN, "" if not answer.found else "now answers", now)
+            return Checked(
+                verdict, HOLDS if not answer.found else BROKEN, "" if not answer.found else "now answers", now
+            )
         if not answer.found:
             return Checked(verdict, BROKEN, "now not found", now)
         body = strip_markers(now)
@@ -87,7 +89,9 @@ def check(verdict: Verdict, answer: Answer) -> Checked:
         return Checked(verdict, BROKEN, f"does not give the correction {verdict.correction}", now)
     if verdict.source is not None and not _cites(answer, verdict.source):
         where = verdict.source
-        return Checked(verdict, BROKEN, f"does not cite the named source, {where.document} paragraph {where.paragraph}", now)
+        return Checked(
+            verdict, BROKEN, f"does not cite the named source, {where.document} paragraph {where.paragraph}", now
+        )
     return Checked(verdict, HOLDS, "", now)
 
 
@@ -117,7 +121,9 @@ def report(checked: Sequence[Checked], feedback: Feedback, path: Path) -> str:
     for c in scored:
         if c.status == BROKEN:
             mark = "👍" if c.verdict.verdict == "up" else "👎"
-            lines.append(f"  BROKEN {mark} {_one_line(c.verdict.question)!r}: {c.reason}; now: {_one_line(c.now)[:160]!r}")
+            lines.append(
+                f"  BROKEN {mark} {_one_line(c.verdict.question)!r}: {c.reason}; now: {_one_line(c.now)[:160]!r}"
+            )
     listed = [c for c in checked if c.status == LISTED]
     if listed:
         lines.append(f"{len(listed)} 👎 without a correction (listed, not scored):")
@@ -210,5 +216,7 @@ def export(path: Path, out: Path | None) -> int:
         sys.stdout.write(text)
     else:
         out.write_text(text, encoding="utf-8")
-        print(f"{len(rows)} questions written to {out}; review them before adding them to the evaluation", file=sys.stderr)
+        print(
+            f"{len(rows)} questions written to {out}; review them before adding them to the evaluation", file=sys.stderr
+        )
     return 0

@@ -106,7 +106,7 @@ def test_ask_returns_the_closest_passages_of_a_refusal(client: Client) -> None:
 
 def test_only_the_ask_endpoint_is_public(client: Client) -> None:
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/ask"}
+    assert set(endpoints) == {"/ask", "/feedback"}
     assert [p["parameter_name"] for p in endpoints["/ask"]["parameters"]] == ["question"]
 
 

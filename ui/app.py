@@ -19,9 +19,12 @@ from rag.answer import Answer, Citation
 from rag.citations import MARKER
 from rag.corpus import SUFFIXES
 from rag.engine import Engine, IngestReport, UploadRefused
+from rag.feedback import Allowance
 from rag.links import is_link
 from rag.settings import Settings
 
+from . import feedback as verdicts
+from . import history as conversations
 from .limits import BodyLimit
 from .throttle import LoginThrottle
 
@@ -496,7 +499,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                     latex_delimiters=[],
                     allow_tags=False,
                     buttons=["copy"],
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),  # 👍 / 👎: kept as verdicts (ui/feedback.py)
                     placeholder="Ask in English or Chinese · 用英文或中文提问",
                 )
                 with gr.Row():
@@ -514,6 +517,8 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                     export_button = gr.DownloadButton(
                         "Export · 导出", size="sm", variant="secondary", interactive=False, elem_id="rag-export"
                     )
+                judging = verdicts.panel()  # after 👎: the right answer and source
+                kept = conversations.panel(settings.data_dir)  # earlier conversations, New chat
                 with gr.Column(visible=False, elem_id="rag-article-panel") as article_panel:
                     with gr.Row():
                         summarize_button = gr.Button(
@@ -570,9 +575,13 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
 
         inputs = [question, history, turns, top_k, backend, record]
         outputs = [question, chat, history, turns, record]
+        verdicts.wire(chat, record, judging, engine, settings, Allowance())
+        conversations.wire(kept, chat, history, turns, record, export_button, render_answer, export, app)
         for asking in (question.submit, ask_button.click):
-            asking(respond, inputs, outputs, api_visibility="private").then(
-                export, record, export_button, api_visibility="private"
+            kept.after(
+                asking(respond, inputs, outputs, api_visibility="private").then(
+                    export, record, export_button, api_visibility="private"
+                )
             )
         summarize_button.click(
             summarize, [opened, history, turns, top_k, backend, record], outputs, api_visibility="private"
