@@ -151,7 +151,10 @@ def wire(
         if found is None:
             return [], [], [], [], "", listing, gr.update(value=None, interactive=False)
         answers = list(found["answers"])
-        chat_messages = messages(answers, render)
+        try:
+            chat_messages = messages(answers, render)
+        except (TypeError, ValueError, KeyError, AttributeError):  # not what this page wrote: start afresh
+            return [], [], [], [], "", listing, gr.update(value=None, interactive=False)
         pairs = [(str(a.get("question", "")), str(a.get("text", ""))) for a in answers]
         return chat_messages, chat_messages, pairs, answers, found["id"], listing, export(answers)
 
