@@ -583,9 +583,11 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                     export, record, export_button, api_visibility="private"
                 )
             )
-        summarize_button.click(
-            summarize, [opened, history, turns, top_k, backend, record], outputs, api_visibility="private"
-        ).then(export, record, export_button, api_visibility="private")
+        kept.after(
+            summarize_button.click(
+                summarize, [opened, history, turns, top_k, backend, record], outputs, api_visibility="private"
+            ).then(export, record, export_button, api_visibility="private")
+        )
         # The chat's own bin icon starts over.
         chat.clear(
             lambda: ([], [], [], gr.update(value=None, interactive=False)),
