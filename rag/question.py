@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from rag.figures import Figure, find_figures
-from rag.text import CJK, HAN, detect_lang, tokenize
+from rag.text import CAPITALIZED, CJK, HAN, detect_lang, tokenize
 from rag.translate import Translator
 
 _PATTERNS = [
@@ -38,8 +38,6 @@ _PATTERNS = [
 ]
 
 
-# A capitalized English word that does not open the question: a proper noun ("the capital of France").
-_CAPITALIZED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][A-Za-z-]*")
 # A quoted name: “…”, "…", 《…》 or 「…」.
 _QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,60})[”\"》」]")
 # Questions that ask for a person, a place, a reason or a manner, not a figure.
@@ -134,7 +132,7 @@ def analyse(text: str) -> Question:
         counted=_counted(text),
         figures=tuple(find_figures(text)),
         quoted=tuple(name.strip() for name in _QUOTED.findall(text) if len(name.strip()) >= 2),
-        proper=frozenset(t for word in _CAPITALIZED.findall(text) for t in tokenize(word)),
+        proper=frozenset(t for word in CAPITALIZED.findall(text) for t in tokenize(word)),
     )
 
 

@@ -20,7 +20,7 @@ from rag.embeddings import Embedder, embed_queries
 from rag.keyword import KeywordIndex
 from rag.question import translated_query
 from rag.store import Record, Sentences, Store
-from rag.text import TOKENIZER, cut, tokenize
+from rag.text import TOKENIZER, cut, proper_names, tokenize
 
 if TYPE_CHECKING:
     from rag.query import Query
@@ -95,6 +95,7 @@ class Index:
         self.languages = sorted({self._langs[d] for d in np.unique(self._doc).tolist()})
         self.paragraphs = _Paragraphs(self)
         self.topics: Mapping[str, frozenset[str]] = _Topics(self)
+        self.names: Mapping[str, tuple[str, ...]] = _Names(self)
         # Word sets the answerer checks evidence against, each made once when first asked for.
         self.words: Sequence[frozenset[str]] = _Words(self)
         self.context_words: Mapping[str, frozenset[str]] = _ContextWords(self)
@@ -123,6 +124,12 @@ class Index:
             if len(best):
                 rankings[lang] = [(int(i), float(scores[i])) for i in best]
         return rankings
+
+    @cached_property
+    def article_rows(self) -> dict[str, tuple[int, int]]:
+        """Article -> the positions of its first sentence and of the one after its last."""
+        bounds = np.searchsorted(self._doc, np.arange(len(self._docs) + 1)).tolist()
+        return {name: (bounds[i], bounds[i + 1]) for i, name in enumerate(self._docs)}
 
     @cached_property
     def _rows_by_language(self) -> dict[str, np.ndarray]:
@@ -405,11 +412,9 @@ class _Topics(Mapping[str, frozenset[str]]):
         self._index = index
         self._cache: dict[str, frozenset[str]] = {}
 
-    @cached_property
+    @property
     def _rows(self) -> dict[str, tuple[int, int]]:
-        doc = self._index._doc
-        bounds = np.searchsorted(doc, np.arange(len(self._index._docs) + 1)).tolist()
-        return {name: (bounds[i], bounds[i + 1]) for i, name in enumerate(self._index._docs)}
+        return self._index.article_rows
 
     def __getitem__(self, document: str) -> frozenset[str]:
         topic = self._cache.get(document)
@@ -430,6 +435,33 @@ class _Topics(Mapping[str, frozenset[str]]):
 
     def __len__(self) -> int:
         return len(self._rows)
+
+
+class _Names(Mapping[str, tuple[str, ...]]):
+    """Per article, the names (`proper_names`) of its sentences used in at least two of them, the most used first
+    (alphabetically among equals): whom and what the article is about, though a sentence says "the city"."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+        self._cache: dict[str, tuple[str, ...]] = {}
+
+    def __getitem__(self, document: str) -> tuple[str, ...]:
+        names = self._cache.get(document)
+        if names is None:
+            first, end = self._index.article_rows[document]
+            found = set().union(*(proper_names(text) for text in self._index._texts[first:end]))
+            # A name is found where a sentence writes it as one (not opening the sentence, for English), and
+            # counted in every sentence that uses it ("Ardmoor was a market town" too).
+            counts = Counter(name for i in range(first, end) for name in found & self._index.words[i])
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            names = self._cache[document] = tuple(name for name, n in ranked if n >= 2)
+        return names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index.article_rows)
+
+    def __len__(self) -> int:
+        return len(self._index.article_rows)
 
 
 class _Words(Sequence[frozenset[str]]):

@@ -218,6 +218,24 @@ def tagged(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((pair.word, pair.flag) for pair in tagger.cut(text) if pair.word.strip())
 
 
+# A capitalized English word that does not open its text: a proper noun ("the capital of France").
+CAPITALIZED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][A-Za-z-]*")
+# jieba's tags for proper nouns: place, person, organisation, other.
+_NAME_TAGS = frozenset(("ns", "nr", "nt", "nz"))
+
+
+def proper_names(text: str) -> set[str]:
+    """The names a sentence uses, as search terms: its capitalized English words (not the first) and the words
+    jieba tags as a place, person, organisation or other proper noun (two characters or more)."""
+    names = {t for word in CAPITALIZED.findall(text) for t in tokenize(word)}
+    if CJK.search(text):
+        from jieba import posseg
+
+        tagger = posseg.POSTokenizer(_jieba().dt)
+        names |= {p.word for p in tagger.cut(text) if p.flag in _NAME_TAGS and len(p.word) > 1 and CJK.match(p.word)}
+    return names
+
+
 def tokenize(text: str) -> list[str]:
     """Search terms of a text: stemmed English words and jieba's Chinese words, stop words dropped."""
     return list(_remembered(text))

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from rag.answer import Answer, Citation, not_found
 from rag.answerers.reading import (
+    about_names,
     bare_text,
     clause_of,
     closeness,
@@ -49,6 +50,9 @@ MODEL_PATH = Path(__file__).with_name("figure_model.json")
 # Set, not fitted: the public suite never asks a question answered in both languages (dev answers the same
 # questions at every margin from 0 to 0.3), so it cannot choose this; a fifth of the probability scale.
 CROSS_MARGIN = 0.2
+# How many of an article's most used names (`Index.names`) it is taken to be about: a question's name that a
+# paragraph lacks but its article is about ("Suzhou", where the sentence says "the city") is met partly.
+ARTICLE_NAMES = 5
 LIKELIEST_SHOWN = 2  # answering sentences a refusal shows among its nearest passages, before retrieval's best
 # The figure kinds that answer each kind of question.
 WANTED = {
@@ -75,6 +79,7 @@ FEATURES = (
     "measure_missing",  # the thing counted is not in the sentence
     "figures_elsewhere",  # … stated in the paragraph but not in the sentence
     "names_missing",  # share of the question's names (capitalized, quoted) its paragraph lacks
+    "names_in_article",  # … that it lacks but its article is about (among its ARTICLE_NAMES most used names)
     "restated",  # the figure is one the question itself states ("in 2019")
     "cross",  # the sentence is in the other language
     "money",  # an amount of money asked for and the figure carries a currency
@@ -138,7 +143,17 @@ def _asks_time(text: str) -> bool:
 
 # Features the confidence also reads as they are: the ranker compares one question's candidates, so what holds for
 # all of them (the year the question names is in no paragraph) moves no rank but must lower the confidence.
-CONFIDENCE = ("names_missing", "paragraph", "cross", "coverage", "dense", "proximity", "clause", "measure_missing")
+CONFIDENCE = (
+    "names_missing",
+    "names_in_article",
+    "paragraph",
+    "cross",
+    "coverage",
+    "dense",
+    "proximity",
+    "clause",
+    "measure_missing",
+)
 
 
 @dataclass(frozen=True)
@@ -350,8 +365,9 @@ class FigureAnswerer:
                 "topic": words | self.index.topics[record.document],
             }
             missing = self._names_missing(question, record)
-            sentence = context.sentences[record.id] = (words, _met(context.groups, around, context.sides), missing)
-        words, shared, names_missing = sentence
+            shares = _met(context.groups, around, context.sides)
+            sentence = context.sentences[record.id] = (words, shares, missing)
+        words, shared, (names_missing, names_in_article) = sentence
         left, right = (list(tokenize(part)) for part in (record.text[: figure.start], record.text[figure.end :]))
         # Each place round the figure a question word may be met; with the sentence's, paragraph's and topic's, the
         # share (by rarity) of the question's words met there.
@@ -390,6 +406,7 @@ class FigureAnswerer:
             "measure_modified": _modified(left, right, measure, context.asked),
             "figures_elsewhere": elsewhere / len(stated) if stated else 0.0,
             "names_missing": names_missing,
+            "names_in_article": names_in_article,
             "restated": float(any(same_figure(figure, f) for f in question.figures)),
             "cross": float(record.lang != question.lang),
             "money": float(question.wants == "amount" and bool(figure.unit)),
@@ -424,19 +441,22 @@ class FigureAnswerer:
         text = record.title + " " + self.index.paragraphs[record.paragraph_id]
         return all(states_figure(text, f) for f in question.figures)
 
-    def _names_missing(self, question: Question, record: Record) -> float:
+    def _names_missing(self, question: Question, record: Record) -> tuple[float, float]:
         """The share of the names the question quotes or capitalizes that the sentence's paragraph (with its title)
-        lacks; a name in the other language counts as present through its dictionary translations."""
+        lacks, and the share it lacks but its article is about (`about_names`); a name in the other language counts
+        as present through its dictionary translations."""
         names = [*question.quoted, *sorted(question.proper)]
         if not names:
-            return 0.0
+            return 0.0, 0.0
         paragraph = bare_text(record.title + self.index.paragraphs[record.paragraph_id])
-        missing = 0
+        about = self.index.names[record.document][:ARTICLE_NAMES]
+        missing = elsewhere = 0
         for name in names:
             forms = [name, *question.expansions.get(name, ())]
             if not any(bare_text(form) and bare_text(form) in paragraph for form in forms):
                 missing += 1
-        return missing / len(names)
+                elsewhere += about_names(forms, about)
+        return missing / len(names), elsewhere / len(names)
 
     def _groups(self, question: Question) -> list[_Group]:
         """The question's words (`term_groups`), each piece with its translations, and the group's rarity."""
@@ -475,8 +495,8 @@ class _Context:
     terms: frozenset[str]  # the question's search terms and the thing counted
     asked: frozenset[str]  # the question's search terms
     # Per sentence: its words (with parts), the shares of the question met by it, its paragraph and its topic, and
-    # the share of the question's names its paragraph lacks.
-    sentences: dict[str, tuple[frozenset[str], dict[str, float], float]] = field(default_factory=dict)
+    # the shares of the question's names its paragraph lacks, and lacks but its article is about.
+    sentences: dict[str, tuple[frozenset[str], dict[str, float], tuple[float, float]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, question: Question, hits: Sequence[Hit], groups: Sequence[_Group]) -> _Context:

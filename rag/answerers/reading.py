@@ -59,6 +59,26 @@ def bare_text(text: str) -> str:
     return _NOT_WORD.sub("", text.lower())
 
 
+def about_names(forms: Sequence[str], names: Sequence[str]) -> bool:
+    """Whether a name, written any of `forms` (as the question writes it, its translations), is among `names` (an
+    article's, `Index.names`): every search term of a form is one of them, or for Chinese, part of one or holding
+    one (苏州 of 苏州市)."""
+    if not names:
+        return False
+    for form in forms:
+        terms = tokenize(form)
+        if terms and all(any(_same_name(term, name) for name in names) for term in terms):
+            return True
+    return False
+
+
+def _same_name(term: str, name: str) -> bool:
+    if term == name:
+        return True
+    chinese = CJK.match(term) and CJK.match(name) and min(len(term), len(name)) >= 2
+    return bool(chinese) and (term in name or name in term)
+
+
 def _words(terms: Sequence[str]) -> list[frozenset[str]]:
     """Search terms in text order, a Chinese word and the pieces jieba gives before it (高层, 层次, 人才, 高层次,
     高层次人才) taken as one word: how far a figure stands from a word is counted in words, not pieces."""
