@@ -121,6 +121,64 @@ def test_it_refuses_what_the_articles_do_not_say(engine: Engine, question: str) 
     assert not answer.citations
 
 
+# Two articles, each about one town: the first names its town in most sentences, but not in the one that gives
+# the figure, nor in that paragraph or its title ("the town has …"); the second is about another town.
+ARDMOOR = """---
+title: A river town keeps growing
+lang: en
+---
+Ardmoor sits on a bend of the river, two hours north of the capital. Ardmoor was a market town for centuries.
+
+The mayor of Ardmoor said new homes were being built on the old mill site. The council of Ardmoor approved the plans in May.
+
+At present, the town has about 52,000 residents, with more than 9,000 students at its two colleges.
+"""
+
+BRACKWELL = """---
+title: Brackwell opens a new bridge
+lang: en
+---
+Brackwell opened its new bridge on Saturday. The people of Brackwell had waited ten years for it.
+
+Brackwell is home to 18,000 residents, most of them working in the harbour.
+"""
+
+
+@pytest.fixture(scope="module")
+def towns(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    articles = tmp_path_factory.mktemp("towns")
+    (articles / "ardmoor.md").write_text(ARDMOOR, encoding="utf-8")
+    (articles / "brackwell.md").write_text(BRACKWELL, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), seeds_dir=articles, _env_file=None)  # type: ignore[call-arg]
+    engine = Engine(settings, embedder=CountingE5())
+    engine.ingest()
+    return engine
+
+
+def test_an_article_is_about_the_names_it_uses_most(towns: Engine) -> None:
+    index = towns.index
+    about = {index.record(i).title: index.names[index.record(i).document] for i in range(len(index))}
+    assert about["A river town keeps growing"][0] == "ardmoor"
+    assert about["Brackwell opens a new bridge"][0] == "brackwell"
+
+
+def test_a_name_the_paragraph_lacks_but_its_article_is_about_is_met_partly(towns: Engine) -> None:
+    question, hits = towns.search("How many residents does Ardmoor have?")
+    unfitted = AnswerModel(
+        dict.fromkeys(FEATURES, 0.0), dict.fromkeys(("score", "share", *CONFIDENCE, "bias"), 0.0), 0.5
+    )
+    evidence = FigureAnswerer(towns.index, model=unfitted).evidence(question, hits)
+    by_figure = {e.figure.value: e.features for e in evidence}
+    assert by_figure[52_000]["names_missing"] == 1.0  # not in its paragraph or title…
+    assert by_figure[52_000]["names_in_article"] == 1.0  # … but the article is about Ardmoor
+    assert by_figure[18_000]["names_missing"] == 1.0 and by_figure[18_000]["names_in_article"] == 0.0
+
+
+def test_a_name_no_article_mentions_is_still_refused(towns: Engine) -> None:
+    answer = towns.ask("How many residents does Calderby have?")
+    assert not answer.found, answer.text
+
+
 def test_fit_learns_which_feature_tells_the_right_candidate_and_when_to_refuse() -> None:
     pytest.importorskip("sklearn")
     from evals.dataset import Case
