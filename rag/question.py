@@ -140,7 +140,7 @@ def asks(text: str, wants: str) -> str:
     """The kind of answer a question asks for (see `Question.asks`), given the kind of figure it wants."""
     if _SUMMARY.search(text):
         return "summary"
-    return "figure" if wants in FIGURE_WANTS else "fact"
+    return "figure" if wants in FIGURE_WANTS or (wants == "any" and _QUANTITY.search(text)) else "fact"
 
 
 def summary_subject(text: str) -> str:
@@ -151,6 +151,11 @@ def summary_subject(text: str) -> str:
 
 # The figures `Question.wants` that make a figure question; "any" (no figure named) and "none" are fact questions.
 FIGURE_WANTS = ("count", "amount", "date", "percent", "comparison")
+# A size, a length, an age, a frequency: any kind of figure answers "How large is …?", "多远" (wants "any").
+_QUANTITY = re.compile(
+    r"\bhow (?:large|big|small|long|far|old|tall|high|deep|wide|heavy|fast|often)\b|多大|多长|多远|多高|多深|多宽|多重|多久|多快",
+    re.I,
+)
 
 
 def cross_lingual(

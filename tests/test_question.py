@@ -173,3 +173,10 @@ def test_questions_on_one_thing_ask_for_no_summary(question: str, asks: str) -> 
 )
 def test_the_subject_of_a_summary_question_is_what_it_names_besides_the_article(question: str, subject: str) -> None:
     assert " ".join(tokenize(summary_subject(question))) == " ".join(tokenize(subject))
+
+
+@pytest.mark.parametrize(
+    "text", ["How large is the city's pool of skilled people?", "How long is the bridge?", "这座桥有多长？"]
+)
+def test_a_size_or_length_asked_is_a_figure_question(text: str) -> None:
+    assert analyse(text).asks == "figure"

@@ -58,11 +58,6 @@ def test_unanswerable_question_is_refused_without_a_figure(engine: Engine) -> No
     assert answer.citations == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fact answerer (#25): 'How large…' names no kind of figure (wants 'any'), so it is a fact question and "
-    "the fact answerer quotes 'Through brand activities such as International…' instead of refusing",
-)
 def test_a_refusal_shows_the_nearest_passages_and_cites_none(engine: Engine) -> None:
     answer = engine.ask("How large is Suzhou's pool of skilled people?")  # "talents", in words the answerer lacks
     assert not answer.found and answer.text == NOT_FOUND["en"] and answer.citations == []
