@@ -17,7 +17,7 @@ from rag.citations import verify
 from rag.corpus import Paragraph
 from rag.embeddings import Embedder, build_embedder
 from rag.figures import find_figures
-from rag.ingest import IngestReport, Library, UploadRefused
+from rag.library import IngestReport, Library, UploadRefused
 from rag.query import Query, Turn, analyse
 from rag.question import Question, clean, problem
 from rag.retrieve import Hit, Index, Retriever

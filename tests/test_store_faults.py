@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from rag.corpus import read_article, read_folder
-from rag.ingest import Library
+from rag.library import Library
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import REBUILD, DamagedStore, StoreError, open_client, unlock
 from tests.conftest import SEEDS
