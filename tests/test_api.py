@@ -35,6 +35,6 @@ def test_rag_ingest_is_the_function_after_the_engine_is_imported(tmp_path: Path)
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env |= {"RAG_DATA_DIR": str(tmp_path / "data"), "RAG_SEEDS_DIR": str(folder)}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.splitlines() == ["['harbour']", "True harbour"]
