@@ -344,6 +344,9 @@ class Library:
         from rag.links import save_pages
 
         started = time.perf_counter()
+        # The store (and with it the data directory's lock) first: a page is kept only when it can be ingested,
+        # or a later `--rebuild` would ingest a link the user was told had failed.
+        self.store  # noqa: B018
         saved, skipped = save_pages(urls, self.links_dir, self.settings)
         report = IngestReport(skipped=skipped, origin=self.origin(self.links_dir))
         for done, path in enumerate(saved, start=1):

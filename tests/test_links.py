@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -162,3 +164,34 @@ def test_cli_ingests_a_list_of_links(
     assert "1 added" in captured.out
     assert f"skipped {site}/missing: it answered HTTP 404 Not Found" in captured.err
     assert main(["ingest", f"{site}/news/tram.html", "somewhere"]) == 2
+
+
+def test_a_link_refused_by_the_store_lock_is_not_kept(
+    site: str, link_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Another process (as a running chat page does) holds the data directory's lock.
+    link_settings.data_dir.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(link_settings.data_dir / "store.lock")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        monkeypatch.setenv("RAG_DATA_DIR", str(link_settings.data_dir))
+        monkeypatch.setenv("RAG_ALLOW_LOOPBACK_URLS", "true")
+        assert main(["ingest", f"{site}/news/tram.html"]) == 1
+        assert f"in use by another process (pid {holder.pid})" in capsys.readouterr().err
+        # Nothing of the link is kept, so a later `rag ingest --rebuild` cannot bring it in.
+        assert not (link_settings.data_dir / "links").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+handle = open(sys.argv[1], "a+")
+fcntl.flock(handle, fcntl.LOCK_EX)
+handle.write(f"{os.getpid()}\\n"); handle.flush()
+print("locked", flush=True)
+time.sleep(60)
+"""
