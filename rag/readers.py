@@ -33,6 +33,7 @@ EXTRA_HINT = "reading {kind} needs the 'formats' extra: pip install 'rag[formats
 UNPACKED_LIMIT = 100_000_000  # bytes a Word file may unpack to; a zip bomb unpacks to far more
 UNPACKED_RATIO = 100  # a Word file's XML compresses about 5-10 times; a bomb, thousands of times
 MAX_PAGES = 2_000  # PDF pages read at most
+KINDS = {".html": "web page", ".htm": "web page", ".pdf": "PDF", ".docx": "Word document"}
 
 
 def read_document(path: Path, doc_id: str) -> Article:
@@ -46,7 +47,14 @@ def read_document(path: Path, doc_id: str) -> Article:
     reader = readers.get(path.suffix.lower())
     if reader is None:
         raise ArticleError(f"{path.suffix or 'a file without a suffix'} is not a format rag.readers knows")
-    return reader(path, doc_id)
+    try:
+        return reader(path, doc_id)
+    except (ArticleError, OSError):
+        raise
+    except Exception as error:  # noqa: BLE001 (a parser failing any other way on one file must not stop an ingest)
+        # e.g. pdfminer's RecursionError on a PDF whose object refers to itself
+        kind = KINDS.get(path.suffix.lower(), "file")
+        raise ArticleError(f"it is not a readable {kind} ({error.__class__.__name__})") from error
 
 
 # Web pages

@@ -159,3 +159,34 @@ def test_one_file_can_be_read_on_its_own(tmp_path: Path) -> None:
     (tmp_path / "other.txt").write_text("Another article. It has 3 lines.", encoding="utf-8")
     articles, skipped = read_folder(path)
     assert [a.id for a in articles] == ["river"] and skipped == []
+
+
+def self_referring_pdf(path: Path) -> Path:
+    """A 454-byte PDF whose content stream's /Length is a reference to that same object: pdfminer, resolving it,
+    reads the object again and again until RecursionError."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length 4 0 R >>\nstream\nBT /F1 12 Tf 72 720 Td (Hello) Tj ET\nendstream",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(out)
+    return path
+
+
+def test_a_pdf_that_makes_the_parser_recurse_is_skipped_and_the_rest_read(tmp_path: Path) -> None:
+    self_referring_pdf(tmp_path / "loop.pdf")
+    (tmp_path / "good.txt").write_text("The port handled 4,200 ships last year.", encoding="utf-8")
+    articles, skipped = read_folder(tmp_path)
+    assert [a.id for a in articles] == ["good"]
+    assert [(s.path.name, s.reason) for s in skipped] == [("loop.pdf", "it is not a readable PDF (RecursionError)")]
+    _, skipped = read_folder(tmp_path / "loop.pdf")  # one file, as `rag ingest FILE` and an upload read it
+    assert skipped[0].reason == "it is not a readable PDF (RecursionError)"
