@@ -42,6 +42,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (the http.server name)
         Handler.agents.append(self.headers.get("User-Agent", ""))
+        if self.path.startswith("/drip"):
+            self.drip()
+            return
         if self.path == "/slow":
             time.sleep(1.0)
         status, headers, body = PAGES.get(self.path, (200, {"Content-Type": "text/html"}, b"<p>Late.</p>"))
@@ -52,6 +55,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         with contextlib.suppress(BrokenPipeError):  # the client gave up waiting (the timeout test)
             self.wfile.write(body)
+
+    def drip(self) -> None:
+        """One byte every 0.1 s for up to 60 s: of the headers (/drip-headers), or of a body declared 100,000
+        bytes long (/drip)."""
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
+        if self.path == "/drip":
+            self.wfile.write(head)
+            head = b""
+        with contextlib.suppress(OSError):
+            for byte in (head + b"<p>" + b"x" * 600)[:600]:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.1)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -195,3 +211,13 @@ handle.write(f"{os.getpid()}\\n"); handle.flush()
 print("locked", flush=True)
 time.sleep(60)
 """
+
+
+@pytest.mark.parametrize("path", ["/drip", "/drip-headers"])
+def test_a_dripping_server_is_cut_off_at_the_fetch_deadline(site: str, link_settings: Settings, path: str) -> None:
+    # Each byte comes well within any socket timeout; the deadline bounds the whole fetch, headers included.
+    settings = link_settings.model_copy(update={"fetch_timeout": 1.5})
+    started = time.monotonic()
+    with pytest.raises(ArticleError, match=r"^it did not answer within 1.5 s$"):
+        fetch(f"{site}{path}", settings)
+    assert time.monotonic() - started < 2.5
