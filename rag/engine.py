@@ -22,7 +22,7 @@ from rag.query import Query, Turn, analyse
 from rag.question import Question, clean, problem
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
-from rag.store import Progress, Store
+from rag.store import Progress, Store, plain
 from rag.text import keep_dictionary_in, root, tokenize
 from rag.translate import Translator
 
@@ -127,6 +127,7 @@ class Engine:
         query = analyse(question, [], self.translator, index.vocabularies)
         return query.question, self._retriever(index).run(query)
 
+    @plain  # a full disk or a Chroma server gone is said plainly, with where
     def ask(
         self,
         question: str,

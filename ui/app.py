@@ -21,6 +21,7 @@ from rag.corpus import SUFFIXES
 from rag.engine import Engine, IngestReport, UploadRefused
 from rag.links import is_link
 from rag.settings import Settings
+from rag.store import StoreError
 
 from .limits import BodyLimit
 from .throttle import LoginThrottle
@@ -334,6 +335,8 @@ def add_article(
         report = engine.upload(source, upload_name(source.name), replace=replace, progress=report_progress)
     except UploadRefused as refusal:
         return render_error(f"{refusal} · 同名文章已存在，替换需要登录")
+    except StoreError as error:  # a full disk, the Chroma server gone: said plainly
+        return render_error(str(error))
     return render_report(report, source.name)
 
 
@@ -346,7 +349,10 @@ def add_link(engine: Engine, text: str | None) -> str:
     links = [word for word in words if is_link(word)]
     if len(links) < len(words):
         return render_error("Only http:// and https:// links can be added · 只能添加 http:// 或 https:// 链接")
-    report = engine.ingest_links(links)
+    try:
+        report = engine.ingest_links(links)
+    except StoreError as error:
+        return render_error(str(error))
     return render_report(report, ", ".join(links))
 
 
@@ -391,13 +397,18 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         written = ""
         # The engine streams the LLM's words as they come (the offline answer arrives whole), then the verified
         # Answer, whose rendering replaces the draft.
-        for item in engine.stream(question, turns, document=document, **overrides(top_k, backend)):
-            if isinstance(item, Answer):
-                answer = item
-                break
-            written += item
-            draft = {"role": "assistant", "content": f'<div class="rag-draft">{escape(written)}</div>'}
-            yield "", [*history, asked, draft], history, turns, record
+        try:
+            for item in engine.stream(question, turns, document=document, **overrides(top_k, backend)):
+                if isinstance(item, Answer):
+                    answer = item
+                    break
+                written += item
+                draft = {"role": "assistant", "content": f'<div class="rag-draft">{escape(written)}</div>'}
+                yield "", [*history, asked, draft], history, turns, record
+        except StoreError as error:  # the store cannot answer now (its server gone, say): why, and the question kept
+            failed = {"role": "assistant", "content": render_error(str(error))}
+            yield question, [*history, asked, failed], history, turns, record
+            return
         history = [*history, asked, {"role": "assistant", "content": render_answer(answer, turn)}]
         # `record` keeps every answer whole (citations, quotes) for the export; `turns` is what follow-ups read.
         yield "", history, history, [*turns, (question.strip(), answer.text)], [*record, answer.to_dict()]
@@ -468,7 +479,10 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             the article came from: source, page, page_paragraph, published) — or, when not found, nearest: the
             passages that come closest.
         """
-        return engine.ask(question).to_dict()
+        try:
+            return engine.ask(question).to_dict()
+        except StoreError as error:  # the message, without a traceback in the page's log
+            raise gr.Error(str(error), print_exception=False) from None
 
     # Uploads are indexed at once; the copies Gradio keeps of them would otherwise stay in its temp dir for good.
     with gr.Blocks(title="Ask the articles · 文章问答", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
