@@ -152,9 +152,31 @@ def checked_address(host: str, port: int, allow_loopback: bool = False) -> str:
             continue
         if not ip.is_global or ip.is_multicast:
             raise ArticleError(f"it leads to a private address ({host} is {ip}); not fetched")
+        inner = embedded_ipv4(ip)
+        if inner is not None and (not inner.is_global or inner.is_multicast):
+            raise ArticleError(f"it leads to a private address ({host} is {ip}, which carries {inner}); not fetched")
     if not addresses:
         raise ArticleError(f"its host {host} was not found")
     return addresses[0]
+
+
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries, which a network translating IPv6 to IPv4 would reach: IPv4-compatible
+    (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d), 6to4 (2002:AABB:CCDD::) or Teredo's client; None for any other.
+    (Python 3.11 counts `::127.0.0.1` and `64:ff9b::7f00:1` as global.)"""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    low = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if int(ip) >> 32 == 0 or any(ip in network for network in NAT64):
+        return low
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return None
 
 
 class _Pinned(http.client.HTTPConnection):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import sys
 import threading
@@ -126,6 +127,9 @@ def test_this_machine_is_refused_unless_allowed(site: str, link_settings: Settin
     for address in ("10.0.0.1", "192.168.1.1", "172.16.0.1", "fd00::1", "100.64.0.1", "0.0.0.0", "224.0.0.1"):
         with pytest.raises(ArticleError, match="private address"):
             checked_address(address, 80, allow_loopback=True)
+    # Teredo (2001::/32), whatever client address it carries, is not a global address at all.
+    with pytest.raises(ArticleError, match="private address"):
+        checked_address("2001:0:4136:e378:8000:63bf:f5ff:fffe", 80)
     assert checked_address("127.0.0.1", 80, allow_loopback=True) == "127.0.0.1"
 
 
@@ -221,3 +225,26 @@ def test_a_dripping_server_is_cut_off_at_the_fetch_deadline(site: str, link_sett
     with pytest.raises(ArticleError, match=r"^it did not answer within 1.5 s$"):
         fetch(f"{site}{path}", settings)
     assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize(
+    ("address", "inner"),
+    [
+        ("::127.0.0.1", "127.0.0.1"),  # IPv4-compatible
+        ("::a9fe:a9fe", "169.254.169.254"),  # IPv4-compatible: the cloud metadata address
+        ("64:ff9b::7f00:1", "127.0.0.1"),  # NAT64
+        ("64:ff9b:1::a00:1", "10.0.0.1"),  # local-use NAT64
+        ("2002:a9fe:a9fe::1", "169.254.169.254"),  # 6to4
+    ],
+)
+def test_ipv6_forms_carrying_a_private_ipv4_address_are_refused(address: str, inner: str) -> None:
+    with pytest.raises(ArticleError, match=rf"carries {re.escape(inner)}\)"):
+        checked_address(address, 80, allow_loopback=True)
+    # Teredo (2001::/32), whatever client address it carries, is not a global address at all.
+    with pytest.raises(ArticleError, match="private address"):
+        checked_address("2001:0:4136:e378:8000:63bf:f5ff:fffe", 80)
+
+
+def test_ipv6_forms_carrying_a_public_ipv4_address_pass() -> None:
+    assert checked_address("64:ff9b::808:808", 80) == "64:ff9b::808:808"  # NAT64 of 8.8.8.8
+    assert checked_address("2606:4700:4700::1111", 80) == "2606:4700:4700::1111"  # no IPv4 inside
