@@ -8,6 +8,7 @@ import inspect
 import re
 import tempfile
 import time
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -307,8 +308,12 @@ def export_conversation(answers: Sequence[dict[str, Any]], folder: Path) -> str 
 
 
 def upload_name(name: str) -> str:
-    """The file name an upload is saved under: no folders, and not hidden (hidden files are not read)."""
-    return Path(name).name.lstrip(".") or "article.txt"
+    """The file name an upload is saved under: no folders, not hidden (hidden files are not read), no control or
+    direction characters (U+202E would show `txt.exe` as `exe.txt`), and its kind kept (`..md` is `article.md`)."""
+    name = "".join(c for c in Path(name).name if unicodedata.category(c) not in ("Cc", "Cf"))
+    suffix = Path(name).suffix if Path(name).suffix.lower() in SUFFIXES else ""
+    stem = name[: len(name) - len(suffix)].strip(". ")
+    return f"{stem or 'article'}{suffix}" if stem or suffix else "article.txt"
 
 
 def add_article(
