@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -131,6 +132,8 @@ def plainly(settings: Settings) -> Iterator[None]:
     except StoreError:
         raise
     except BaseException as error:
+        if not isinstance(error, Exception) and type(error).__name__ != "PanicException":
+            raise  # KeyboardInterrupt, SystemExit: never a disk's fault
         plain = plain_failure(error, settings)
         if plain is None:
             raise
@@ -166,7 +169,12 @@ def plain_failure(error: BaseException, settings: Settings) -> StoreError | None
             break
     # Chroma does not always say why a write failed ("Failed to apply logs to the metadata segment"): in the
     # embedded store, a failure with next to no room left is taken for what it most likely is.
-    if full is None and not settings.chroma_url and free_bytes(settings.data_dir) < LOW_SPACE:
+    if (
+        full is None
+        and not settings.chroma_url
+        and any(_storage_failure(cause) for cause in causes)
+        and free_bytes(settings.data_dir) < LOW_SPACE
+    ):
         full = settings.data_dir
     if full is not None:
         return DiskFull(
@@ -193,6 +201,12 @@ def free_bytes(folder: Path) -> int:
         return shutil.disk_usage(folder).free
     except OSError:
         return LOW_SPACE
+
+
+def _storage_failure(error: BaseException) -> bool:
+    """Whether `error` comes from writing files: the operating system, SQLite, or Chroma (its Rust core included)."""
+    kind = type(error)
+    return isinstance(error, OSError | sqlite3.Error) or kind.__module__.startswith("chromadb") or kind.__name__ == "PanicException"
 
 
 def _unreachable(error: BaseException) -> bool:
