@@ -644,9 +644,9 @@ def test_a_first_start_on_a_full_disk_says_so_and_starts_once_there_is_room(
     where = place(small_disk, few, embeddings)
     filler = fill(small_disk, leave=500_000)
     for _ in range(2):  # and again: a store that could not be made is not called damaged
-        assert_disk_full(rag(where, "ask", "How many talents does Suzhou have?"), where)
+        assert_disk_full(rag(where, "ask", "How many talents does Suzhou have?", timeout=600), where)
     filler.unlink()
-    result = rag(where, "ask", "How many talents does Suzhou have?")
+    result = rag(where, "ask", "How many talents does Suzhou have?", timeout=600)
     assert result.returncode == 0 and "8 seed articles ingested" in result.stderr, result.stderr[-2000:]
     assert_whole(facts(where, few))
 
@@ -660,17 +660,17 @@ def test_a_disk_filling_up_mid_ingest_keeps_the_store_as_it_was(
     early.mkdir()
     for path in sorted(articles.iterdir())[:5]:
         shutil.copy(path, early / f"early-{path.name}")
-    assert rag(where, "ingest", str(early)).returncode == 0
+    assert rag(where, "ingest", str(early), timeout=600).returncode == 0
     filler = fill(small_disk, leave=400_000)
-    assert_disk_full(rag(where, "ingest", str(articles)), where)
+    assert_disk_full(rag(where, "ingest", str(articles), timeout=600), where)
     # What was stored before answers, whole; the articles written before the disk filled up are whole too.
     found = facts(where, early)
     assert_whole(found)
     assert {f"early-article-0{n}" for n in range(5)} <= set(found["manifest"]) and len(found["manifest"]) < 65
-    asked = rag(where, "ask", read_folder(early)[0][0].paragraphs[1].sentences[0].text)
+    asked = rag(where, "ask", read_folder(early)[0][0].paragraphs[1].sentences[0].text, timeout=600)
     assert asked.returncode == 0 and "early-article-0" in asked.stdout, asked.stderr[-2000:]
     filler.unlink()
-    result = rag(where, "ingest", str(articles))
+    result = rag(where, "ingest", str(articles), timeout=600)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
     everything = tmp_path / "everything"
     shutil.copytree(articles, everything)
