@@ -141,7 +141,7 @@ def read_article(path: Path, max_bytes: int = 2_000_000, document_bytes: int = 2
     if document:
         from rag.readers import read_document
 
-        return read_document(path, article_id(path))
+        return read_document(path, article_id(path), max_chars=max_bytes)  # no more text than a text file may hold
     raw = path.read_bytes()
     return parse_article(decode(raw), article_id(path), path=path)
 

@@ -18,12 +18,12 @@ from rag.citations import verify
 from rag.corpus import Paragraph
 from rag.embeddings import Embedder, build_embedder
 from rag.figures import find_figures
-from rag.ingest import IngestReport, Library, UploadRefused
+from rag.library import IngestReport, Library, UploadRefused
 from rag.query import Query, Turn, analyse
 from rag.question import Question, clean, problem
 from rag.retrieve import Hit, Index, Retriever
 from rag.settings import Settings
-from rag.store import Progress, Store
+from rag.store import Progress, Store, plain
 from rag.text import keep_dictionary_in, root, tokenize
 from rag.translate import Translator
 
@@ -128,6 +128,7 @@ class Engine:
         query = analyse(question, [], self.translator, index.vocabularies)
         return query.question, self._retriever(index).run(query)
 
+    @plain  # a full disk or a Chroma server gone is said plainly, with where
     def ask(
         self,
         question: str,

@@ -203,8 +203,11 @@ class Seal:
             return False
 
     def put(self) -> None:
-        """Record the store's files as checked."""
-        self.file.write_text(json.dumps(self.files()), encoding="utf-8")
+        """Record the store's files as checked (on a full disk they are not, and the next open reads them again)."""
+        try:
+            self.file.write_text(json.dumps(self.files()), encoding="utf-8")
+        except OSError:
+            self.file.unlink(missing_ok=True)
 
     def remove(self) -> None:
         """Forget the last check (the store is about to change, or was found damaged)."""

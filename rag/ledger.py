@@ -103,11 +103,15 @@ class Ledger:
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with temporary.open("w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)  # readers see the old record or the new one, never half of one
+        try:
+            with temporary.open("w", encoding="utf-8") as handle:
+                json.dump(data, handle, ensure_ascii=False, indent=1)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.path)  # readers see the old record or the new one, never half of one
+        except BaseException:
+            temporary.unlink(missing_ok=True)  # a full disk keeps no half file
+            raise
 
 
 def _changed(held: Holding, added: Iterable[Entry], removed: Iterable[Entry]) -> Holding:

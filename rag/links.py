@@ -7,11 +7,13 @@ the local network. Addresses on this machine are allowed only with `Settings.all
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import re
 import socket
 import ssl
+import threading
 import time
 import unicodedata
 import zlib
@@ -68,6 +70,7 @@ def link_id(url: str) -> str:
 def fetch(url: str, settings: Settings) -> Page:
     """The web page at `url`, following at most MAX_REDIRECTS redirects; raises ArticleError saying why not."""
     deadline = time.monotonic() + settings.fetch_timeout
+    late = ArticleError(f"it did not answer within {settings.fetch_timeout:g} s")
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https"):
@@ -83,6 +86,11 @@ def fetch(url: str, settings: Settings) -> Page:
             raise ArticleError("it is not a valid link (no host)")
         address = checked_address(host, port, settings.allow_loopback_urls)
         connection = _connection(parts.scheme.lower(), host, port, address, max(0.1, deadline - time.monotonic()))
+        # A server that drips (a byte a second, headers or body) never trips a socket timeout, which each byte
+        # resets: at the deadline the connection is cut, whatever it is waiting for.
+        cutter = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (connection,))
+        cutter.daemon = True
+        cutter.start()
         try:
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             connection.request(
@@ -108,15 +116,22 @@ def fetch(url: str, settings: Settings) -> Page:
                 raise ArticleError(f"it is not a web page (Content-Type: {kind or 'none'})")
             body = _read(response, settings.max_document_bytes, deadline)
             return Page(url, body)
-        except ArticleError:
+        except ArticleError as error:
+            if time.monotonic() >= deadline:
+                raise late from error
             raise
         except TimeoutError as error:
-            raise ArticleError(f"it did not answer within {settings.fetch_timeout:g} s") from error
+            raise late from error
         except ssl.SSLError as error:
+            if time.monotonic() >= deadline:
+                raise late from error
             raise ArticleError(f"its secure connection failed ({error.reason or error.__class__.__name__})") from error
         except (OSError, http.client.HTTPException) as error:
+            if time.monotonic() >= deadline:  # the cut at the deadline ends a read any way it can
+                raise late from error
             raise ArticleError(f"it could not be reached ({error.__class__.__name__})") from error
         finally:
+            cutter.cancel()
             connection.close()
     raise ArticleError(f"it redirects more than {MAX_REDIRECTS} times")
 
@@ -137,9 +152,31 @@ def checked_address(host: str, port: int, allow_loopback: bool = False) -> str:
             continue
         if not ip.is_global or ip.is_multicast:
             raise ArticleError(f"it leads to a private address ({host} is {ip}); not fetched")
+        inner = embedded_ipv4(ip)
+        if inner is not None and (not inner.is_global or inner.is_multicast):
+            raise ArticleError(f"it leads to a private address ({host} is {ip}, which carries {inner}); not fetched")
     if not addresses:
         raise ArticleError(f"its host {host} was not found")
     return addresses[0]
+
+
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries, which a network translating IPv6 to IPv4 would reach: IPv4-compatible
+    (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d), 6to4 (2002:AABB:CCDD::) or Teredo's client; None for any other.
+    (Python 3.11 counts `::127.0.0.1` and `64:ff9b::7f00:1` as global.)"""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    low = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if int(ip) >> 32 == 0 or any(ip in network for network in NAT64):
+        return low
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return None
 
 
 class _Pinned(http.client.HTTPConnection):
@@ -162,6 +199,7 @@ class _PinnedTLS(http.client.HTTPSConnection):
 
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = sock  # so that the cut at the deadline also ends a handshake dripped a byte at a time
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
@@ -183,7 +221,17 @@ def _read(response: http.client.HTTPResponse, limit: int, deadline: float) -> by
         body += unpack.decompress(chunk, limit + 1 - len(body)) if unpack else chunk
         if len(body) > limit:
             raise ArticleError(f"it is over the {limit:,}-byte limit")
+    if time.monotonic() > deadline:  # the end of a body cut at the deadline is not the end of the page
+        raise ArticleError("it did not arrive in time")
     return bytes(body)
+
+
+def _cut(connection: http.client.HTTPConnection) -> None:
+    """End whatever the connection is waiting for: its reads return at once."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def save_pages(urls: Sequence[str], folder: Path, settings: Settings) -> tuple[list[Path], list[Skipped]]:

@@ -33,11 +33,14 @@ EXTRA_HINT = "reading {kind} needs the 'formats' extra: pip install 'rag[formats
 UNPACKED_LIMIT = 100_000_000  # bytes a Word file may unpack to; a zip bomb unpacks to far more
 UNPACKED_RATIO = 100  # a Word file's XML compresses about 5-10 times; a bomb, thousands of times
 MAX_PAGES = 2_000  # PDF pages read at most
+TEXT_CHARS = 2_000_000  # characters of text an article may have, whatever its format (a text file's byte limit)
+KINDS = {".html": "web page", ".htm": "web page", ".pdf": "PDF", ".docx": "Word document"}
 
 
-def read_document(path: Path, doc_id: str) -> Article:
-    """Read a web page, PDF or Word file by its suffix; raises ArticleError naming what is wrong with it."""
-    readers: dict[str, Callable[[Path, str], Article]] = {
+def read_document(path: Path, doc_id: str, max_chars: int = TEXT_CHARS) -> Article:
+    """Read a web page, PDF or Word file by its suffix, stopping once its text passes `max_chars`; raises
+    ArticleError naming what is wrong with it."""
+    readers: dict[str, Callable[[Path, str, int], Article]] = {
         ".html": read_html,
         ".htm": read_html,
         ".pdf": read_pdf,
@@ -46,21 +49,45 @@ def read_document(path: Path, doc_id: str) -> Article:
     reader = readers.get(path.suffix.lower())
     if reader is None:
         raise ArticleError(f"{path.suffix or 'a file without a suffix'} is not a format rag.readers knows")
-    return reader(path, doc_id)
+    try:
+        return reader(path, doc_id, max_chars)
+    except (ArticleError, OSError):
+        raise
+    except Exception as error:  # noqa: BLE001 (a parser failing any other way on one file must not stop an ingest)
+        # e.g. pdfminer's RecursionError on a PDF whose object refers to itself
+        kind = KINDS.get(path.suffix.lower(), "file")
+        raise ArticleError(f"it is not a readable {kind} ({error.__class__.__name__})") from error
 
 
 # Web pages
 
 
-def read_html(path: Path, doc_id: str) -> Article:
+class _Budget:
+    """The text an article may still have; spending past it stops the reading with the reason."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.spent = 0
+
+    def spend(self, chars: int) -> None:
+        self.spent += chars
+        if self.spent > self.limit:
+            raise ArticleError(
+                f"its text is over the {self.limit:,}-character limit (RAG_MAX_FILE_BYTES); split it into smaller files"
+            )
+
+
+def read_html(path: Path, doc_id: str, max_chars: int = TEXT_CHARS) -> Article:
     """A saved web page: its article text, title, author, date and address (the one it was fetched from, when
     `rag.links` kept it, else its canonical one)."""
     from rag.links import saved_address
 
-    return parse_html(path.read_bytes(), doc_id, path=path, url=saved_address(path))
+    return parse_html(path.read_bytes(), doc_id, path=path, url=saved_address(path), max_chars=max_chars)
 
 
-def parse_html(raw: bytes, doc_id: str, path: Path | None = None, url: str = "") -> Article:
+def parse_html(
+    raw: bytes, doc_id: str, path: Path | None = None, url: str = "", max_chars: int = TEXT_CHARS
+) -> Article:
     """The article of a web page's bytes; `url` is where it was fetched from (else its canonical address is kept)."""
     trafilatura = _require("trafilatura", "web pages")
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # its warnings would reach the user's terminal
@@ -75,6 +102,7 @@ def parse_html(raw: bytes, doc_id: str, path: Path | None = None, url: str = "")
     if page is None or page.body is None:
         raise ArticleError("it is not readable HTML, or has no text")
     blocks: list[tuple[str, str]] = []
+    budget = _Budget(max_chars)  # the page's bytes are bounded (RAG_MAX_DOCUMENT_BYTES); its text is too
     for element in page.body.iter("head", "p", "item", "quote", "row"):
         if any(parent.tag in ("item", "quote", "row") for parent in element.iterancestors()):
             continue  # read with the list item, quote or table row it is in
@@ -83,6 +111,7 @@ def parse_html(raw: bytes, doc_id: str, path: Path | None = None, url: str = "")
         else:
             text = _html_text(element)
         if text.strip(" |"):
+            budget.spend(len(text))
             blocks.append(
                 ("heading" if element.tag == "head" else "byline" if BYLINE.search(text) else "paragraph", text)
             )
@@ -136,7 +165,7 @@ class _Box:
 PAGE_NUMBER = re.compile(r"^[\W_]*(page|p\.|第)?\s*\d{1,4}\s*(页|版)?[\W_]*$", re.IGNORECASE)
 
 
-def read_pdf(path: Path, doc_id: str) -> Article:
+def read_pdf(path: Path, doc_id: str, max_chars: int = TEXT_CHARS) -> Article:
     """A PDF's text layer in reading order, columns apart, with the page each paragraph starts on."""
     _require("pdfminer", "PDF files")
     from pdfminer.converter import PDFPageAggregator
@@ -151,6 +180,7 @@ def read_pdf(path: Path, doc_id: str) -> Article:
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     pages: list[list[_Box]] = []
     info: dict[str, Any] = {}
+    budget = _Budget(max_chars)  # checked page by page: a PDF of endless text stops at the limit
     try:
         with path.open("rb") as file:
             document = PDFDocument(PDFParser(file))
@@ -168,6 +198,7 @@ def read_pdf(path: Path, doc_id: str) -> Article:
                     for item in layout
                     if isinstance(item, LTTextBoxHorizontal) and item.get_text().strip()
                 ]
+                budget.spend(sum(len(line) for box in boxes for line, _ in box.lines))
                 pages.append(_merged(_reading_order(boxes)))
     except ArticleError:
         raise
@@ -301,7 +332,7 @@ def _pdf_text(value: Any) -> str:
 # Word
 
 
-def read_docx(path: Path, doc_id: str) -> Article:
+def read_docx(path: Path, doc_id: str, max_chars: int = TEXT_CHARS) -> Article:
     """A Word file's paragraphs in order, headings and captions told by their styles; its size unpacked is
     checked before anything is read, so a zip bomb costs nothing."""
     docx = _require("docx", "Word files")
@@ -312,10 +343,13 @@ def read_docx(path: Path, doc_id: str) -> Article:
             packed = sum(entry.compress_size for entry in entries) or 1
             if "word/document.xml" not in {entry.filename for entry in entries}:
                 raise ArticleError("it is not a Word document (no word/document.xml)")
+            if unpacked > UNPACKED_LIMIT or unpacked > UNPACKED_RATIO * packed and unpacked > 10_000_000:
+                raise ArticleError(f"it unpacks to {unpacked:,} bytes from {packed:,} (a zip bomb?); not read")
+            # Its text counted as the XML streams by, before python-docx builds the whole tree (95 MB of text
+            # took 228 s and 1 GB that way).
+            _count_text(archive, "word/document.xml", _Budget(max_chars))
     except zipfile.BadZipFile as error:
         raise ArticleError("it is not a Word .docx file (not a zip archive; an old .doc? save it as .docx)") from error
-    if unpacked > UNPACKED_LIMIT or unpacked > UNPACKED_RATIO * packed and unpacked > 10_000_000:
-        raise ArticleError(f"it unpacks to {unpacked:,} bytes from {packed:,} (a zip bomb?); not read")
     from docx.opc.exceptions import OpcError
 
     try:
@@ -351,6 +385,19 @@ def read_docx(path: Path, doc_id: str) -> Article:
         path=path,
         fingerprint=repr((title, author, blocks)),
     )
+
+
+def _count_text(archive: zipfile.ZipFile, name: str, budget: _Budget) -> None:
+    """Spend the text of a Word XML part's runs (`w:t`) from `budget`, streaming, in bounded memory."""
+    from lxml import etree
+
+    with archive.open(name) as part:
+        for _, element in etree.iterparse(part, events=("end",), tag=f"{{{WORD_NS}}}t", resolve_entities=False):
+            budget.spend(len(element.text or ""))
+            element.clear()
+
+
+WORD_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 def _require(module: str, kind: str) -> Any:

@@ -289,9 +289,13 @@ class Index:
             arrays[name], arrays[f"{name}_ends"] = _pack(strings)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with temporary.open("wb") as file:
-            np.savez(file, **arrays)
-        os.replace(temporary, path)
+        try:
+            with temporary.open("wb") as file:
+                np.savez(file, **arrays)
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)  # a full disk keeps no half file
+            raise
 
     @classmethod
     def load(cls, path: Path) -> Index | None:

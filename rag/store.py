@@ -10,16 +10,21 @@ the search wants ids and distances only.
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import re
 import shutil
+import socket
+import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from rag.corpus import Article
 from rag.embeddings import Embedder
@@ -28,6 +33,8 @@ from rag.ledger import Ledger
 from rag.settings import Settings
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 Progress = Callable[[int, int, str], None]  # (done, total, what) after each article
 
 
@@ -108,6 +115,111 @@ class DamagedStore(StoreError):
     """The embedded store's files cannot be read; `open_client(settings, fresh=True)` deletes and recreates them."""
 
 
+class DiskFull(StoreError):
+    """A write was refused for want of space: the store is as it was before it, and a rebuild would not help."""
+
+
+class StoreUnreachable(StoreError):
+    """The Chroma server (`RAG_CHROMA_URL`) does not answer; the next call tries again."""
+
+
+@contextmanager
+def plainly(settings: Settings) -> Iterator[None]:
+    """Turn a full disk or an unreachable Chroma server, however the library under us reports it, into a
+    StoreError that says so plainly and where (no traceback, no rebuild advice: neither is damage)."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except BaseException as error:
+        if not isinstance(error, Exception) and type(error).__name__ != "PanicException":
+            raise  # KeyboardInterrupt, SystemExit: never a disk's fault
+        plain = plain_failure(error, settings)
+        if plain is None:
+            raise
+        raise plain from error
+
+
+def plain(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
+    """A method (of an object with `settings`) whose full disk or unreachable Chroma server is a plain StoreError."""
+
+    @functools.wraps(method)
+    def plainly_(self: Any, *args: P.args, **kwargs: P.kwargs) -> R:
+        with plainly(self.settings):
+            return method(self, *args, **kwargs)
+
+    return plainly_
+
+
+def plain_failure(error: BaseException, settings: Settings) -> StoreError | None:
+    """The plain StoreError for a full disk or an unreachable Chroma server, or None for any other failure."""
+    causes: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and len(causes) < 8:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    full: str | Path | None = None
+    for cause in causes:
+        text = str(cause).lower()
+        if (isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT)) or any(
+            words in text for words in ("disk is full", "no space left", "quota exceeded")
+        ):
+            filename = getattr(cause, "filename", None)
+            full = Path(filename).parent if filename else settings.chroma_url or settings.data_dir
+            break
+    # Chroma does not always say why a write failed ("Failed to apply logs to the metadata segment"): in the
+    # embedded store, a failure with next to no room left is taken for what it most likely is.
+    if (
+        full is None
+        and not settings.chroma_url
+        and any(_storage_failure(cause) for cause in causes)
+        and free_bytes(settings.data_dir) < LOW_SPACE
+    ):
+        full = settings.data_dir
+    if full is not None:
+        return DiskFull(
+            f"The disk holding {full} is full: nothing more can be written there. Free some space and try again; "
+            "what was stored before is kept as it was."
+        )
+    if settings.chroma_url and any(_unreachable(cause) for cause in causes):
+        return StoreUnreachable(
+            f"The Chroma server at {settings.chroma_url} (RAG_CHROMA_URL) cannot be reached "
+            f"({_first_line(error)}); is it running? Try again once it is."
+        )
+    return None
+
+
+LOW_SPACE = 16_000_000  # bytes free under which a failing write of the embedded store is put down to a full disk
+
+
+def free_bytes(folder: Path) -> int:
+    """The bytes free to this user on the file system holding `folder` (or its nearest existing parent)."""
+    folder = Path(folder)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return LOW_SPACE
+
+
+def _storage_failure(error: BaseException) -> bool:
+    """Whether `error` comes from writing files: the operating system, SQLite, or Chroma (its Rust core included)."""
+    kind = type(error)
+    return isinstance(error, OSError | sqlite3.Error) or kind.__module__.startswith("chromadb") or kind.__name__ == "PanicException"
+
+
+def _unreachable(error: BaseException) -> bool:
+    """Whether `error` is a connection that could not be made, or was lost (not an answer from the server)."""
+    if isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    try:
+        import httpx
+    except ImportError:
+        return False
+    return isinstance(error, httpx.TransportError)
+
+
 def open_client(settings: Settings, fresh: bool = False) -> Any:
     """A Chroma client: HTTP when a server URL is configured, else embedded in the data directory.
 
@@ -150,6 +262,8 @@ def open_client(settings: Settings, fresh: bool = False) -> Any:
         if not _chroma_failure(error, ChromaError):
             raise
         _forget(path)
+        if (plain := plain_failure(error, settings)) is not None:
+            raise plain from error
         raise DamagedStore(f"The store in {path} cannot be read ({_first_line(error)}); {REBUILD}.") from error
     try:
         _check(client)
@@ -157,6 +271,8 @@ def open_client(settings: Settings, fresh: bool = False) -> Any:
         if not _chroma_failure(error, ChromaError) and not isinstance(error, DamagedStore):
             raise
         client.close()  # lets go of Chroma's shared state for the path, so it can be opened anew after a rebuild
+        if (plain := plain_failure(error, settings)) is not None:
+            raise plain from error
         raise DamagedStore(f"The store in {path} is damaged ({_first_line(error)}); {REBUILD}.") from error
     if not checked:
         seal.put()

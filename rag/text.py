@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -197,16 +198,18 @@ def _write_dictionary(path: Path, freq: Mapping[str, int], total: int) -> None:
     """Save the prefix dictionary as counts and words (not pickle: loading a file must never run code)."""
     if any("\n" in word for word in freq):
         return
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
         with partial.open("wb") as out:
             out.write(array("q", [total, len(freq)]).tobytes())
             out.write(array("q", freq.values()).tobytes())
             out.write("\n".join(freq).encode("utf-8"))
         os.replace(partial, path)  # whole or absent, also for a process reading it meanwhile
     except OSError:
-        pass  # a read-only data folder: jieba loads its own cache next time
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)  # a full disk keeps no half file
+        # a read-only data folder: jieba loads its own cache next time
 
 
 @lru_cache(maxsize=1024)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -40,6 +43,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (the http.server name)
         Handler.agents.append(self.headers.get("User-Agent", ""))
+        if self.path.startswith("/drip"):
+            self.drip()
+            return
         if self.path == "/slow":
             time.sleep(1.0)
         status, headers, body = PAGES.get(self.path, (200, {"Content-Type": "text/html"}, b"<p>Late.</p>"))
@@ -50,6 +56,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         with contextlib.suppress(BrokenPipeError):  # the client gave up waiting (the timeout test)
             self.wfile.write(body)
+
+    def drip(self) -> None:
+        """One byte every 0.1 s for up to 60 s: of the headers (/drip-headers), or of a body declared 100,000
+        bytes long (/drip)."""
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
+        if self.path == "/drip":
+            self.wfile.write(head)
+            head = b""
+        with contextlib.suppress(OSError):
+            for byte in (head + b"<p>" + b"x" * 600)[:600]:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.1)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -108,6 +127,9 @@ def test_this_machine_is_refused_unless_allowed(site: str, link_settings: Settin
     for address in ("10.0.0.1", "192.168.1.1", "172.16.0.1", "fd00::1", "100.64.0.1", "0.0.0.0", "224.0.0.1"):
         with pytest.raises(ArticleError, match="private address"):
             checked_address(address, 80, allow_loopback=True)
+    # Teredo (2001::/32), whatever client address it carries, is not a global address at all.
+    with pytest.raises(ArticleError, match="private address"):
+        checked_address("2001:0:4136:e378:8000:63bf:f5ff:fffe", 80)
     assert checked_address("127.0.0.1", 80, allow_loopback=True) == "127.0.0.1"
 
 
@@ -171,3 +193,67 @@ def test_cli_exits_1_when_every_link_is_refused(
     monkeypatch.setenv("RAG_ALLOW_LOOPBACK_URLS", "true")
     assert main(["ingest", f"{site}/missing"]) == 1
     assert "nothing could be ingested" in capsys.readouterr().err
+
+
+def test_a_link_refused_by_the_store_lock_is_not_kept(
+    site: str, link_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Another process (as a running chat page does) holds the data directory's lock.
+    link_settings.data_dir.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(link_settings.data_dir / "store.lock")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        monkeypatch.setenv("RAG_DATA_DIR", str(link_settings.data_dir))
+        monkeypatch.setenv("RAG_ALLOW_LOOPBACK_URLS", "true")
+        assert main(["ingest", f"{site}/news/tram.html"]) == 2  # a store error
+        assert f"in use by another process (pid {holder.pid})" in capsys.readouterr().err
+        # Nothing of the link is kept, so a later `rag ingest --rebuild` cannot bring it in.
+        assert not (link_settings.data_dir / "links").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+handle = open(sys.argv[1], "a+")
+fcntl.flock(handle, fcntl.LOCK_EX)
+handle.write(f"{os.getpid()}\\n"); handle.flush()
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("path", ["/drip", "/drip-headers"])
+def test_a_dripping_server_is_cut_off_at_the_fetch_deadline(site: str, link_settings: Settings, path: str) -> None:
+    # Each byte comes well within any socket timeout; the deadline bounds the whole fetch, headers included.
+    settings = link_settings.model_copy(update={"fetch_timeout": 1.5})
+    started = time.monotonic()
+    with pytest.raises(ArticleError, match=r"^it did not answer within 1.5 s$"):
+        fetch(f"{site}{path}", settings)
+    assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize(
+    ("address", "inner"),
+    [
+        ("::127.0.0.1", "127.0.0.1"),  # IPv4-compatible
+        ("::a9fe:a9fe", "169.254.169.254"),  # IPv4-compatible: the cloud metadata address
+        ("64:ff9b::7f00:1", "127.0.0.1"),  # NAT64
+        ("64:ff9b:1::a00:1", "10.0.0.1"),  # local-use NAT64
+        ("2002:a9fe:a9fe::1", "169.254.169.254"),  # 6to4
+    ],
+)
+def test_ipv6_forms_carrying_a_private_ipv4_address_are_refused(address: str, inner: str) -> None:
+    with pytest.raises(ArticleError, match=rf"carries {re.escape(inner)}\)"):
+        checked_address(address, 80, allow_loopback=True)
+    # Teredo (2001::/32), whatever client address it carries, is not a global address at all.
+    with pytest.raises(ArticleError, match="private address"):
+        checked_address("2001:0:4136:e378:8000:63bf:f5ff:fffe", 80)
+
+
+def test_ipv6_forms_carrying_a_public_ipv4_address_pass() -> None:
+    assert checked_address("64:ff9b::808:808", 80) == "64:ff9b::808:808"  # NAT64 of 8.8.8.8
+    assert checked_address("2606:4700:4700::1111", 80) == "2606:4700:4700::1111"  # no IPv4 inside

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -159,3 +160,68 @@ def test_one_file_can_be_read_on_its_own(tmp_path: Path) -> None:
     (tmp_path / "other.txt").write_text("Another article. It has 3 lines.", encoding="utf-8")
     articles, skipped = read_folder(path)
     assert [a.id for a in articles] == ["river"] and skipped == []
+
+
+def self_referring_pdf(path: Path) -> Path:
+    """A 454-byte PDF whose content stream's /Length is a reference to that same object: pdfminer, resolving it,
+    reads the object again and again until RecursionError."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length 4 0 R >>\nstream\nBT /F1 12 Tf 72 720 Td (Hello) Tj ET\nendstream",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(out)
+    return path
+
+
+def test_a_pdf_that_makes_the_parser_recurse_is_skipped_and_the_rest_read(tmp_path: Path) -> None:
+    self_referring_pdf(tmp_path / "loop.pdf")
+    (tmp_path / "good.txt").write_text("The port handled 4,200 ships last year.", encoding="utf-8")
+    articles, skipped = read_folder(tmp_path)
+    assert [a.id for a in articles] == ["good"]
+    assert [(s.path.name, s.reason) for s in skipped] == [("loop.pdf", "it is not a readable PDF (RecursionError)")]
+    _, skipped = read_folder(tmp_path / "loop.pdf")  # one file, as `rag ingest FILE` and an upload read it
+    assert skipped[0].reason == "it is not a readable PDF (RecursionError)"
+
+
+def test_no_format_yields_more_text_than_the_cap(tmp_path: Path) -> None:
+    pdf_article(tmp_path)
+    (tmp_path / "tram.html").write_text(news_page("Tram line opens", NEWS), encoding="utf-8")
+    word_file(tmp_path / "river.docx", "River", [("", ["The river cleanup removed 3,200 tonnes of waste. " * 40])])
+    articles, _ = read_folder(tmp_path)
+    assert len(articles) == 3 and all(sum(len(p.text) for p in a.paragraphs) > 200 for a in articles)
+    # The same files with a cap under their text: each is skipped, its reading stopped where the cap was passed.
+    articles, skipped = read_folder(tmp_path, max_bytes=200)
+    assert articles == [] and len(skipped) == 3
+    assert {s.reason for s in skipped} == {
+        "its text is over the 200-character limit (RAG_MAX_FILE_BYTES); split it into smaller files"
+    }
+
+
+def test_a_word_file_of_endless_text_is_stopped_at_the_cap_while_streaming(tmp_path: Path) -> None:
+    # 8 MB of varied text (within the zip-bomb ratio): counted as it is unpacked, never parsed whole.
+    words = [f"w{n:x}" for n in range(200_000)]
+    paragraph = "<w:p><w:r><w:t>{}</w:t></w:r></w:p>"
+    body = "".join(paragraph.format(" ".join(words[i : i + 50])) for i in range(0, len(words), 50)) * 6
+    path = tmp_path / "endless.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(
+            "word/document.xml",
+            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+            + body
+            + "</w:body></w:document>",
+        )
+    started = time.monotonic()
+    _, skipped = read_folder(path)
+    assert skipped[0].reason.startswith("its text is over the 2,000,000-character limit")
+    assert time.monotonic() - started < 10

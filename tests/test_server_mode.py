@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,11 +17,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
 
 from rag.engine import Engine
 from rag.settings import PROJECT_ROOT, Settings
-from rag.store import StoreError, open_client
+from rag.store import StoreError, StoreUnreachable, open_client
 from tests.conftest import SEEDS, CountingE5
+from tests.test_ui_api import serve
 
 pytestmark = pytest.mark.server
 
@@ -38,43 +42,62 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server (`chroma run`) on 127.0.0.1, with its data in a temp dir, stopped after the tests."""
-    chroma = Path(sys.executable).with_name("chroma")
-    if not chroma.exists():
-        pytest.skip("the chroma command is not installed beside this Python")
-    port = _free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = (path / "server.log").open("wb")
-    server = subprocess.Popen(
-        [str(chroma), "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+class ChromaServer:
+    """A real Chroma server (`chroma run`) on 127.0.0.1 with its data in `path`; it can be stopped and started again
+    on the same port and data."""
+
+    def __init__(self, path: Path) -> None:
+        self.chroma = Path(sys.executable).with_name("chroma")
+        if not self.chroma.exists():
+            pytest.skip("the chroma command is not installed beside this Python")
+        self.path = path
+        self.url = f"http://127.0.0.1:{_free_port()}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers."""
+        with (self.path / "server.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(self.chroma), "run", "--path", str(self.path / "data"), "--host", "127.0.0.1"]
+                + ["--port", self.url.rsplit(":", 1)[1]],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+            )
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2).close()
-                break
+                urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2).close()
+                return
             except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
+                if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
-                        f"chroma run did not start: {(path / 'server.log').read_text()[-2000:]}"
+                        f"chroma run did not start: {(self.path / 'server.log').read_text()[-2000:]}"
                     ) from None
                 time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
+
+    def stop(self) -> None:
+        """Stop the server (the one this test started, by its process)."""
+        if self.process is None:
+            return
+        self.process.terminate()
         try:
-            server.wait(timeout=20)
+            self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server on 127.0.0.1, with its data in a temp dir, stopped after the tests."""
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server"))
+    try:
+        server.start()
+        yield server.url
+    finally:
+        server.stop()
 
 
 def _settings(tmp_path: Path, url: str, name: str, seeds: Path) -> Settings:
@@ -176,3 +199,33 @@ def test_a_malformed_server_url_names_the_cure(tmp_path: Path) -> None:
     settings = Settings(chroma_url="localhost:8000", data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     with pytest.raises(StoreError, match="http://host:8000"):
         open_client(settings)
+
+
+def test_a_stopped_server_is_named_plainly_and_the_page_answers_again_once_it_is_back(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    server = ChromaServer(tmp_path)
+    server.start()
+    app = None
+    try:
+        settings = _settings(tmp_path, server.url, "page", SEEDS)
+        engine = Engine(settings, embedder=CountingE5())
+        engine.ingest()
+        app = serve(engine, settings)
+        client = Client(str(app.local_url), verbose=False)
+        assert client.predict(QUESTIONS[1], api_name="/ask")["found"] is True
+        server.stop()
+        capfd.readouterr()
+        unreachable = f"The Chroma server at {server.url} (RAG_CHROMA_URL) cannot be reached"
+        time.sleep(engine.library.refresh_seconds)  # past the interval in which the index is not checked
+        with pytest.raises(AppError, match=re.escape(unreachable)):
+            client.predict(QUESTIONS[1], api_name="/ask")
+        with pytest.raises(StoreUnreachable, match=re.escape(unreachable)):
+            engine.ask(QUESTIONS[0])
+        assert "Traceback" not in capfd.readouterr().err
+        server.start()
+        assert client.predict(QUESTIONS[1], api_name="/ask")["found"] is True
+    finally:
+        if app is not None:
+            app.close()
+        server.stop()

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from rag.corpus import read_article, read_folder
-from rag.ingest import Library
+from rag.library import Library
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import REBUILD, DamagedStore, StoreError, open_client, unlock
 from tests.conftest import SEEDS
@@ -599,3 +599,82 @@ def test_an_unchanged_store_is_not_read_twice(
     assert not Seal(where.data_dir).holds()
     with pytest.raises(DamagedStore, match="neighbour id"):
         open_client(settings)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A file system of the test's own to fill up: a 64 MB tmpfs (mounting one needs root)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"a small file system is mounted as root only ({mounted.stderr.decode().strip()})")
+    yield disk
+    subprocess.run(["umount", "--lazy", str(disk)], check=True)
+
+
+def fill(disk: Path, leave: int) -> Path:
+    """Take the free space of `disk` with one file, all but `leave` bytes; remove the file to give it back."""
+    filler = disk / "filler"
+    with filler.open("ab") as out:
+        while (free := shutil.disk_usage(disk).free) > leave:
+            out.write(bytes(min(1 << 20, free - leave)))
+            out.flush()
+    return filler
+
+
+FULL = "rag: The disk holding {} is full: nothing more can be written there. Free some space and try again"
+
+
+def assert_disk_full(result: subprocess.CompletedProcess[str], where: Place) -> None:
+    """The command stopped with the one plain line: no traceback, no talk of damage or of a rebuild."""
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stderr.splitlines()[-1].startswith(FULL.format(where.data_dir)), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "rebuild" not in result.stderr and "damaged" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_first_start_on_a_full_disk_says_so_and_starts_once_there_is_room(
+    small_disk: Path, tmp_path: Path, articles: Path, embeddings: EmbeddingServer
+) -> None:
+    few = tmp_path / "few"
+    few.mkdir()
+    for path in sorted(articles.iterdir())[:8]:
+        shutil.copy(path, few / path.name)
+    where = place(small_disk, few, embeddings)
+    filler = fill(small_disk, leave=500_000)
+    for _ in range(2):  # and again: a store that could not be made is not called damaged
+        assert_disk_full(rag(where, "ask", "How many talents does Suzhou have?", timeout=600), where)
+    filler.unlink()
+    result = rag(where, "ask", "How many talents does Suzhou have?", timeout=600)
+    assert result.returncode == 0 and "8 seed articles ingested" in result.stderr, result.stderr[-2000:]
+    assert_whole(facts(where, few))
+
+
+@pytest.mark.slow
+def test_a_disk_filling_up_mid_ingest_keeps_the_store_as_it_was(
+    small_disk: Path, tmp_path: Path, articles: Path, embeddings: EmbeddingServer
+) -> None:
+    where = place(small_disk, articles, embeddings)
+    early = tmp_path / "early"
+    early.mkdir()
+    for path in sorted(articles.iterdir())[:5]:
+        shutil.copy(path, early / f"early-{path.name}")
+    assert rag(where, "ingest", str(early), timeout=600).returncode == 0
+    filler = fill(small_disk, leave=400_000)
+    assert_disk_full(rag(where, "ingest", str(articles), timeout=600), where)
+    # What was stored before answers, whole; the articles written before the disk filled up are whole too.
+    found = facts(where, early)
+    assert_whole(found)
+    assert {f"early-article-0{n}" for n in range(5)} <= set(found["manifest"]) and len(found["manifest"]) < 65
+    asked = rag(where, "ask", read_folder(early)[0][0].paragraphs[1].sentences[0].text, timeout=600)
+    assert asked.returncode == 0 and "early-article-0" in asked.stdout, asked.stderr[-2000:]
+    filler.unlink()
+    result = rag(where, "ingest", str(articles), timeout=600)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    everything = tmp_path / "everything"
+    shutil.copytree(articles, everything)
+    shutil.copytree(early, everything, dirs_exist_ok=True)
+    found = facts(where, everything)
+    assert_whole(found)
+    assert len(found["manifest"]) == ARTICLES + 5

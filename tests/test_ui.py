@@ -37,6 +37,7 @@ from ui.app import (
     render_article,
     render_library,
     summary_question,
+    upload_name,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -690,3 +691,18 @@ def test_an_uploaded_pdf_and_a_link_are_cited_with_their_source(visit: Visit, tm
     expect(origin).to_have_attribute("target", "_blank")
     screenshot(page, tmp_path, "ui-formats.png")
     assert visit.foreign == []
+
+
+@pytest.mark.parametrize(
+    ("name", "saved"),
+    [
+        ("..md", "article.md"),  # passed the suffix check, then was saved as "md" and skipped
+        ("report\u202etxt.pdf", "reporttxt.pdf"),  # a right-to-left override kept in the stored name
+        (".hidden.docx", "hidden.docx"),
+        ("../../etc/notes.txt", "notes.txt"),
+        ("...", "article.txt"),
+        ("Libraries 2024.PDF", "Libraries 2024.PDF"),
+    ],
+)
+def test_an_upload_is_saved_under_a_plain_name_of_its_kind(name: str, saved: str) -> None:
+    assert upload_name(name) == saved

@@ -8,6 +8,7 @@ import inspect
 import re
 import tempfile
 import time
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from rag.engine import Engine, IngestReport, UploadRefused
 from rag.feedback import Allowance
 from rag.links import is_link
 from rag.settings import Settings
+from rag.store import StoreError
 
 from . import feedback as verdicts
 from . import history as conversations
@@ -309,8 +311,12 @@ def export_conversation(answers: Sequence[dict[str, Any]], folder: Path) -> str 
 
 
 def upload_name(name: str) -> str:
-    """The file name an upload is saved under: no folders, and not hidden (hidden files are not read)."""
-    return Path(name).name.lstrip(".") or "article.txt"
+    """The file name an upload is saved under: no folders, not hidden (hidden files are not read), no control or
+    direction characters (U+202E would show `txt.exe` as `exe.txt`), and its kind kept (`..md` is `article.md`)."""
+    name = "".join(c for c in Path(name).name if unicodedata.category(c) not in ("Cc", "Cf"))
+    suffix = Path(name).suffix if Path(name).suffix.lower() in SUFFIXES else ""
+    stem = name[: len(name) - len(suffix)].strip(". ")
+    return f"{stem or 'article'}{suffix}" if stem or suffix else "article.txt"
 
 
 def add_article(
@@ -337,6 +343,8 @@ def add_article(
         report = engine.upload(source, upload_name(source.name), replace=replace, progress=report_progress)
     except UploadRefused as refusal:
         return render_error(f"{refusal} · 同名文章已存在，替换需要登录")
+    except StoreError as error:  # a full disk, the Chroma server gone: said plainly
+        return render_error(str(error))
     return render_report(report, source.name)
 
 
@@ -349,7 +357,10 @@ def add_link(engine: Engine, text: str | None) -> str:
     links = [word for word in words if is_link(word)]
     if len(links) < len(words):
         return render_error("Only http:// and https:// links can be added · 只能添加 http:// 或 https:// 链接")
-    report = engine.ingest_links(links)
+    try:
+        report = engine.ingest_links(links)
+    except StoreError as error:
+        return render_error(str(error))
     return render_report(report, ", ".join(links))
 
 
@@ -394,13 +405,18 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         written = ""
         # The engine streams the LLM's words as they come (the offline answer arrives whole), then the verified
         # Answer, whose rendering replaces the draft.
-        for item in engine.stream(question, turns, document=document, **overrides(top_k, backend)):
-            if isinstance(item, Answer):
-                answer = item
-                break
-            written += item
-            draft = {"role": "assistant", "content": f'<div class="rag-draft">{escape(written)}</div>'}
-            yield "", [*history, asked, draft], history, turns, record
+        try:
+            for item in engine.stream(question, turns, document=document, **overrides(top_k, backend)):
+                if isinstance(item, Answer):
+                    answer = item
+                    break
+                written += item
+                draft = {"role": "assistant", "content": f'<div class="rag-draft">{escape(written)}</div>'}
+                yield "", [*history, asked, draft], history, turns, record
+        except StoreError as error:  # the store cannot answer now (its server gone, say): why, and the question kept
+            failed = {"role": "assistant", "content": render_error(str(error))}
+            yield question, [*history, asked, failed], history, turns, record
+            return
         history = [*history, asked, {"role": "assistant", "content": render_answer(answer, turn)}]
         # `record` keeps every answer whole (citations, quotes) for the export; `turns` is what follow-ups read.
         yield "", history, history, [*turns, (question.strip(), answer.text)], [*record, answer.to_dict()]
@@ -471,7 +487,10 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             the article came from: source, page, page_paragraph, published) — or, when not found, nearest: the
             passages that come closest.
         """
-        return engine.ask(question).to_dict()
+        try:
+            return engine.ask(question).to_dict()
+        except StoreError as error:  # the message, without a traceback in the page's log
+            raise gr.Error(str(error), print_exception=False) from None
 
     # Uploads are indexed at once; the copies Gradio keeps of them would otherwise stay in its temp dir for good.
     with gr.Blocks(title="Ask the articles · 文章问答", analytics_enabled=False, delete_cache=(3600, 3600)) as app:

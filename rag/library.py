@@ -20,10 +20,22 @@ from rag.embeddings import Embedder, model_slug
 from rag.ledger import UPLOAD, Holding, Ledger
 from rag.retrieve import Index
 from rag.settings import Settings
-from rag.store import REBUILD, DamagedStore, Progress, Sentences, Store, Terms, open_client, unlock
+from rag.store import (
+    REBUILD,
+    DamagedStore,
+    Progress,
+    Sentences,
+    Store,
+    Terms,
+    open_client,
+    plain,
+    plain_failure,
+    unlock,
+)
 from rag.text import TOKENIZER, cut
 
 log = logging.getLogger(__name__)
+
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,7 @@ class Library:
         self._lock = threading.RLock()
 
     @property
+    @plain
     def store(self) -> Store:
         """The Chroma store, opened on first use."""
         if self._store is not None:
@@ -98,6 +111,7 @@ class Library:
         return UPLOAD if folder.is_relative_to(self.uploads_dir.resolve()) else str(folder)
 
     @property
+    @plain
     def index(self) -> Index:
         """The index of the stored sentences, loaded on first use (never ingesting anything), and brought up to
         date when another instance sharing the store has changed it (checked every `refresh_seconds`)."""
@@ -142,6 +156,7 @@ class Library:
         where = self.settings.chroma_url or self.settings.data_dir / "chroma"
         return DamagedStore(f"The store in {where} is damaged ({why}); {REBUILD}.")
 
+    @plain
     def first_start(self) -> IngestReport | None:
         """Ingest the seed articles into a data directory that never held anything (no record, no article), saying
         so with `notice` and `progress`; None, and nothing done, when it holds or has held articles."""
@@ -180,7 +195,7 @@ class Library:
             saved = False
         if not saved:
             index.revision = revision
-            index.save(self.index_path)
+            self._save(index)
         return index
 
     def _with(self, index: Index, removed: Sequence[str], written: Sequence[Sentences]) -> Index:
@@ -196,15 +211,26 @@ class Library:
         added = Sentences([records[i] for i in order], [terms[i] for i in order], articles)
         updated = index.updated(removed, added)
         updated.revision = ""
-        updated.save(self.index_path)
+        self._save(updated)
         self._checked = time.monotonic()
         return updated
+
+    def _save(self, index: Index) -> None:
+        """Save the index beside the store; on a full disk it is only not saved (the next start reads what it
+        lacks from the store)."""
+        try:
+            index.save(self.index_path)
+        except OSError as error:
+            if plain_failure(error, self.settings) is None:
+                raise
+            log.warning("The keyword index was not saved in %s: the disk is full", self.index_path.parent)
 
     @property
     def index_path(self) -> Path:
         """Where the index is saved beside the store."""
         return self.settings.data_dir / f"keyword-{self.store.slug}" / "index.npz"
 
+    @plain
     def ingest(
         self,
         path: Path | None = None,
@@ -272,6 +298,7 @@ class Library:
                 self._index = before
         return replace(report, sentences_embedded=embedded, seconds=time.perf_counter() - started)
 
+    @plain
     def rebuild(self) -> list[Path]:
         """Forget every stored article, so the next ingest embeds all of them again; an embedded store too damaged
         to open is deleted and made anew. Returns the folders the articles came from (the uploads' folder among
@@ -300,6 +327,7 @@ class Library:
             self.index_path.unlink(missing_ok=True)
         return [self.uploads_dir if origin == UPLOAD else Path(origin) for origin in origins]
 
+    @plain
     def upload(self, source: Path, name: str, replace: bool = False, progress: Progress | None = None) -> IngestReport:
         """Keep an uploaded article file as `name` in the uploads folder and ingest it. It may replace a stored
         article of the same id with other text only with `replace` (else UploadRefused, and nothing changes)."""
@@ -337,6 +365,7 @@ class Library:
         """Where the pages fetched from links are kept (with their addresses), so that they can be ingested again."""
         return self.settings.data_dir / "links"
 
+    @plain
     def ingest_links(self, urls: Sequence[str], progress: Progress | None = None) -> IngestReport:
         """Fetch web pages, keep them in `links_dir` and ingest their articles next to those already there; a page
         unchanged since it was last ingested costs no embedding, and a link that cannot be read is skipped with the
@@ -344,6 +373,9 @@ class Library:
         from rag.links import save_pages
 
         started = time.perf_counter()
+        # The store (and with it the data directory's lock) first: a page is kept only when it can be ingested,
+        # or a later `--rebuild` would ingest a link the user was told had failed.
+        self.store  # noqa: B018
         saved, skipped = save_pages(urls, self.links_dir, self.settings)
         report = IngestReport(skipped=skipped, origin=self.origin(self.links_dir))
         for done, path in enumerate(saved, start=1):
@@ -369,6 +401,7 @@ class Library:
         """Ingest one more article folder (or file) without removing anything."""
         return self.ingest(path, progress=progress, prune=False)
 
+    @plain
     def remove(self, document: str) -> bool:
         """Delete one article from the store and the index (the page's "Remove"); False when there was none."""
         with self._lock:
