@@ -628,7 +628,7 @@ FULL = "rag: The disk holding {} is full: nothing more can be written there. Fre
 
 def assert_disk_full(result: subprocess.CompletedProcess[str], where: Place) -> None:
     """The command stopped with the one plain line: no traceback, no talk of damage or of a rebuild."""
-    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.returncode == 2, result.stderr[-2000:]  # a store error
     assert result.stderr.splitlines()[-1].startswith(FULL.format(where.data_dir)), result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "rebuild" not in result.stderr and "damaged" not in result.stderr
 
