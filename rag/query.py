@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from rag.followup import Turn, read_follow_up
+from rag.followup import Translate, Turn, read_follow_up
 from rag.question import Question, clean, cross_lingual
 from rag.question import analyse as analyse_question
+from rag.text import tokenize
 from rag.translate import Translator
 
 __all__ = ["Query", "Rewriter", "Turn", "analyse", "understand"]
@@ -50,7 +51,7 @@ def analyse(
     """
     text = clean(text)
     if chat is None:
-        follow = read_follow_up(text, history)
+        follow = read_follow_up(text, history, _translating(translator, vocabularies))
         read_as = follow.text if follow.text != text else ""
         return Query(understand(follow.text, translator, vocabularies), read_as=read_as, note=follow.note or "")
     if history:
@@ -63,6 +64,28 @@ def analyse(
             if translated and translated != question.text:
                 translations.append(understand(translated, translator, vocabularies))
     return Query(question, tuple(translations))
+
+
+def _translating(translator: Translator, vocabularies: Mapping[str, Mapping[str, int]]) -> Translate:
+    """Words of a follow-up put in the other language with the dictionary, each word by its best translation in
+    the articles' vocabulary ("high level" → 高层, 高层人才 → "high level talent"); "" when a word has none."""
+
+    def translate(phrase: str, lang: str) -> str:
+        source = "zh" if lang == "en" else "en"
+        words = [w for w in tokenize(phrase.replace("-", " ")) if w]
+        terms = translator.translate(words, source, vocabularies.get(lang) or {}) if words else []
+        chosen: list[tuple[int, str]] = []
+        covered: set[str] = set()
+        for term in terms:  # best first: a term covers the words it translates
+            sources = [w for w in tokenize(term.source.replace("-", " ")) if w in words]
+            if sources and not covered & set(sources):
+                covered |= set(sources)
+                chosen.append((min(words.index(w) for w in sources), term.text))
+        if not words or covered != set(words):
+            return ""
+        return ("" if lang == "zh" else " ").join(text for _, text in sorted(chosen))
+
+    return translate
 
 
 def understand(text: str, translator: Translator, vocabularies: Mapping[str, Mapping[str, int]]) -> Question:
