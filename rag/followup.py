@@ -204,6 +204,24 @@ def _in_one_language(text: str, translate: Translate) -> str:
     return text
 
 
+def keeps_stated(follow_up: str, rewritten: str) -> bool:
+    """Whether a rewriting of a follow-up keeps the slots the follow-up states: its years (or the year one counted
+    from the earlier turn cannot be checked, so any year), its names, and a fragment's entity or measure."""
+    years = _YEAR.findall(follow_up)
+    if any(year not in rewritten for year in years):
+        return False
+    if not years and any(p.search(follow_up) for p, _ in _RELATIVE) and not _YEAR.search(rewritten):
+        return False
+    said = rewritten.lower()
+    names = [n for n in _names(follow_up) if not _YEAR.fullmatch(n)]
+    if _is_fragment(follow_up):
+        entity, measure = _fragment_parts(_strip_time(re.sub(_FRAGMENT_OPENING, "", follow_up, flags=re.I)))
+        names += [_bare(p) for p in (entity, measure) if p]
+    # A name said in the other language cannot be checked word for word: only same-language names are.
+    same = [n for n in names if bool(CJK.search(n)) == bool(CJK.search(rewritten))]
+    return all(_bare(n).lower() in said for n in same)
+
+
 def _across(question: str, earlier: Slots, time: str, translate: Translate) -> str:
     """A follow-up asked in the other language than the earlier question, written as a whole question, or ""."""
     subset = _SUBSET_EN.search(question)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from rag.followup import Translate, Turn, read_follow_up
+from rag.followup import Translate, Turn, keeps_stated, read_follow_up
 from rag.question import Question, clean, cross_lingual
 from rag.question import analyse as analyse_question
 from rag.text import tokenize
@@ -20,7 +20,7 @@ LANGUAGES = {"en": "English", "zh": "Chinese"}  # the article languages a chat m
 class Rewriter(Protocol):
     """What the query stage asks of a chat model (rag.llm.Chat): a follow-up made standalone, a translation."""
 
-    def condense(self, text: str, history: Sequence[Turn]) -> str: ...
+    def condense(self, text: str, history: Sequence[Turn], draft: str = "") -> str: ...
 
     def translate(self, text: str, language: str) -> str: ...
 
@@ -50,12 +50,14 @@ def analyse(
     and translates it into each other article language (raises LLMError when the model fails).
     """
     text = clean(text)
+    follow = read_follow_up(text, history, _translating(translator, vocabularies))
     if chat is None:
-        follow = read_follow_up(text, history, _translating(translator, vocabularies))
         read_as = follow.text if follow.text != text else ""
         return Query(understand(follow.text, translator, vocabularies), read_as=read_as, note=follow.note or "")
     if history:
-        text = chat.condense(text, history)
+        condensed = chat.condense(text, history, follow.text)
+        # A reply that drops what the follow-up itself states (a place, a year, a measure) has lost the question.
+        text = condensed if keeps_stated(text, condensed) or not follow.refers_back else follow.text
     question = understand(text, translator, vocabularies)
     translations = []
     for lang in sorted(vocabularies):
