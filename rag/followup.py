@@ -56,6 +56,8 @@ _SUBSET_EN = re.compile(
 _THERE = re.compile(
     r"(\s)(?:in |at )?(?:there|that place)\b(?=\W*$)|(\s)(?:in|at) (?:that|this) (?:place|city|town)\b", re.I
 )
+_PREPOSITION = re.compile(r"(?:in|on|at|from|of|with|under|over|among|for|by)\b", re.I)
+_OBJECT_PRONOUN = re.compile(r"\b(?:of|from|to|for|in|on|with|by|about)\s+(?:them|it|these|those)\b", re.I)
 _POSSESSIVE_EN = re.compile(r"\b(?:its|their)\b", re.I)
 _PRONOUN_EN = re.compile(r"\b(?:it|them|they|these|those|this|that)\b(?!\s+(?:is|was|are|were)\b\s*[?]?$)", re.I)
 _CONTINUES_OPENING = re.compile(r"^\W*(?:and|but|also|so|then)\b\W*", re.I)
@@ -156,6 +158,10 @@ def slots(question: str) -> Slots:
         if not entity and len(rest) > 1:
             entity, rest = rest[0], rest[1:]
         measure = next((p for p in rest if measure_words & set(tokenize(p))), rest[-1] if rest else "")
+        words = tagged(entity) if entity else []
+        while len(words) > 1 and words[-1][1].startswith("v"):  # 突尼斯航空成立: the verb is the predicate's
+            words = words[:-1]
+        entity = "".join(w for w, _ in words) if words else entity
         return Slots("zh", entity, time, measure, parsed.wants)
     counted = parsed.counted
     named = [n for n in names if not _YEAR.fullmatch(n)]
@@ -239,16 +245,21 @@ def _standalone_en(question: str, previous: str, earlier: Slots, time: str) -> s
     subset = _SUBSET_EN.search(question)
     if subset and measure:  # "How many of them are high-level?": the earlier measure, narrowed
         qualifier = subset.group(2).strip()
+        # "high-level" goes before the thing counted, "in the entrepreneurship category" after it
+        narrowed = f"{measure} {qualifier}" if _PREPOSITION.match(qualifier) else f"{qualifier} {measure}"
         if earlier.lang == "en" and measure in previous and not time:
-            return previous.replace(measure, f"{qualifier} {measure}", 1)
+            return previous.replace(measure, narrowed, 1)
         owner = entity or "the articles"
-        return f"How many {qualifier} {measure} does {owner} have{_in(time, 'en')}?"
+        return f"How many {narrowed} does {owner} have{_in(time, 'en')}?"
     own = analyse(question).counted
     thing = f"the {measure} of {entity}" if measure and entity and not own else entity or measure
+    if own and measure and entity and _OBJECT_PRONOUN.search(question):
+        thing = f"the {measure} of {entity}"  # "How many people have benefited from them?": them, the earlier thing
     possessive = f"{entity}'s" if entity else thing
     text = _THERE.sub(lambda m: f"{m.group(1) or ''}in {entity or thing}", question, count=1)
     text = _POSSESSIVE_EN.sub(possessive, text, count=1)
-    text = _PRONOUN_EN.sub(thing, text, count=1)
+    # A pronoun after a preposition ("of it", "from them") is the earlier thing; one before a verb, its owner.
+    text = _PRONOUN_EN.sub(lambda m: thing if _after_preposition(text, m.start()) else entity or thing, text, count=1)
     text = _CONTINUES_OPENING.sub("", text).strip()
     text = text[:1].upper() + text[1:]
     if text == question or not _mentions(text, entity or measure):
@@ -271,6 +282,14 @@ def _standalone_zh(question: str, earlier: Slots, time: str) -> str:
     subset = question.lstrip().startswith("其中")
     measure = "" if narrowed or (counts and not subset) else earlier.measure
     words = tagged(question)
+    pointing = [w for w, tag in words if (w in _REFERS_ZH or _is_demonstrative(w, tag)) and w != "其中"]
+    if pointing and entity and not subset:  # 它/该公司/那里 … names what it points at: the earlier entity, in its place
+        text = "".join(entity if w == pointing[0] else w for w, _ in words)
+        text = re.sub(r"^\W*(?:那么|那|还有|另外|而)(?=\W*" + re.escape(entity) + ")", "", text)
+        for w, tag in words:  # 该 公司 (split by jieba): the noun after the demonstrative is the entity's own
+            if tag.startswith("n") and entity.endswith(w):
+                text = text.replace(entity + w, entity, 1)
+        return text
     body = "".join(w for w, tag in words if not (w in _REFERS_ZH or _is_demonstrative(w, tag)) and w not in _TIME_WORDS)
     body = re.sub(r"^\W*(?:那么|那|还有|另外|而)", "", body)
     if subset and measure and own:
@@ -297,6 +316,9 @@ def _re_aim(previous: str, fragment: str, earlier: Slots, time: str) -> str:
     if measure:
         if earlier.measure and earlier.measure in text:
             text = text.replace(earlier.measure, measure, 1)
+        elif lang == "zh" and earlier.entity:
+            when = _zh_time(time or earlier.time)
+            text = f"{entity or earlier.entity}{when}有多少{measure}？"
         else:
             text = f"{text}（{measure}）" if lang == "zh" else _append(text, f"({measure})")
     return text
@@ -367,6 +389,11 @@ def _append(text: str, words: str) -> str:
         return text
     core = re.sub(r"[?？.。!！\s]+$", "", text)
     return f"{core} {words}?"
+
+
+def _after_preposition(text: str, at: int) -> bool:
+    before = text[:at].split()
+    return bool(before) and bool(_PREPOSITION.fullmatch(before[-1]))
 
 
 def _mentions(text: str, phrase: str) -> bool:
@@ -463,7 +490,9 @@ def _is_fragment(question: str) -> bool:
         question,
         flags=re.I,
     )
-    return not re.search(r"\b(?:how|what|when|which|who|where|why)\b|多少|几|什么|何时|哪|如何|怎", bare, re.I)
+    return not re.search(
+        r"\b(?:how|what|when|which|who|where|why)\b|多少|几|什么|何|哪|怎|多[大高长久远重宽深]", bare, re.I
+    )
 
 
 def _names(question: str) -> list[str]:
