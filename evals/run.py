@@ -213,6 +213,11 @@ def main(argv: list[str] | None = None, engine: Engine | None = None, prog: str 
 
     print(f"\nbackend {run['backend']}, embedder {run['embedder']}, {len(cases)} questions in {run['seconds']} s")
     print(report.terminal(summaries))
+    if args.questions == QUESTIONS and not filters:  # the seed conversations: first turns and follow-ups apart
+        from . import conversations
+
+        print("\nConversations (evals/conversations.jsonl)")
+        print(conversations.table(conversations.score(engine, conversations.load(), progress=not args.no_progress)))
     print(f"\nresults: {results}\nreport:  {markdown}\nchart:   {chart if drawn else report.CHART_HINT}")
     if args.update_baseline:
         baseline.write(args.baseline, summaries, run)

@@ -103,13 +103,13 @@ class Chat:
         self._spent = 0.0  # seconds this question has spent in calls to the model so far
         self._since: float | None = None  # when the call under way began
 
-    def condense(self, text: str, history: Sequence[Turn]) -> str:
-        """The follow-up `text` rewritten by the model as a standalone question."""
+    def condense(self, text: str, history: Sequence[Turn], draft: str = "") -> str:
+        """The follow-up `text` rewritten by the model as a standalone question, given the offline reading `draft`."""
         turns = "\n\n".join(
             render("turn", question=question, answer=strip_markers(answer))
             for question, answer in history[-HISTORY_TURNS:]
         )
-        return self.complete(render("condense", history=turns, question=text)) or text
+        return self.complete(render("condense", history=turns, question=text, draft=draft or text)) or text
 
     def translate(self, text: str, language: str) -> str:
         """The question `text` translated by the model into `language` ("Chinese")."""

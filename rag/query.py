@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from rag.followup import Turn, read_follow_up
+from rag.followup import Translate, Turn, keeps_stated, read_follow_up
 from rag.question import Question, clean, cross_lingual
 from rag.question import analyse as analyse_question
+from rag.text import tokenize
 from rag.translate import Translator
 
 __all__ = ["Query", "Rewriter", "Turn", "analyse", "understand"]
@@ -19,7 +20,7 @@ LANGUAGES = {"en": "English", "zh": "Chinese"}  # the article languages a chat m
 class Rewriter(Protocol):
     """What the query stage asks of a chat model (rag.llm.Chat): a follow-up made standalone, a translation."""
 
-    def condense(self, text: str, history: Sequence[Turn]) -> str: ...
+    def condense(self, text: str, history: Sequence[Turn], draft: str = "") -> str: ...
 
     def translate(self, text: str, language: str) -> str: ...
 
@@ -49,12 +50,14 @@ def analyse(
     and translates it into each other article language (raises LLMError when the model fails).
     """
     text = clean(text)
+    follow = read_follow_up(text, history, _translating(translator, vocabularies))
     if chat is None:
-        follow = read_follow_up(text, history)
         read_as = follow.text if follow.text != text else ""
         return Query(understand(follow.text, translator, vocabularies), read_as=read_as, note=follow.note or "")
     if history:
-        text = chat.condense(text, history)
+        condensed = chat.condense(text, history, follow.text)
+        # A reply that drops what the follow-up itself states (a place, a year, a measure) has lost the question.
+        text = condensed if keeps_stated(text, condensed) or not follow.refers_back else follow.text
     question = understand(text, translator, vocabularies)
     translations = []
     for lang in sorted(vocabularies):
@@ -63,6 +66,28 @@ def analyse(
             if translated and translated != question.text:
                 translations.append(understand(translated, translator, vocabularies))
     return Query(question, tuple(translations))
+
+
+def _translating(translator: Translator, vocabularies: Mapping[str, Mapping[str, int]]) -> Translate:
+    """Words of a follow-up put in the other language with the dictionary, each word by its best translation in
+    the articles' vocabulary ("high level" → 高层, 高层人才 → "high level talent"); "" when a word has none."""
+
+    def translate(phrase: str, lang: str) -> str:
+        source = "zh" if lang == "en" else "en"
+        words = [w for w in tokenize(phrase.replace("-", " ")) if w]
+        terms = translator.translate(words, source, vocabularies.get(lang) or {}) if words else []
+        chosen: list[tuple[int, str]] = []
+        covered: set[str] = set()
+        for term in terms:  # best first: a term covers the words it translates
+            sources = [w for w in tokenize(term.source.replace("-", " ")) if w in words]
+            if sources and not covered & set(sources):
+                covered |= set(sources)
+                chosen.append((min(words.index(w) for w in sources), term.text))
+        if not words or covered != set(words):
+            return ""
+        return ("" if lang == "zh" else " ").join(text for _, text in sorted(chosen))
+
+    return translate
 
 
 def understand(text: str, translator: Translator, vocabularies: Mapping[str, Mapping[str, int]]) -> Question:

@@ -312,6 +312,35 @@ def test_follow_up_is_condensed_before_retrieval(llm_engine: Engine, server: Cha
     assert write.messages[-1]["content"].endswith(f"Question: {standalone}")
 
 
+def test_condense_is_given_the_offline_reading_as_a_draft(llm_engine: Engine, server: ChatServer) -> None:
+    history = [(TALENTS, "At present, Suzhou has about 3.43 million talents [1].")]
+    follow_up = "And how many of them are high-level?"
+    server.queue(
+        "How many high-level talents does Suzhou have?",
+        "苏州有多少高层次人才？",
+        model("Suzhou has more than 340,000 high-level talents [{n}].", n="340,000"),
+    )
+    run(llm_engine, follow_up, history)
+    condense = server.requests[0]
+    assert "How many high-level talents does Suzhou have?" in condense.prompt  # the offline reading, as the draft
+
+
+def test_a_condensed_question_that_drops_the_new_place_falls_back_to_the_offline_reading(
+    llm_engine: Engine, server: ChatServer
+) -> None:
+    history = [(TALENTS, "At present, Suzhou has about 3.43 million talents [1].")]
+    offline = "How many talents does Suzhou have in 2019?"  # the follow-up's year replaces the earlier (none)
+    server.queue(
+        TALENTS,  # the model dropped the year the reader asked for
+        "2019年苏州有多少人才？",
+        model("Suzhou has about 3.43 million talents [{n}].", n="3.43 million"),
+    )
+    run(llm_engine, "And in 2019?", history)
+    condense, translate, write = server.requests
+    assert offline in condense.prompt
+    assert offline in translate.prompt and write.messages[-1]["content"].endswith(f"Question: {offline}")
+
+
 def test_model_echoing_its_prompt_shows_neither_prompt_nor_canary(llm_engine: Engine, server: ChatServer) -> None:
     server.queue("苏州有多少人才？", lambda request: request.messages[0]["content"])
     deltas, answer = run(llm_engine, TALENTS)

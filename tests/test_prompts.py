@@ -16,7 +16,7 @@ EXPECTED = {
     "answer": {"sources", "fence", "count", "question"},
     "summary": {"sources", "fence", "count", "question"},
     "source": {"number", "fence", "title", "paragraph", "text"},
-    "condense": {"history", "question"},
+    "condense": {"history", "question", "draft"},
     "turn": {"question", "answer"},
     "translate": {"language", "question"},
 }

@@ -17,4 +17,13 @@
     }
   };
   new MutationObserver(mirror).observe(document.body, { childList: true, subtree: true });
+  // How a follow-up was read is a question of its own: a click puts it in the question box, to edit and ask.
+  document.addEventListener("click", (event) => {
+    const reading = event.target.closest && event.target.closest(".rag-read-as q");
+    const box = document.querySelector("#rag-question textarea");
+    if (!reading || !box) return;
+    box.value = reading.textContent;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    box.focus();
+  });
 }

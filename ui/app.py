@@ -105,10 +105,14 @@ def render_answer(answer: Answer, turn: int) -> str:
 
 
 def render_read_as(answer: Answer) -> str:
-    """How a follow-up was read (the earlier subject it was searched with), when it was not read as asked."""
+    """How a follow-up was read (the standalone question it was answered as), when it was not read as asked; a
+    click puts it in the question box (ui/app.js)."""
     if not answer.read_as:
         return ""
-    return f'<div class="rag-read-as">Read as a follow-up · 按追问理解: <q>{escape(answer.read_as)}</q></div>'
+    return (
+        '<div class="rag-read-as">Read as a follow-up · 按追问理解: '
+        f'<q title="Click to edit · 点击编辑" tabindex="0">{escape(answer.read_as)}</q></div>'
+    )
 
 
 def source_id(turn: int, number: int, nearest: bool = False) -> str:
