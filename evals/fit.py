@@ -85,6 +85,8 @@ def candidates(split: str, data: Path, cache: Path, corpora: int | None = None) 
         vectors.save()
         answerer = FigureAnswerer(engine.index, model=zero)
         for case in load(questions).cases:
+            if case.asks != "figure":  # fact questions have no figure: every figure of their paragraph would pass
+                continue
             question, hits = engine.search(case.question)
             evidence = answerer.evidence(question, hits) if question.wants not in ("none", "comparison") else []
             rows = np.array([[e.features[name] for name in FEATURES] for e in evidence], dtype=float)

@@ -36,7 +36,7 @@ from rag.citations import strip_markers
 from rag.figures import find_figures, states_figure
 from rag.retrieve import Hit
 
-from .dataset import KINDS, Case
+from .dataset import ASKS, KINDS, Case
 
 MAX_ANSWER_CHARS = 500
 SUMMARY_CITATIONS = 3  # paragraphs a summary must cite, every one of the right article
@@ -298,9 +298,13 @@ def summarize(verdicts: Sequence[Verdict]) -> Summary:
 
 
 def summarize_by_kind(verdicts: Sequence[Verdict]) -> dict[str, Summary]:
-    """A summary per question kind present (in `KINDS` order, then any other), and `overall` last."""
+    """A summary per question kind present (in `KINDS` order, then any other), then per kind of answer asked
+    (figure, fact, summary) when there are several, and `overall` last."""
     kinds = [kind for kind in KINDS if any(v.case.kind == kind for v in verdicts)]
     kinds += sorted({v.case.kind for v in verdicts} - set(kinds))
     out = {kind: summarize([v for v in verdicts if v.case.kind == kind]) for kind in kinds}
+    asked = [asks for asks in ASKS if any(v.case.asks == asks for v in verdicts)]
+    if len(asked) > 1:
+        out |= {asks: summarize([v for v in verdicts if v.case.asks == asks]) for asks in asked}
     out["overall"] = summarize(verdicts)
     return out
