@@ -8,8 +8,9 @@ import os
 import re
 from array import array
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 # Chinese characters: CJK Unified Ideographs, Extension A and the Compatibility Ideographs. Raw, so patterns can
 # also put it inside a larger character class ([HAN A-Za-z]); TOKENIZER below fingerprints the pattern text.
@@ -215,10 +216,15 @@ def _write_dictionary(path: Path, freq: Mapping[str, int], total: int) -> None:
 @lru_cache(maxsize=1024)
 def tagged(text: str) -> tuple[tuple[str, str], ...]:
     """jieba's words of a text with their parts of speech (with the glossary's words)."""
+    return tuple((pair.word, pair.flag) for pair in _tagger().cut(text) if pair.word.strip())
+
+
+@cache
+def _tagger() -> Any:
+    """One part-of-speech tagger on the shared dictionary: making one reads jieba's tag file (about a second)."""
     from jieba import posseg
 
-    tagger = posseg.POSTokenizer(_jieba().dt)
-    return tuple((pair.word, pair.flag) for pair in tagger.cut(text) if pair.word.strip())
+    return posseg.POSTokenizer(_jieba().dt)
 
 
 # A capitalized English word that does not open its text: a proper noun ("the capital of France").
@@ -232,10 +238,7 @@ def proper_names(text: str) -> set[str]:
     jieba tags as a place, person, organisation or other proper noun (two characters or more)."""
     names = {t for word in CAPITALIZED.findall(text) for t in tokenize(word)}
     if CJK.search(text):
-        from jieba import posseg
-
-        tagger = posseg.POSTokenizer(_jieba().dt)
-        names |= {p.word for p in tagger.cut(text) if p.flag in _NAME_TAGS and len(p.word) > 1 and CJK.match(p.word)}
+        names |= {word for word, flag in tagged(text) if flag in _NAME_TAGS and len(word) > 1 and CJK.match(word)}
     return names
 
 

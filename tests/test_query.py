@@ -20,7 +20,8 @@ def test_a_question_standing_alone_is_searched_as_asked_with_its_words_translate
 def test_a_follow_up_carries_the_earlier_subject_and_says_how_it_was_read(engine: Engine) -> None:
     history = [(TALENTS, "At present, Suzhou has about 3.43 million talents [1].")]
     query = analyse("And how many of them are high-level?", history, engine.translator, engine.index.vocabularies)
-    assert query.read_as == query.question.text == "And how many of them are high-level? (talents, Suzhou)"
+    # "them" is the earlier question's counted thing, and the place carries over: one standalone question.
+    assert query.read_as == query.question.text == "How many high-level talents does Suzhou have?"
     assert query.note == ""
 
 
