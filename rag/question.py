@@ -60,8 +60,8 @@ _SUMMARY = re.compile(
     r"\bwhat(?:'s| is| are| was| were)\s+(?:the|this|that|these|those|each|every)\s+(?:\w+\s+){0,3}?"
     rf"{_DOCUMENT_NOUN}\s+(?:\w+\s+){{0,4}}?about\b|"
     r"\bwhat(?:'s| is| was)\s+(?:this|it|that)\s+about\b|"
-    rf"\bwhat (?:do|does|did) (?:the|this|these) (?:\w+ ){{0,3}}?{_DOCUMENT_NOUN}"
-    r" (?:say|cover|discuss|describe|talk about|tell us|deal with)\b|"
+    rf"\bwhat (?:do|does|did) (?:the|this|that|these|those) (?:\w+ ){{0,3}}?{_DOCUMENT_NOUN}"
+    r"(?: (?:on|about|of) (?P<subject>[^?.,;!]{1,80}?))? (?:say|cover|discuss|describe|talk about|tell us|deal with)\b|"
     rf"\b(?:tell (?:me|us) about|describe|explain) (?:the|this|that|these) (?:\w+ ){{0,2}}?{_DOCUMENT_NOUN}\b|"
     rf"\b(?:topic|subject|theme|message|point)s? of (?:the|this|that|these) (?:\w+ ){{0,2}}?{_DOCUMENT_NOUN}\b|"
     r"概括|总结|摘要|概述|概要|大意|主要内容|主旨|要点|中心思想|"
@@ -146,7 +146,8 @@ def asks(text: str, wants: str) -> str:
 def summary_subject(text: str) -> str:
     """What a summary question names as its subject: "talent policy" in "Summarize the report on talent policy",
     "" in "What is the English article about?"."""
-    return " ".join(_NOT_SUBJECT.sub(" ", _SUMMARY.sub(" ", text)).split())
+    kept = _SUMMARY.sub(lambda match: f" {match.group('subject') or ''} ", text)  # "the report on X say": X
+    return " ".join(_NOT_SUBJECT.sub(" ", kept).split())
 
 
 # The figures `Question.wants` that make a figure question; "any" (no figure named) and "none" are fact questions.

@@ -135,6 +135,7 @@ def test_clean_drops_control_characters_and_lone_surrogates_and_collapses_spaces
         "Can you sum up the story?",
         "What are the key points of the report?",
         "What does the article talk about?",
+        "What does the story about the flood in Texas say?",
         "Tell me about the article",
         "What is the topic of the article?",
         "这篇文章讲了什么",
@@ -169,6 +170,7 @@ def test_questions_on_one_thing_ask_for_no_summary(question: str, asks: str) -> 
         ("这篇文章讲了什么？", ""),
         ("Summarize the report on talent policy", "talent policy"),
         ("Give me a summary of the Chinese report on the High-tech Zone", "High-tech Zone"),
+        ("What does the story about the flood in Texas say?", "flood Texas"),
     ],
 )
 def test_the_subject_of_a_summary_question_is_what_it_names_besides_the_article(question: str, subject: str) -> None:
