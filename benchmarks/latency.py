@@ -4,7 +4,9 @@ overall and per kind of question (figure, fact, summary: `Question.asks`).
     python benchmarks/latency.py [--repeat 3]
 
 The floor is one query embedding and one Chroma query. A question set without summary questions gets
-`SUMMARIES`, one per article language, so every kind is timed.
+`SUMMARIES`, one per article language, so every kind is timed. Follow-ups: each later turn of the seed
+conversations (`evals/conversations.jsonl`), asked after the turns before it, against its standalone question asked
+alone in the same pass (target: follow-up p50 at most 1.2x the standalone's).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="passes over the question list (default 3)")
     parser.add_argument("--questions", type=Path, default=PROJECT_ROOT / "evals" / "questions.jsonl")
+    parser.add_argument("--conversations", type=Path, default=PROJECT_ROOT / "evals" / "conversations.jsonl")
     args = parser.parse_args(argv)
 
     questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines() if line.strip()]
@@ -57,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             engine.ask(question)
             ask_ms[kind[question]].append((time.perf_counter() - started) * 1000)
 
+    follow_ms, alone_ms = follow_ups(engine, args.conversations, args.repeat)
+
     every_ask = [ms for name in KINDS for ms in ask_ms[name]]
     every_floor = [ms for name in KINDS for ms in floor_ms[name]]
     floor_p50 = statistics.median(every_floor)
@@ -71,7 +76,35 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {name:<8} {len(ask_ms[name]) // args.repeat:4d} questions   ask p50 {p50:6.1f} ms"
                 f"   p95 {percentile(ask_ms[name], 0.95):6.1f} ms   ask/floor p50 {p50 / floor_p50:5.2f}x"
             )
+    if follow_ms:
+        follow, alone = statistics.median(follow_ms), statistics.median(alone_ms)
+        print(
+            f"follow-ups {len(follow_ms) // args.repeat:4d} turns       ask p50 {follow:6.1f} ms   standalone p50 "
+            f"{alone:6.1f} ms   follow-up/standalone p50 {follow / alone:5.2f}x"
+        )
     return 0
+
+
+def follow_ups(engine: Engine, path: Path, repeat: int) -> tuple[list[float], list[float]]:
+    """Milliseconds of each later conversation turn asked as a follow-up (after the turns before it, with their
+    answers) and of its standalone question asked alone, `repeat` times."""
+    if not path.exists():
+        return [], []
+    conversations = [json.loads(line)["turns"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+    follow_ms: list[float] = []
+    alone_ms: list[float] = []
+    for _ in range(repeat):
+        for turns in conversations:
+            history = [(turns[0]["question"], engine.ask(turns[0]["question"]).text)]
+            for turn in turns[1:]:
+                started = time.perf_counter()
+                answer = engine.ask(turn["question"], history)
+                follow_ms.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                engine.ask(turn["standalone"])
+                alone_ms.append((time.perf_counter() - started) * 1000)
+                history.append((turn["question"], answer.text))
+    return follow_ms, alone_ms
 
 
 if __name__ == "__main__":
