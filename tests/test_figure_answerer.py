@@ -205,6 +205,33 @@ def test_fit_learns_which_feature_tells_the_right_candidate_and_when_to_refuse()
     assert tally["same:right"] >= 180 and tally["unanswerable:refused"] >= 80
 
 
+def test_balancing_the_kinds_lets_a_few_cross_lingual_questions_count() -> None:
+    pytest.importorskip("sklearn")
+    from evals.dataset import Case
+    from evals.fit import Asked, fit, outcomes
+
+    rng = np.random.default_rng(2)
+    coverage, cross = FEATURES.index("coverage"), FEATURES.index("cross")
+    asked = []
+    for n in range(420):
+        kind = "same" if n < 400 else "cross"
+        rows = rng.random((5, len(FEATURES)))
+        rows[:, cross] = 0.0
+        right = np.zeros(5, dtype=bool)
+        right[n % 5] = True
+        if kind == "same":
+            rows[n % 5, coverage] += 1.0
+            rows[(n + 1) % 5, cross] = 1.0  # the other language's sentence is wrong for a same-language question
+        else:
+            rows[n % 5, cross] = 1.0  # … and the only right one for a cross-lingual question
+        asked.append(Asked(Case(f"q{n}", "q", "en", kind, ("1",), "1", None), rows, right, False))
+    right_cross = []
+    for balance in (0.0, 1.0):
+        ranker, confidence = fit(asked, balance=balance)
+        right_cross.append(outcomes(asked, ranker, confidence, 0.0)["cross:right"])
+    assert right_cross[1] > right_cross[0] + 5
+
+
 def test_boosted_trees_score_in_the_package_as_lightgbm_scores_them() -> None:
     pytest.importorskip("lightgbm")
     from evals.dataset import Case
