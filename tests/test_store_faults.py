@@ -647,7 +647,9 @@ def test_a_first_start_on_a_full_disk_says_so_and_starts_once_there_is_room(
         assert_disk_full(rag(where, "ask", "How many talents does Suzhou have?", timeout=600), where)
     filler.unlink()
     result = rag(where, "ask", "How many talents does Suzhou have?", timeout=600)
-    assert result.returncode == 0 and "8 seed articles ingested" in result.stderr, result.stderr[-2000:]
+    # 0 answered or 1 not found (what these articles say is not the point here); 2 would be a store error
+    assert result.returncode in (0, 1) and "8 seed articles ingested" in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
     assert_whole(facts(where, few))
 
 
