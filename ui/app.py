@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import importlib.util
 import inspect
+import json
 import re
 import tempfile
 import time
@@ -478,7 +479,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         path = export_conversation(record, Path(tempfile.mkdtemp(prefix="rag-export-")))
         return gr.update(value=path, interactive=path is not None)
 
-    def ask(question: str) -> dict[str, Any]:
+    def ask(question: str) -> str:
         """Answer a question from the news articles (English or Chinese) with numbered citations to the source
         paragraphs; the answer says when the articles do not say.
 
@@ -486,13 +487,14 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             question: The question, e.g. "How many talents does the city have?" or "苏州高新区已累计集聚各类人才多少人？"
 
         Returns:
-            JSON with text (the answer with [n] markers), found, kind (figure, fact, summary, or none when not
+            JSON text with text (the answer with [n] markers), found, kind (figure, fact, summary, or none when not
             found), backend, warnings, and citations (number, document, title, paragraph, quote, text, and where
             the article came from: source, page, page_paragraph, published) — or, when not found, nearest: the
             passages that come closest.
         """
         try:
-            return engine.ask(question).to_dict()
+            # JSON text, not a dict: the MCP tool's result is this text (Gradio writes a dict in Python's notation).
+            return json.dumps(engine.ask(question).to_dict(), ensure_ascii=False)
         except StoreError as error:  # the message, without a traceback in the page's log
             raise gr.Error(str(error), print_exception=False) from None
 
