@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         True, description="Serve the page's ask function as an MCP tool at /gradio_api/mcp/ (off when ui_auth is set)."
     )
     max_upload_bytes: int = Field(2_000_000, ge=1, description="Largest article file the chat UI accepts.")
+    max_upload_files: int = Field(
+        500,
+        ge=1,
+        description="Most files one upload of the chat UI adds (Gradio takes up to 1,000); the page says which were left out.",
+    )
     max_request_bytes: int = Field(
         1_000_000,
         ge=1_024,
