@@ -1,14 +1,18 @@
-"""The page's handlers under load and beside other readers (#27.9): many files in one upload."""
+"""The page's handlers under load and beside other readers (#27.9): many files in one upload, two windows
+removing the same article."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rag.engine import Engine
 from rag.settings import Settings
 from tests.conftest import CountingE5
-from ui.app import add_article
+from ui.app import add_article, remove_article
 
 MAX_UPLOAD = 2_000_000
 HARBOUR = "The harbour museum welcomed 8,200 visitors in May, the most since it opened."
@@ -24,6 +28,26 @@ def notes(folder: Path, count: int) -> list[str]:
         path.write_text(f"The ferry carried {1000 + i} passengers on route {i}.\n", encoding="utf-8")
         paths.append(str(path))
     return paths
+
+
+def in_threads(count: int, work: Callable[[], Any]) -> list[Any]:
+    """Run `work` in `count` threads released together; what each returned, or the exception it raised."""
+    start = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(slot: int) -> None:
+        start.wait()
+        try:
+            results[slot] = work()
+        except Exception as error:  # noqa: BLE001 (the test looks at what each thread got)
+            results[slot] = error
+
+    threads = [threading.Thread(target=run, args=(slot,)) for slot in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
 
 
 def test_300_files_in_one_upload_are_all_ingested_at_once(fresh_settings: Settings, tmp_path: Path) -> None:
@@ -64,3 +88,17 @@ def test_files_of_one_upload_with_one_name_or_of_another_kind_are_each_reported(
     assert "another file of this upload is also named harbour.md" in status
     assert "photo.jpg: only .txt .md .html .pdf .docx articles can be added" in status
     assert "8,200" in engine.ask(HARBOUR_QUESTION).text
+
+
+def test_two_windows_removing_the_same_article_at_once(fresh_settings: Settings, tmp_path: Path) -> None:
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    add_article(engine, notes(tmp_path / "picked", 3), MAX_UPLOAD)
+    said = in_threads(2, lambda: remove_article(engine, "note-001"))
+    assert sorted("Removed · 已删除" in s for s in said) == [False, True], said
+    (other,) = [s for s in said if "Removed" not in s]
+    assert "is not in the library: it was removed already · 文章已被删除" in other
+    # The store, the index and the kept files agree: the article is gone from each, the others are whole.
+    assert sorted(engine.store.manifest()) == sorted(engine.index.manifest) == ["note-000", "note-002"]
+    assert engine.store.count() == 2 and len(engine.index) == 2
+    assert sorted(p.name for p in engine.library.uploads_dir.iterdir()) == ["note-000.txt", "note-002.txt"]
+    assert not engine.ask("How many passengers did the ferry carry on route 1?").found

@@ -280,10 +280,10 @@ def remove_article(engine: Engine, document: str | None) -> str:
     """Delete an article the reader confirmed removing, and say so."""
     if not document:
         return render_error("Open an article first · 请先选择文章")
-    title = engine.store.manifest().get(document)
-    if not engine.remove(document):
-        return render_error(f"No article {document} in the library · 文章不存在")
-    name = title.title if title else document
+    stored = engine.store.manifest().get(document)
+    name = stored.title if stored else document
+    if not engine.remove(document):  # another window (or instance) removed it meanwhile, or it never was there
+        return render_error(f"{name} ({document}) is not in the library: it was removed already · 文章已被删除")
     return f"Removed · 已删除: <b>{escape(name)}</b> ({escape(document)})."
 
 
