@@ -1,18 +1,23 @@
-"""The page's handlers under load and beside other readers (#27.9): many files in one upload, two windows
-removing the same article."""
+"""The page's handlers under load and beside other readers (#27.9): many files in one upload, two windows removing the
+same article, questions while an upload ingests, and a second instance sharing a Chroma server."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from gradio_client import Client
+
+from rag.answer import Answer
 from rag.engine import Engine
 from rag.settings import Settings
 from tests.conftest import CountingE5
-from ui.app import add_article, remove_article
+from ui.app import add_article, article_choices, remove_article, render_article, render_library
 
 MAX_UPLOAD = 2_000_000
 HARBOUR = "The harbour museum welcomed 8,200 visitors in May, the most since it opened."
@@ -102,3 +107,70 @@ def test_two_windows_removing_the_same_article_at_once(fresh_settings: Settings,
     assert engine.store.count() == 2 and len(engine.index) == 2
     assert sorted(p.name for p in engine.library.uploads_dir.iterdir()) == ["note-000.txt", "note-002.txt"]
     assert not engine.ask("How many passengers did the ferry carry on route 1?").found
+
+
+def test_questions_while_an_upload_ingests_are_answered(fresh_settings: Settings, tmp_path: Path) -> None:
+    engine = Engine(fresh_settings, embedder=CountingE5())
+    harbour = tmp_path / "harbour.md"
+    harbour.write_text(HARBOUR, encoding="utf-8")
+    add_article(engine, str(harbour), MAX_UPLOAD)
+    assert engine.ask(HARBOUR_QUESTION).found  # loaded as the page loads it before it opens (`Engine.warm_up`)
+    paths = notes(tmp_path / "picked", 150)
+    upload = threading.Thread(target=lambda: statuses.append(add_article(engine, paths, MAX_UPLOAD)))
+    statuses: list[str] = []
+    answers: list[Answer] = []
+    views: list[str] = []
+    upload.start()
+    while upload.is_alive():  # the page's handlers, as other readers call them meanwhile
+        answers.append(engine.ask(HARBOUR_QUESTION))
+        views.append(render_library(engine) + render_article(engine, "harbour"))
+    upload.join()
+    assert len(answers) >= 2, "the upload ended before a question was asked during it"
+    assert all(a.found and "8,200" in a.text for a in answers)
+    assert all("rag-error" not in view for view in views)
+    assert "and 130 more" in statuses[0] and len(engine.store.manifest()) == 151
+    assert engine.ask("How many passengers did the ferry carry on route 77?").found
+
+
+@pytest.mark.server
+def test_a_page_in_server_mode_sees_the_articles_another_instance_adds(tmp_path: Path) -> None:
+    from tests.test_server_mode import ChromaServer
+    from tests.test_ui_api import serve
+
+    server = ChromaServer(tmp_path)
+    server.start()
+    app = None
+    try:
+
+        def instance(name: str) -> Engine:
+            settings = Settings(  # type: ignore[call-arg]
+                chroma_url=server.url, data_dir=tmp_path / name, seeds_dir=tmp_path / "none", _env_file=None
+            )
+            return Engine(settings, embedder=CountingE5())
+
+        (tmp_path / "none").mkdir()  # no seeds: the store starts empty
+        reader, writer = instance("reader"), instance("writer")
+        reader.first_start()
+        app = serve(reader, reader.settings)  # the page is open before the other instance adds anything
+        client = Client(str(app.local_url), verbose=False)
+        assert json.loads(client.predict(HARBOUR_QUESTION, api_name="/ask"))["found"] is False
+
+        harbour = tmp_path / "harbour.md"
+        harbour.write_text(HARBOUR, encoding="utf-8")
+        assert "Added" in add_article(writer, str(harbour), MAX_UPLOAD)
+        time.sleep(reader.library.refresh_seconds)  # the interval within which an instance does not look again
+        answer = json.loads(client.predict(HARBOUR_QUESTION, api_name="/ask"))
+        assert answer["found"] is True and "8,200" in answer["text"]
+        # What a reload of the page shows (its load events): the article in the list and the menu, and openable.
+        assert "harbour" in render_library(reader) and ("harbour (harbour)", "harbour") in article_choices(reader)
+        assert "8,200 visitors" in render_article(reader, "harbour")
+
+        # Removed on the other instance: gone from this one's answers too, and removing it here says so.
+        assert "Removed" in remove_article(writer, "harbour")
+        time.sleep(reader.library.refresh_seconds)
+        assert json.loads(client.predict(HARBOUR_QUESTION, api_name="/ask"))["found"] is False
+        assert "it was removed already" in remove_article(reader, "harbour")
+    finally:
+        if app is not None:
+            app.close()
+        server.stop()
