@@ -45,7 +45,12 @@ class Settings(BaseSettings):
         20, ge=1, le=200, description="Sentences each retriever (dense, keyword) returns for fusion."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    max_file_bytes: int = Field(2_000_000, ge=1, description="Larger text articles (.txt, .md) are skipped at ingest.")
+    max_file_bytes: int = Field(
+        2_000_000,
+        ge=1,
+        description="Most text one article may hold, in every format: a larger .txt or .md file, or a web page, PDF or "
+        "Word file whose text passes this many characters (counted while reading), is skipped at ingest.",
+    )
     max_document_bytes: int = Field(
         20_000_000, ge=1, description="Larger web pages, PDFs and Word files (files, uploads or links) are skipped."
     )
