@@ -165,7 +165,7 @@ def upload(url: str, name: str, text: str) -> None:
         (path,) = json.load(response)
     session = uuid.uuid4().hex
     payload = {
-        "data": [{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}],
+        "data": [[{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}]],  # the files dropped
         "fn_index": event,
         "trigger_id": component,
         "session_hash": session,
