@@ -365,6 +365,10 @@ class Library:
                 )
                 skipped += unread
                 stored = self.store.manifest()
+                earlier: dict[str, list[Path]] = {}  # the kept files by article id, read once for all the files
+                for kept in folder.iterdir():
+                    if kept.is_file():
+                        earlier.setdefault(article_id(kept), []).append(kept)
                 accepted: list[Article] = []
                 for article in articles:
                     previous = stored.get(article.id)
@@ -377,23 +381,12 @@ class Library:
                             raise UploadRefused(refusal)
                         skipped.append(Skipped(article.path, refusal))
                         continue
-                    accepted.append(self._keep_upload(article, folder))
+                    accepted.append(_keep_upload(article, folder, earlier.get(article.id, [])))
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             if not accepted:
                 return IngestReport(skipped=skipped, origin=UPLOAD, seconds=time.perf_counter() - started)
             return self._store_articles(accepted, skipped, UPLOAD, False, False, progress, None, started)
-
-    @staticmethod
-    def _keep_upload(article: Article, folder: Path) -> Article:
-        """Move a staged upload into the uploads folder, in place of an earlier upload of the same article under
-        another file name; the article, read from where it is now kept."""
-        kept = folder / article.path.name
-        for other in folder.iterdir():
-            if other.is_file() and other.name != kept.name and article_id(other) == article.id:
-                other.unlink()
-        os.replace(article.path, kept)
-        return replace(article, path=kept)
 
     @property
     def links_dir(self) -> Path:
@@ -452,6 +445,17 @@ class Library:
                     if kept.is_file() and article_id(kept) == document:
                         kept.unlink()
         return True
+
+
+def _keep_upload(article: Article, folder: Path, earlier: Sequence[Path]) -> Article:
+    """Move a staged upload into the uploads folder, in place of the `earlier` uploads of the same article under
+    another file name; the article, read from where it is now kept."""
+    kept = folder / article.path.name
+    for other in earlier:
+        if other.name != kept.name:
+            other.unlink(missing_ok=True)
+    os.replace(article.path, kept)
+    return replace(article, path=kept)
 
 
 def _read_file(path: Path, max_bytes: int, document_bytes: int) -> tuple[list[Article], list[Skipped]]:
