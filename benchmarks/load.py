@@ -165,7 +165,7 @@ def upload(url: str, name: str, text: str) -> None:
         (path,) = json.load(response)
     session = uuid.uuid4().hex
     payload = {
-        "data": [{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}],
+        "data": [[{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}]],  # the files dropped
         "fn_index": event,
         "trigger_id": component,
         "session_hash": session,
@@ -198,7 +198,7 @@ def user(url: str, deadline: float, start: float, outcomes: list[Outcome], lock:
         began = time.monotonic()
         try:
             client = client or Client(url, verbose=False)  # connecting is part of the request it is made for
-            answer = client.submit(question, api_name="/ask").result(timeout=120)
+            answer = json.loads(client.submit(question, api_name="/ask").result(timeout=120))
             result, detail = (
                 ("answered", "") if isinstance(answer, dict) and answer.get("text") else ("failed", "empty")
             )
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
                 run.upload = {"sentences": args.upload_sentences, "started": time.monotonic() - start}
                 upload(url, "lantern-fair.md", text)
                 run.upload["ended"] = time.monotonic() - start
-                answer = Client(url, verbose=False).predict(UPLOAD_QUESTION, api_name="/ask")
+                answer = json.loads(Client(url, verbose=False).predict(UPLOAD_QUESTION, api_name="/ask"))
                 run.upload["found"] = "4,800" in str(answer.get("text"))
 
             threads = [threading.Thread(target=sample, daemon=True), threading.Thread(target=uploader)]

@@ -88,7 +88,7 @@ def first_questions(env: dict[str, str]) -> dict[str, float]:
         seconds = {"page ready": ready}
         for lang, question in QUESTIONS.items():
             asked = time.perf_counter()
-            answer = client.predict(question, api_name="/ask")
+            answer = json.loads(client.predict(question, api_name="/ask"))
             seconds[f"first question ({lang})"] = time.perf_counter() - asked
             seconds[f"first question ({lang}), in the engine"] = float(answer["seconds"])
         return seconds

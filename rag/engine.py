@@ -89,7 +89,13 @@ class Engine:
 
     def upload(self, source: Path, name: str, replace: bool = False, progress: Progress | None = None) -> IngestReport:
         """Keep an uploaded article file as `name` and ingest it (see `Library.upload`)."""
-        return self.library.upload(source, name, replace=replace, progress=progress)
+        return self.library.upload([(source, name)], replace=replace, progress=progress)
+
+    def upload_files(
+        self, files: Sequence[tuple[Path, str]], replace: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
+        """Keep uploaded article files, each (source, name), and ingest them together (see `Library.upload`)."""
+        return self.library.upload(files, replace=replace, progress=progress)
 
     def ingest_links(self, urls: Sequence[str], progress: Progress | None = None) -> IngestReport:
         """Fetch web pages and ingest their articles (see `Library.ingest_links`)."""

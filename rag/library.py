@@ -37,7 +37,6 @@ from rag.text import TOKENIZER, cut
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class IngestReport:
     """What an ingest did."""
@@ -252,7 +251,22 @@ class Library:
             articles, skipped = _read_file(target, **limits)
         else:
             articles, skipped = read_folder(target, **limits)
-        origin = self.origin(target)
+        whole = not target.is_file()  # a folder's articles are all its origin holds: those gone from it can go
+        return self._store_articles(articles, skipped, self.origin(target), whole, prune, progress, announce, started)
+
+    def _store_articles(
+        self,
+        articles: Sequence[Article],
+        skipped: list[Skipped],
+        origin: str,
+        whole: bool,
+        prune: bool,
+        progress: Progress | None,
+        announce: Callable[[list[str]], None] | None,
+        started: float,
+    ) -> IngestReport:
+        """Store the new and changed `articles` of `origin` (and, when they are the `whole` of it, prune or list
+        what is gone from it), and bring the index in line; the report's seconds count from `started`."""
         with self._lock:
             # The index as it stands before the writes, to which what is written is then added: reading
             # 255,000 new sentences back from Chroma would cost half a minute and a gigabyte.
@@ -260,11 +274,7 @@ class Library:
             stored = self.store.manifest()
             self.store.tidy(stored)
             present = {article.id for article in articles}
-            gone = (
-                []
-                if target.is_file()
-                else sorted(d for d, e in stored.items() if e.origin == origin and d not in present)
-            )
+            gone = sorted(d for d, e in stored.items() if e.origin == origin and d not in present) if whole else []
             # An empty or unreadable folder is more likely a wrong path than a wish to delete every article.
             doomed = gone if prune and articles else []
             if doomed and announce is not None:
@@ -281,7 +291,9 @@ class Library:
                     pending.append(article)
                     (report.added if previous is None else report.updated).append(article.id)
                 # Articles are written a few at a time: Chroma's per-call cost is then small next to embedding.
-                if pending and (done == len(articles) or sum(a.sentence_count for a in pending) >= self.write_sentences):
+                if pending and (
+                    done == len(articles) or sum(a.sentence_count for a in pending) >= self.write_sentences
+                ):
                     written.append(self.store.write(pending, batch_size=self.settings.embed_batch_size, origin=origin))
                     embedded += len(written[-1].records)
                     pending = []
@@ -328,37 +340,53 @@ class Library:
         return [self.uploads_dir if origin == UPLOAD else Path(origin) for origin in origins]
 
     @plain
-    def upload(self, source: Path, name: str, replace: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Keep an uploaded article file as `name` in the uploads folder and ingest it. It may replace a stored
-        article of the same id with other text only with `replace` (else UploadRefused, and nothing changes)."""
+    def upload(
+        self, files: Sequence[tuple[Path, str]], replace: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
+        """Keep uploaded article files, each (source, name), in the uploads folder and ingest them together. A file
+        may replace a stored article of the same id with other text only with `replace`: else it is skipped with
+        the reason, or, when it is the only file, UploadRefused is raised; nothing of it is kept either way."""
+        started = time.perf_counter()
         folder = self.uploads_dir
         folder.mkdir(parents=True, exist_ok=True)
         with self._lock:
             # Staged beside the kept files (same file system, so the move is atomic); hidden, so no ingest reads it.
             staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
             try:
-                staged = staging / name
-                shutil.copyfile(source, staged)
-                articles, skipped = read_folder(
+                skipped: list[Skipped] = []
+                for source, name in files:
+                    staged = staging / name
+                    if staged.exists():  # two files of one upload under one name: the first is kept
+                        skipped.append(Skipped(Path(source), f"another file of this upload is also named {name}"))
+                        continue
+                    shutil.copyfile(source, staged)
+                articles, unread = read_folder(
                     staging, max_bytes=self.settings.max_file_bytes, document_bytes=self.settings.max_document_bytes
                 )
-                if not articles:
-                    return IngestReport(skipped=skipped, origin=UPLOAD)
-                article = articles[0]
-                stored = self.store.manifest().get(article.id)
-                if stored is not None and stored.digest != article.digest and not replace:
-                    raise UploadRefused(
-                        f"An article named {article.id!r} is already in the library with other text; "
-                        "replacing it needs a login (set RAG_UI_AUTH=user:password), or `rag ingest` of its folder"
-                    )
-                for other in folder.iterdir():  # an earlier upload of this article under another file name
-                    if other.is_file() and other.name != name and article_id(other) == article.id:
-                        other.unlink()
-                kept = folder / name
-                os.replace(staged, kept)
+                skipped += unread
+                stored = self.store.manifest()
+                earlier: dict[str, list[Path]] = {}  # the kept files by article id, read once for all the files
+                for kept in folder.iterdir():
+                    if kept.is_file():
+                        earlier.setdefault(article_id(kept), []).append(kept)
+                accepted: list[Article] = []
+                for article in articles:
+                    previous = stored.get(article.id)
+                    if previous is not None and previous.digest != article.digest and not replace:
+                        refusal = (
+                            f"An article named {article.id!r} is already in the library with other text; "
+                            "replacing it needs a login (set RAG_UI_AUTH=user:password), or `rag ingest` of its folder"
+                        )
+                        if len(files) == 1:
+                            raise UploadRefused(refusal)
+                        skipped.append(Skipped(article.path, refusal))
+                        continue
+                    accepted.append(_keep_upload(article, folder, earlier.get(article.id, [])))
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            return self.ingest(kept, progress=progress, prune=False)
+            if not accepted:
+                return IngestReport(skipped=skipped, origin=UPLOAD, seconds=time.perf_counter() - started)
+            return self._store_articles(accepted, skipped, UPLOAD, False, False, progress, None, started)
 
     @property
     def links_dir(self) -> Path:
@@ -417,6 +445,17 @@ class Library:
                     if kept.is_file() and article_id(kept) == document:
                         kept.unlink()
         return True
+
+
+def _keep_upload(article: Article, folder: Path, earlier: Sequence[Path]) -> Article:
+    """Move a staged upload into the uploads folder, in place of the `earlier` uploads of the same article under
+    another file name; the article, read from where it is now kept."""
+    kept = folder / article.path.name
+    for other in earlier:
+        if other.name != kept.name:
+            other.unlink(missing_ok=True)
+    os.replace(article.path, kept)
+    return replace(article, path=kept)
 
 
 def _read_file(path: Path, max_bytes: int, document_bytes: int) -> tuple[list[Article], list[Skipped]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -263,11 +264,33 @@ def problem(text: str, max_chars: int) -> str | None:
     return None
 
 
+# Combining marks one character may carry: a letter has one or two (Vietnamese ệ decomposed), an Indic syllable two
+# or three. A longer run is padding ("Zalgo" text, 1,900 accents on a question mark) and goes.
+MAX_MARKS = 3
+
+
 def clean(text: str) -> str:
-    """Drop control characters, NULs and lone surrogates, and collapse whitespace."""
+    """Drop control characters, NULs and lone surrogates and runs of more than `MAX_MARKS` combining marks, compose
+    accents (NFC: "e" and U+0301 are "é"), and collapse whitespace."""
     text = text.encode("utf-8", "ignore").decode("utf-8", "ignore") if _has_surrogates(text) else text
     text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    text = unicodedata.normalize("NFC", _without_padding(text))
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _without_padding(text: str) -> str:
+    """`text` without its runs of more than `MAX_MARKS` combining marks."""
+    kept: list[str] = []
+    marks: list[str] = []
+    for ch in text:
+        if unicodedata.category(ch).startswith("M"):
+            marks.append(ch)
+            continue
+        kept.extend(marks if len(marks) <= MAX_MARKS else ())
+        marks = []
+        kept.append(ch)
+    kept.extend(marks if len(marks) <= MAX_MARKS else ())
+    return "".join(kept)
 
 
 def _has_surrogates(text: str) -> bool:

@@ -45,7 +45,12 @@ class Settings(BaseSettings):
         20, ge=1, le=200, description="Sentences each retriever (dense, keyword) returns for fusion."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    max_file_bytes: int = Field(2_000_000, ge=1, description="Larger text articles (.txt, .md) are skipped at ingest.")
+    max_file_bytes: int = Field(
+        2_000_000,
+        ge=1,
+        description="Most text one article may hold, in every format: a larger .txt or .md file, or a web page, PDF or "
+        "Word file whose text passes this many characters (counted while reading), is skipped at ingest.",
+    )
     max_document_bytes: int = Field(
         20_000_000, ge=1, description="Larger web pages, PDFs and Word files (files, uploads or links) are skipped."
     )
@@ -84,6 +89,11 @@ class Settings(BaseSettings):
         True, description="Serve the page's ask function as an MCP tool at /gradio_api/mcp/ (off when ui_auth is set)."
     )
     max_upload_bytes: int = Field(2_000_000, ge=1, description="Largest article file the chat UI accepts.")
+    max_upload_files: int = Field(
+        500,
+        ge=1,
+        description="Most files one upload of the chat UI adds (Gradio takes up to 1,000); the page says which were left out.",
+    )
     max_request_bytes: int = Field(
         1_000_000,
         ge=1_024,

@@ -37,6 +37,27 @@ def test_bad_questions_get_a_message_and_no_embedding(engine: Engine, question: 
         assert embedder.queries == before
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many talents does Suzhou have?",
+        "How many talents does the city have?",
+        "苏州高新区已累计集聚各类人才多少人？",
+    ],
+)
+def test_a_question_padded_with_combining_accents_gets_the_plain_answer(engine: Engine, question: str) -> None:
+    plain = engine.ask(question)
+    padded = engine.ask(question + "\u0301" * 1900)  # under RAG_MAX_QUESTION_CHARS: it was answered, wrongly
+    assert plain.found and padded.text == plain.text and padded.citations == plain.citations
+    accented = engine.ask(question.replace("a", "a" + "\u0301" * 40))
+    assert accented.text == plain.text
+
+
+def test_a_question_of_combining_marks_alone_is_refused_plainly(engine: Engine) -> None:
+    answer = engine.ask("\u0301" * 1900)
+    assert not answer.found and answer.text == "Please type a question."
+
+
 def test_reingest_of_unchanged_articles_embeds_nothing(engine: Engine) -> None:
     embedder = engine.embedder
     assert isinstance(embedder, CountingE5)

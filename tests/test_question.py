@@ -125,6 +125,17 @@ def test_clean_drops_control_characters_and_lone_surrogates_and_collapses_spaces
     assert clean("  苏州 有 多少\u3000人才？ ") == "苏州 有 多少 人才？"
 
 
+def test_clean_drops_padding_of_combining_marks_and_keeps_accents() -> None:
+    plain = "How many talents does Suzhou have?"
+    assert clean(plain + "\u0301" * 1900) == plain
+    assert clean(plain.replace("a", "a" + "\u0301" * 40)) == plain
+    assert clean("Café São Paulo") == "Café São Paulo"
+    assert clean("Cafe\u0301 Sa\u0303o Paulo") == "Café São Paulo"  # composed (NFC), as articles write them
+    assert clean("Vie\u0323\u0302t Nam, हिंदी") == "Việt Nam, हिंदी"  # two marks on one letter; Indic vowel signs
+    assert clean("苏州高新区已累计集聚各类人才多少人？") == "苏州高新区已累计集聚各类人才多少人？"
+    assert problem(clean("\u0301" * 1900), max_chars=2000) == "Please type a question."  # nothing but padding
+
+
 @pytest.mark.parametrize(
     "question",
     [

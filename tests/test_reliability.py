@@ -25,7 +25,7 @@ from rag.settings import Settings
 from tests.conftest import CountingE5
 from tests.openai_server import ChatServer, Reply, Request
 from tests.test_llm import source_number
-from tests.test_ui_api import serve
+from tests.test_ui_api import ask, serve
 
 HARBOUR = """---
 title: Harbour museum
@@ -352,7 +352,7 @@ def call_ask(url: str, question: str, timeout: float = 60) -> dict[str, Any]:
         stream = response.read().decode()
     assert "event: complete" in stream, stream
     data = json.loads(stream.split("event: complete\ndata: ", 1)[1].splitlines()[0])
-    return dict(data[0])
+    return dict(json.loads(data[0]))
 
 
 @pytest.mark.parametrize("case", BAD)
@@ -516,7 +516,7 @@ def llm_page(engine: Engine, model: tuple[ChatServer, Model]) -> Iterator[str]:
         app: gr.Blocks = serve(llm_engine, settings)
         # One question first: the first call of a process opens the HTTP client and its connections, which on a busy
         # machine can take the whole 0.5 s these tests give the model, and the first fault would then read as slow.
-        Client(str(app.local_url), verbose=False).predict(TALENTS, api_name="/ask")
+        ask(Client(str(app.local_url), verbose=False), TALENTS)
         yield str(app.local_url)
         app.close()
 
@@ -530,14 +530,14 @@ def test_a_failing_model_gives_the_offline_answer_with_a_notice_and_the_next_que
     client = Client(llm_page, verbose=False)
     scripted.mode = fault
     started = time.monotonic()
-    failed = client.predict(TALENTS, api_name="/ask")
+    failed = ask(client, TALENTS)
     assert time.monotonic() - started < 15
     assert failed["backend"] == "offline" and failed["found"] is True
     assert failed["text"] == engine.ask(TALENTS).text
     late = TIMED_OUT.format(seconds=0.5)
     assert failed["warnings"] == [CUT_OFF if fault == "cut" else late if fault == "slow" else UNREACHABLE]
     scripted.mode = "ok"
-    answer = client.predict(TALENTS, api_name="/ask")
+    answer = ask(client, TALENTS)
     assert answer["backend"] == "openai" and answer["warnings"] == []
     assert answer["text"] == "At present, Suzhou has about 3.43 million talents [1]."
 
@@ -551,7 +551,7 @@ def test_a_dripping_model_holds_no_question_past_the_deadline(
     offline = engine.ask(TALENTS).text
     started = time.monotonic()
     jobs = [Client(llm_page, verbose=False).submit(TALENTS, api_name="/ask") for _ in range(8)]
-    results = [job.result(timeout=120) for job in jobs]
+    results = [json.loads(job.result(timeout=120)) for job in jobs]
     took = time.monotonic() - started
     assert all(r["text"] == offline and r["warnings"] == [TIMED_OUT.format(seconds=0.5)] for r in results)
     # Four at a time (the page's concurrency), each cut off 0.5 s into the model's answer: two rounds, not the
@@ -567,8 +567,8 @@ def test_slow_model_answers_do_not_hold_up_the_queue(llm_page: str, model: tuple
     results: list[dict[str, Any]] = []
     started = time.monotonic()
     jobs = [Client(llm_page, verbose=False).submit(TALENTS, api_name="/ask") for _ in range(8)]
-    results = [job.result(timeout=60) for job in jobs]
+    results = [json.loads(job.result(timeout=60)) for job in jobs]
     assert all(r["backend"] == "offline" and r["warnings"] == [TIMED_OUT.format(seconds=0.5)] for r in results)
     assert time.monotonic() - started < 45  # eight questions, four at a time, each given up after 0.5 s
     scripted.mode = "ok"
-    assert Client(llm_page, verbose=False).predict(TALENTS, api_name="/ask")["backend"] == "openai"
+    assert ask(Client(llm_page, verbose=False), TALENTS)["backend"] == "openai"

@@ -26,7 +26,7 @@ from tests.openai_server import ChatServer, Reply
 from tests.openai_server import Request as ModelRequest
 from tests.test_llm import source_number
 from tests.test_ui import CHROMIUM, CHROMIUM_ARGS, QUESTION, TURNS
-from tests.test_ui_api import serve
+from tests.test_ui_api import ask, serve
 
 FERRY = """---
 title: Ferry news
@@ -249,7 +249,7 @@ def test_the_api_returns_no_secret_from_an_obeying_model(obedient: Engine, model
     app: gr.Blocks = serve(obedient, obedient.settings)
     try:
         model.queue(obeys)
-        answer = Client(str(app.local_url), verbose=False).predict(FERRY_QUESTION, api_name="/ask")
+        answer = ask(Client(str(app.local_url), verbose=False), FERRY_QUESTION)
         text = json.dumps(answer, ensure_ascii=False)
         assert KEY not in text and canary_of(model.requests[-1]) not in text
         assert answer["warnings"] == [LEAKED] and "2,600" in answer["text"]
@@ -358,15 +358,15 @@ def test_with_a_login_nothing_answers_without_it(library: Engine) -> None:
     app = serve(library, library.settings.model_copy(update={"ui_auth": "reader:s3cret"}))
     url = str(app.local_url)
     try:
-        ask = json.dumps({"data": [FERRY_QUESTION]}).encode()
+        asked = json.dumps({"data": [FERRY_QUESTION]}).encode()
         join = json.dumps({"data": [FERRY_QUESTION], "fn_index": 0, "session_hash": "x"}).encode()
         json_headers = {"Content-Type": "application/json"}
         for path in ("/config", "/gradio_api/info", "/gradio_api/openapi.json", "/gradio_api/file=/etc/passwd"):
             assert get(url, path)[0] == 401, path
         for path, body in (
-            ("/gradio_api/call/ask", ask),
-            ("/gradio_api/run/ask", ask),
-            ("/gradio_api/api/ask", ask),
+            ("/gradio_api/call/ask", asked),
+            ("/gradio_api/run/ask", asked),
+            ("/gradio_api/api/ask", asked),
             ("/gradio_api/queue/join", join),
         ):
             assert post(url, path, body, json_headers)[0] == 401, path
@@ -387,6 +387,6 @@ def test_with_a_login_nothing_answers_without_it(library: Engine) -> None:
         with pytest.raises(Exception, match="(?i)login|auth|credentials"):
             Client(url, auth=("reader", "wrong"), verbose=False)
         client = Client(url, auth=("reader", "s3cret"), verbose=False)
-        assert "2,600" in client.predict(FERRY_QUESTION, api_name="/ask")["text"]
+        assert "2,600" in ask(client, FERRY_QUESTION)["text"]
     finally:
         app.close()

@@ -24,7 +24,7 @@ from rag.engine import Engine
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import StoreError, StoreUnreachable, open_client
 from tests.conftest import SEEDS, CountingE5
-from tests.test_ui_api import serve
+from tests.test_ui_api import ask, serve
 
 pytestmark = pytest.mark.server
 
@@ -213,18 +213,18 @@ def test_a_stopped_server_is_named_plainly_and_the_page_answers_again_once_it_is
         engine.ingest()
         app = serve(engine, settings)
         client = Client(str(app.local_url), verbose=False)
-        assert client.predict(QUESTIONS[1], api_name="/ask")["found"] is True
+        assert ask(client, QUESTIONS[1])["found"] is True
         server.stop()
         capfd.readouterr()
         unreachable = f"The Chroma server at {server.url} (RAG_CHROMA_URL) cannot be reached"
         time.sleep(engine.library.refresh_seconds)  # past the interval in which the index is not checked
         with pytest.raises(AppError, match=re.escape(unreachable)):
-            client.predict(QUESTIONS[1], api_name="/ask")
+            ask(client, QUESTIONS[1])
         with pytest.raises(StoreUnreachable, match=re.escape(unreachable)):
             engine.ask(QUESTIONS[0])
         assert "Traceback" not in capfd.readouterr().err
         server.start()
-        assert client.predict(QUESTIONS[1], api_name="/ask")["found"] is True
+        assert ask(client, QUESTIONS[1])["found"] is True
     finally:
         if app is not None:
             app.close()

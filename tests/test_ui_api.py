@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -53,10 +54,12 @@ def client(url: str) -> Client:
 
 
 def ask(client: Client, question: str) -> dict[str, Any]:
-    """The `ask` endpoint's answer."""
+    """The `ask` endpoint's answer, which it gives as JSON text."""
     result = client.predict(question, api_name="/ask")
-    assert isinstance(result, dict)
-    return result
+    assert isinstance(result, str)
+    answer = json.loads(result)
+    assert isinstance(answer, dict)
+    return answer
 
 
 def test_ask_returns_the_figure_with_a_verbatim_cited_quote(client: Client) -> None:

@@ -4,6 +4,7 @@ conversation reopened from the list, then `rag eval --feedback` failing until th
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -12,6 +13,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gradio_client import Client
@@ -44,11 +46,16 @@ def client(engine: Engine, settings: Settings, verdicts_dir: Path) -> Iterator[C
 
 
 def test_the_feedback_api_keeps_a_verdict_with_its_answer_and_bounds_a_client(client: Client) -> None:
-    assert client.predict(TALENTS, "up", api_name="/feedback")["stored"] is True
-    kept_now = client.predict(TALENTS, "down", "3.5 million", "suzhou-organizational-work-en#8", api_name="/feedback")
+    def judge(*verdict: str) -> dict[str, Any]:
+        said = json.loads(client.predict(TALENTS, *verdict, api_name="/feedback"))  # JSON text, like the MCP tool's
+        assert isinstance(said, dict)
+        return said
+
+    assert judge("up")["stored"] is True
+    kept_now = judge("down", "3.5 million", "suzhou-organizational-work-en#8")
     assert kept_now["stored"] is True and "3.43 million" in kept_now["answer"]
-    assert client.predict(TALENTS, "sideways", api_name="/feedback")["stored"] is False
-    refused = [client.predict(TALENTS, "up", api_name="/feedback")["stored"] for _ in range(29)]
+    assert judge("sideways")["stored"] is False
+    refused = [judge("up")["stored"] for _ in range(29)]
     assert refused.count(True) == 28 and refused[-1] is False  # 30 per client per hour
 
 

@@ -1,10 +1,11 @@
 """The chat page's `ask` served as an MCP tool: an MCP client over streamable HTTP on 127.0.0.1 gets the answer
-with its citations; with a login configured the MCP endpoint is not served (Gradio's does not check logins)."""
+with its citations as JSON text; with a login configured the MCP endpoint is not served (Gradio's does not check
+logins)."""
 
 from __future__ import annotations
 
-import ast
 import asyncio
+import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -37,9 +38,9 @@ async def _call(url: str, tool: str, arguments: dict[str, Any]) -> tuple[list[st
 
 
 def answer_of(result: Any) -> dict[str, Any]:
-    """The answer an MCP tool result carries as its text: the /ask fields, which Gradio writes as a Python dict."""
+    """The answer an MCP tool result carries as its text: the /ask fields as JSON (not a Python dict's notation)."""
     assert not result.isError, result
-    data = ast.literal_eval(result.content[0].text)
+    data = json.loads(result.content[0].text)
     assert isinstance(data, dict)
     return data
 
@@ -58,6 +59,16 @@ def test_the_mcp_tool_says_when_the_articles_do_not_say(mcp_url: str) -> None:
     _, result = asyncio.run(_call(mcp_url, "ask", {"question": "What is the capital of France?"}))
     answer = answer_of(result)
     assert answer["found"] is False and answer["citations"] == [] and answer["kind"] == "none"
+
+
+def test_the_mcp_tools_answer_in_json_text_that_keeps_chinese_as_written(mcp_url: str) -> None:
+    _, result = asyncio.run(_call(mcp_url, "ask", {"question": "苏州高新区已累计集聚各类人才多少人？"}))
+    text = result.content[0].text
+    assert text.startswith('{"') and "True" not in text and "'found'" not in text  # not repr(dict)
+    answer = answer_of(result)
+    assert answer["found"] is True and "万" in answer["text"] and answer["text"] in text  # not \u escapes
+    _, result = asyncio.run(_call(mcp_url, "feedback", {"question": "How many talents?", "verdict": "sideways"}))
+    assert json.loads(result.content[0].text) == {"stored": False, "reason": "verdict is 'up' or 'down'"}
 
 
 def test_no_mcp_endpoint_behind_a_login(engine: Engine, settings: Settings) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import importlib.util
 import inspect
+import json
 import re
 import tempfile
 import time
@@ -65,6 +66,7 @@ FONTS = (
 KINDS = ".txt .md .html .pdf .docx"  # what the upload takes, in its label and messages
 EXCERPT_CHARS = 420  # longer paragraphs show the quote in context and fold the rest away
 QUEUE_SIZE = 64  # requests waiting beyond this are told at once that the page is busy, not kept waiting
+LISTED = 20  # article names an upload's report lists on one line before "and N more"
 CONTEXT_CHARS = 160  # characters of context kept on each side of the quote in an excerpt
 
 
@@ -202,11 +204,11 @@ def render_report(report: IngestReport, name: str) -> str:
     """What an upload did, in plain words (file names and reasons escaped)."""
     lines = []
     if report.added:
-        lines.append(f"Added · 已添加: <b>{escape(', '.join(report.added))}</b>. Ask about it now · 现在可以提问。")
+        lines.append(f"Added · 已添加: <b>{listed(report.added)}</b>. Ask about it now · 现在可以提问。")
     if report.updated:
-        lines.append(f"Replaced · 已更新: <b>{escape(', '.join(report.updated))}</b>.")
+        lines.append(f"Replaced · 已更新: <b>{listed(report.updated)}</b>.")
     if report.unchanged:
-        lines.append(f"Already in the library, unchanged · 已存在: <b>{escape(', '.join(report.unchanged))}</b>.")
+        lines.append(f"Already in the library, unchanged · 已存在: <b>{listed(report.unchanged)}</b>.")
     for skipped in report.skipped:
         lines.append(
             f'<span class="rag-error">Skipped · 已跳过 {escape(skipped.name)}: {escape(skipped.reason)}</span>'
@@ -218,6 +220,12 @@ def render_report(report: IngestReport, name: str) -> str:
             f'<span class="rag-subtle">{report.sentences_embedded} sentences indexed in {report.seconds:.1f} s</span>'
         )
     return "<br>".join(lines)
+
+
+def listed(names: Sequence[str], most: int = LISTED) -> str:
+    """Article names, escaped, comma-separated: the first `most` and how many more (an upload may hold hundreds)."""
+    shown = escape(", ".join(names[:most]))
+    return shown if len(names) <= most else f"{shown} and {len(names) - most:,} more · 等{len(names):,}篇"
 
 
 def render_error(message: str) -> str:
@@ -272,10 +280,10 @@ def remove_article(engine: Engine, document: str | None) -> str:
     """Delete an article the reader confirmed removing, and say so."""
     if not document:
         return render_error("Open an article first · 请先选择文章")
-    title = engine.store.manifest().get(document)
-    if not engine.remove(document):
-        return render_error(f"No article {document} in the library · 文章不存在")
-    name = title.title if title else document
+    stored = engine.store.manifest().get(document)
+    name = stored.title if stored else document
+    if not engine.remove(document):  # another window (or instance) removed it meanwhile, or it never was there
+        return render_error(f"{name} ({document}) is not in the library: it was removed already · 文章已被删除")
     return f"Removed · 已删除: <b>{escape(name)}</b> ({escape(document)})."
 
 
@@ -324,18 +332,36 @@ def upload_name(name: str) -> str:
 
 
 def add_article(
-    engine: Engine, path: str | None, max_bytes: int, progress: gr.Progress | None = None, replace: bool = False
+    engine: Engine,
+    paths: str | Sequence[str] | None,
+    max_bytes: int,
+    progress: gr.Progress | None = None,
+    replace: bool = False,
+    max_files: int = 500,
 ) -> str:
-    """Check an uploaded file, keep it in the data directory and ingest it, and say what happened. It may replace
-    an article of the same name with other text only with `replace` (the page has a login)."""
-    if not path:
+    """Check uploaded files (one, or up to `max_files` at once), keep them in the data directory and ingest them
+    together, and say what happened to each. A file may replace an article of the same name with other text only
+    with `replace` (the page has a login)."""
+    chosen = [paths] if isinstance(paths, str) else list(paths or [])
+    if not chosen:
         return render_error(f"Choose a file first ({KINDS}) · 请先选择文件")
-    source = Path(path)
-    if source.suffix.lower() not in SUFFIXES:
-        return render_error(f"{source.name}: only {KINDS} articles can be added · 只能添加这些格式的文件")
-    size = source.stat().st_size
-    if size > max_bytes:
-        return render_error(f"{source.name} is {size:,} bytes, over the {max_bytes:,}-byte limit · 文件过大")
+    refused: list[str] = []
+    files: list[tuple[Path, str]] = []
+    for path in chosen[:max_files]:
+        source = Path(path)
+        if source.suffix.lower() not in SUFFIXES:
+            refused.append(f"{source.name}: only {KINDS} articles can be added · 只能添加这些格式的文件")
+        elif (size := source.stat().st_size) > max_bytes:
+            refused.append(f"{source.name} is {size:,} bytes, over the {max_bytes:,}-byte limit · 文件过大")
+        else:
+            files.append((source, upload_name(source.name)))
+    if len(chosen) > max_files:
+        refused.append(
+            f"Not added: the last {len(chosen) - max_files:,} of the {len(chosen):,} files, at most {max_files:,} per "
+            f"upload; add them in another upload · 每次最多添加{max_files:,}个文件"
+        )
+    if not files:
+        return "<br>".join(render_error(message) for message in refused)
 
     def report_progress(done: int, total: int, name: str) -> None:
         if progress is not None:
@@ -344,12 +370,13 @@ def add_article(
     if progress is not None:
         progress(0, desc="Reading and indexing · 读取并索引")
     try:
-        report = engine.upload(source, upload_name(source.name), replace=replace, progress=report_progress)
+        report = engine.upload_files(files, replace=replace, progress=report_progress)
     except UploadRefused as refusal:
         return render_error(f"{refusal} · 同名文章已存在，替换需要登录")
     except StoreError as error:  # a full disk, the Chroma server gone: said plainly
         return render_error(str(error))
-    return render_report(report, source.name)
+    named = files[0][0].name if len(files) == 1 else f"{len(files):,} files"
+    return "<br>".join([render_report(report, named), *(render_error(message) for message in refused)])
 
 
 def add_link(engine: Engine, text: str | None) -> str:
@@ -439,9 +466,10 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             return
         yield from respond(summary_question(engine, document), history, turns, top_k, backend, record, document)
 
-    def upload(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+    def upload(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         # With a login every visitor is a known reader, who may replace an article; without one, nobody may.
-        added = add_article(engine, path, settings.max_upload_bytes, progress, replace=bool(settings.ui_auth))
+        replace = bool(settings.ui_auth)
+        added = add_article(engine, paths, settings.max_upload_bytes, progress, replace, settings.max_upload_files)
         return added, render_library(engine)
 
     def fetch_link(text: str) -> tuple[str, str, str]:
@@ -478,7 +506,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         path = export_conversation(record, Path(tempfile.mkdtemp(prefix="rag-export-")))
         return gr.update(value=path, interactive=path is not None)
 
-    def ask(question: str) -> dict[str, Any]:
+    def ask(question: str) -> str:
         """Answer a question from the news articles (English or Chinese) with numbered citations to the source
         paragraphs; the answer says when the articles do not say.
 
@@ -486,13 +514,14 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             question: The question, e.g. "How many talents does the city have?" or "苏州高新区已累计集聚各类人才多少人？"
 
         Returns:
-            JSON with text (the answer with [n] markers), found, kind (figure, fact, summary, or none when not
+            JSON text with text (the answer with [n] markers), found, kind (figure, fact, summary, or none when not
             found), backend, warnings, and citations (number, document, title, paragraph, quote, text, and where
             the article came from: source, page, page_paragraph, published) — or, when not found, nearest: the
             passages that come closest.
         """
         try:
-            return engine.ask(question).to_dict()
+            # JSON text, not a dict: the MCP tool's result is this text (Gradio writes a dict in Python's notation).
+            return json.dumps(engine.ask(question).to_dict(), ensure_ascii=False)
         except StoreError as error:  # the message, without a traceback in the page's log
             raise gr.Error(str(error), print_exception=False) from None
 
@@ -577,6 +606,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                 with gr.Accordion("Add an article · 添加文章", open=True):
                     article = gr.File(
                         label=KINDS,
+                        file_count="multiple",
                         file_types=list(SUFFIXES),
                         type="filepath",
                         elem_id="rag-upload",

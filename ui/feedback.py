@@ -4,6 +4,7 @@ correction and right source, and the `/feedback` API; all kept by `rag.feedback`
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +141,7 @@ def wire(
         correction: str = "",
         source: str = "",
         request: gr.Request = None,  # type: ignore[assignment]
-    ) -> dict[str, Any]:
+    ) -> str:
         """Say whether the answer to a question is right: verdict "up" (right) or "down" (wrong), and after "down"
         optionally the right answer (a figure or a short text) and the right source ("document#paragraph", one of
         the answer's citations or nearest passages). The question is answered again and that answer is kept with
@@ -153,8 +154,12 @@ def wire(
             source: After "down": the right source as document#paragraph, e.g. "suzhou-organizational-work-en#8"
 
         Returns:
-            JSON with stored (true or false), id, the answer judged, and reason when not stored.
+            JSON text with stored (true or false), id, the answer judged, and reason when not stored.
         """
+        return json.dumps(judged(question, verdict, correction, source, request), ensure_ascii=False)
+
+    def judged(question: str, verdict: str, correction: str, source: str, request: gr.Request) -> dict[str, Any]:
+        """What the `feedback` endpoint says of one verdict: kept (with its id) or why not."""
         if verdict not in ("up", "down"):
             return {"stored": False, "reason": "verdict is 'up' or 'down'"}
         answer = engine.ask(question).to_dict()
