@@ -254,17 +254,3 @@ def test_boosted_trees_score_in_the_package_as_lightgbm_scores_them() -> None:
     for a in asked[:20]:
         shipped = [model.score(dict(zip(FEATURES, map(float, row), strict=True))) for row in a.rows]
         assert np.allclose(shipped, ranker.scores(a.rows), atol=1e-4)
-
-
-@pytest.mark.parametrize(
-    ("left", "modified"),
-    [
-        (["集聚", "领军", "人才"], 1.0),  # leading talents: a narrower kind than the talents asked about
-        (["集聚", "各类", "人才"], 0.0),  # talents of all kinds: all of them
-        (["total", "number", "talent"], 0.0),
-    ],
-)
-def test_a_word_for_all_of_a_thing_does_not_narrow_it(left: list[str], modified: float) -> None:
-    from rag.answerers.figure import _modified
-
-    assert _modified(left, [], {left[-1]}, {"talent", "人才"}) == modified

@@ -542,12 +542,8 @@ def _wanted(figure: Figure, wants: str) -> bool:
     )
 
 
-# Words naming a quantity itself ("the total number of talents", 人才总量), or all of a thing ("talents of all
-# kinds", 各类人才): no narrower kind of the thing counted.
-_QUANTITY = frozenset(
-    "number total amount count sum figure kind various every 总量 总数 数量 总计 总额 总和 规模 人数 数目 "
-    "各类 各种 各项 各式 各界 所有 全部 一切".split()
-)
+# Words naming a quantity itself ("the total number of talents", 人才总量): no narrower kind of the thing counted.
+_QUANTITY = frozenset("number total amount count sum figure 总量 总数 数量 总计 总额 总和 规模 人数 数目".split())
 
 
 def _modified(left: Sequence[str], right: Sequence[str], measure: AbstractSet[str], asked: AbstractSet[str]) -> float:
