@@ -259,7 +259,8 @@ def problem(text: str, max_chars: int) -> str | None:
         return "Please type a question."
     if len(text) > max_chars:
         return f"That question is {len(text):,} characters long; please keep it under {max_chars:,}."
-    if not re.search(r"\w", text):
+    letters = re.findall(r"\w", text)
+    if not letters or (len(letters) >= 4 and len(set(letters)) == 1):  # "???", "苏苏苏苏苏？": no words to look up
         return "Please ask a question in words."
     return None
 

@@ -111,6 +111,9 @@ def test_translated_query_joins_the_translations_the_other_languages_way(transla
         ("  \n", "Please type a question."),
         ("x" * 11, "That question is 11 characters long; please keep it under 10."),
         ("？？？", "Please ask a question in words."),
+        ("苏苏苏苏苏？", "Please ask a question in words."),  # one character over and over: no word to look up
+        ("aaaa", "Please ask a question in words."),
+        ("多多少？", None),
         ("How many?", None),
         ("多少？", None),
     ],
