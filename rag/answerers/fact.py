@@ -154,6 +154,8 @@ class Candidate:
 
 # One word of the question: its pieces (longest first), each piece's forms (with translations), its rarity.
 Group = tuple[list[str], dict[str, set[str]], float]
+# One word's forms, and those of them met inside a longer Chinese word.
+Forms = tuple[frozenset[str], tuple[str, ...]]
 
 
 class FactAnswerer:
@@ -214,6 +216,7 @@ class FactAnswerer:
         best_keyword = max(hit.keyword for hit in hits)
         asked = {form for _, forms, _ in groups for f in forms.values() for form in f}
         rarest = max(groups, key=lambda g: g[2]) if groups else None
+        spans = _spans(groups)
         found = []
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
@@ -221,7 +224,7 @@ class FactAnswerer:
                 continue
             seen.add(hit.record.id)
             carried = self._carried(hit)
-            f = self._features(question, hit, carried, rank, groups, asked, rarest)
+            f = self._features(question, hit, carried, rank, groups, asked, rarest, spans)
             f["dense_gap"] = hit.dense - best_dense.get(hit.record.lang, hit.dense)
             f["keyword"] = hit.keyword / best_keyword if best_keyword else 0.0
             found.append(Candidate(hit, carried, f))
@@ -251,6 +254,7 @@ class FactAnswerer:
         groups: Sequence[Group],
         asked: set[str],
         rarest: Group | None,
+        spans: Sequence[Forms],
     ) -> dict[str, float]:
         """The features of one candidate (see FEATURES; dense_gap and keyword are set by `candidates`)."""
         record = hit.record
@@ -272,7 +276,7 @@ class FactAnswerer:
         paragraph = self.index.paragraphs[record.paragraph_id]
         return {
             **shares,
-            "near": self._near(groups, terms),
+            "near": _near(groups, spans, terms),
             "rarest": met([rarest], {"s": words})["s"] if rarest else 0.0,
             "dense": hit.dense,
             "dense_gap": 0.0,
@@ -289,26 +293,6 @@ class FactAnswerer:
             "typed": float(bool(asked_span(question, record.text))),
         }
 
-    def _near(self, groups: Sequence[Group], terms: Sequence[str]) -> float:
-        """The largest rarity-weighted share of the question's words met within NEAR search terms of each other."""
-        total = sum(rarity for _, _, rarity in groups)
-        if not total or not terms:
-            return 0.0
-        where: list[tuple[int, int]] = []  # (position in the sentence, group)
-        for g, (_, forms, _) in enumerate(groups):
-            mine = {form for f in forms.values() for form in f}
-            where += [
-                (i, g)
-                for i, term in enumerate(terms)
-                if term in mine or any(p in term for p in mine if CJK.match(p) and len(p) > 1)
-            ]
-        where.sort()
-        best = 0.0
-        for i, (start, _) in enumerate(where):
-            inside = {g for position, g in where[i:] if position - start < NEAR}
-            best = max(best, sum(groups[g][2] for g in inside))
-        return best / total
-
     def _groups(self, question: Question) -> list[Group]:
         """The question's words (`term_groups`), each piece with its translations, and the group's rarity."""
         groups = []
@@ -321,6 +305,32 @@ class FactAnswerer:
         """Inverse document frequency; a word the articles never use weighs most."""
         frequency = max(self.index.keyword.document_frequency.get(form, 0) for form in forms)
         return math.log(1.0 + (len(self.index) + 1) / (frequency + 0.5))
+
+
+def _spans(groups: Sequence[Group]) -> list[Forms]:
+    """Per group of the question, every form of its word and the Chinese ones of two characters or more (also met
+    inside a longer word): worked out once per question, not once per sentence."""
+    spans = []
+    for _, forms, _ in groups:
+        mine = frozenset(form for f in forms.values() for form in f)
+        spans.append((mine, tuple(p for p in mine if len(p) > 1 and CJK.match(p))))
+    return spans
+
+
+def _near(groups: Sequence[Group], spans: Sequence[Forms], terms: Sequence[str]) -> float:
+    """The largest rarity-weighted share of the question's words met within NEAR search terms of each other."""
+    total = sum(rarity for _, _, rarity in groups)
+    if not total or not terms:
+        return 0.0
+    where: list[tuple[int, int]] = []  # (position in the sentence, group)
+    for g, (mine, pieces) in enumerate(spans):
+        where += [(i, g) for i, term in enumerate(terms) if term in mine or any(p in term for p in pieces)]
+    where.sort()
+    best = 0.0
+    for i, (start, _) in enumerate(where):
+        inside = {g for position, g in where[i:] if position - start < NEAR}
+        best = max(best, sum(groups[g][2] for g in inside))
+    return best / total
 
 
 def met(groups: Sequence[Group], places: Mapping[str, frozenset[str]]) -> dict[str, float]:

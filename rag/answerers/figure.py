@@ -466,11 +466,11 @@ class FigureAnswerer:
             groups.append((group, forms, max(self._rarity(f) for f in forms.values())))
         return groups
 
-    def _forms(self, term: str, question: Question) -> set[str]:
+    def _forms(self, term: str, question: Question) -> frozenset[str]:
         """A question word and its dictionary translations."""
-        return {term, *question.expansions.get(term, ())}
+        return frozenset((term, *question.expansions.get(term, ())))
 
-    def _rarity(self, forms: set[str]) -> float:
+    def _rarity(self, forms: frozenset[str]) -> float:
         """Inverse document frequency; a word the articles never use weighs most."""
         frequency = max(self.index.keyword.document_frequency.get(form, 0) for form in forms)
         return math.log(1.0 + (len(self.index) + 1) / (frequency + 0.5))
@@ -479,7 +479,7 @@ class FigureAnswerer:
 
 
 # One word of the question: its pieces (longest first), each piece's forms (with translations), its rarity.
-_Group = tuple[list[str], dict[str, set[str]], float]
+_Group = tuple[list[str], dict[str, frozenset[str]], float]
 
 
 @dataclass(frozen=True)
@@ -593,12 +593,13 @@ def _sides_of(text: str, terms: tuple[str, ...]) -> Mapping[str, str]:
     return {term: "before" if term in before else "after" for term in terms if term in before | after}
 
 
-def _credit(term: str, forms: set[str], words: frozenset[str]) -> float:
+@lru_cache(maxsize=65536)  # the same question words meet the same sentences' words clause after clause
+def _credit(term: str, forms: frozenset[str], words: frozenset[str]) -> float:
     """How far one question word is met by `words`: fully as written, 0.8 through a translation (a guess), 0.9 by
     another word of the same root ("industrial" for "industry")."""
     if forms & words:
         return 1.0 if term in words else 0.8
-    return 0.9 if roots_of(frozenset(forms)) & roots_of(words) else 0.0
+    return 0.9 if roots_of(forms) & roots_of(words) else 0.0
 
 
 def _own_clause(text: str, figure: Figure) -> str:
