@@ -93,6 +93,19 @@ def test_something_no_article_covers_is_refused_without_a_figure_note(engine: En
     assert "finds figures" not in a.text and "RAG_LLM" not in a.text
 
 
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [
+        ("Who designed the new container terminal in 2019?", False),  # the articles tell no design of 2019
+        ("Which two ferry routes were closed?", True),  # a count describes the answer: no condition
+    ],
+)
+def test_a_year_the_question_states_is_a_condition_a_count_is_not(engine: Engine, question: str, found: bool) -> None:
+    a = engine.ask(question)
+    assert a.found is found, a.text
+    assert not found or "ferry routes were closed" in a.citations[0].quote
+
+
 def test_figure_questions_still_go_to_the_figure_answerer(engine: Engine) -> None:
     a = engine.ask("How many containers did the port of Westhaven handle in 2023?")
     assert a.found and a.kind == "figure" and a.text.startswith("4.2 million")

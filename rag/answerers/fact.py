@@ -24,6 +24,7 @@ from pathlib import Path
 from rag.answer import Answer, Citation, not_found
 from rag.answerers.reading import bare_text, roots_of, spread_credit, term_groups, with_parts
 from rag.citations import cite, defuse, marker
+from rag.figures import states_figure
 from rag.query import Query
 from rag.question import Question
 from rag.retrieve import Hit, Index
@@ -220,7 +221,7 @@ class FactAnswerer:
         found = []
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
-            if hit.record.id in seen:
+            if hit.record.id in seen or not self._states_conditions(question, hit):
                 continue
             seen.add(hit.record.id)
             carried = self._carried(hit)
@@ -231,6 +232,16 @@ class FactAnswerer:
         probabilities = self.learned.probabilities([c.features for c in found])
         scored = [replace(c, probability=p) for c, p in zip(found, probabilities, strict=True)]
         return sorted(scored, key=lambda c: -c.probability)
+
+    def _states_conditions(self, question: Question, hit: Hit) -> bool:
+        """Whether the sentence's paragraph or its article's title states every time the question states ("in
+        1998", "2021年"): a paragraph without it is about something else, as for the figure answerer. A count is
+        no condition here: "which two cities" describes the answer, which may name them without the number."""
+        times = [f for f in question.figures if f.kind in ("year", "date", "decade")]
+        if not times:
+            return True
+        text = hit.record.title + " " + self.index.paragraphs[hit.record.paragraph_id]
+        return all(states_figure(text, f) for f in times)
 
     def _carried(self, hit: Hit) -> Hit | None:
         """The sentence before, in the same paragraph, when this one opens with a word that refers back to it."""
