@@ -110,7 +110,7 @@ class Slots:
     thing measured with its qualifiers (measure), and the kind of figure it wants."""
 
     lang: str
-    entity: str = ""  # "the Suzhou High-tech Zone", "the city", 星河电子
+    entity: str = ""  # "the Westhaven port", "the city", 星河电子
     time: str = ""  # "2021", 2023年, 去年
     measure: str = ""  # "talents", "high-level talents", 营业收入
     wants: str = "any"  # rag.question's kind of figure: count, amount, date, percent …
@@ -203,7 +203,7 @@ def _in_one_language(text: str, translate: Translate) -> str:
         return text
     for run in CJK_RUN.findall(text):
         if any(tag in ("ns", "nr", "nt", "nz") for _, tag in tagged(run)):
-            continue  # a name (苏州高新区) is searched as written
+            continue  # a name (河西新区) is searched as written
         english = translate(run, "en")
         if english:
             text = text.replace(run, english, 1)

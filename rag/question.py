@@ -106,7 +106,7 @@ class Question:
     measure: tuple[str, ...] = ()  # search terms of the thing asked about ("hospital"), () when not a count
     figures: tuple[Figure, ...] = ()  # figures the question itself states ("in 2019") — evidence must state them
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # own term → its translations
-    quoted: tuple[str, ...] = ()  # what the question quotes (“融医贷”, "Gusu Talent Fund"): names of one thing
+    quoted: tuple[str, ...] = ()  # what the question quotes (“惠农卡”, "Harbour Arts Fund"): names of one thing
     proper: frozenset[str] = frozenset()  # own terms that are proper nouns: France, 法国 (dictionaries know them)
     counted: str = ""  # the thing counted as the English question writes it ("quality projects"), "" if none
     strangers: tuple[str, ...] = ()  # places and other names no article mentions in any language ("Hangzhou")
@@ -119,7 +119,7 @@ def analyse(text: str) -> Question:
     """Language, the kind of figure wanted, the thing counted, and the question's own search terms."""
     wants = next((name for name, pattern in _PATTERNS if pattern.search(text)), "any")
     if wants == "any" and _NOT_A_FIGURE.search(text):
-        wants = "none"  # "Who founded Nawei?", 苏州为什么吸引人才？: no figure answers these
+        wants = "none"  # "Who founded the firm?", 河西为什么吸引游客？: no figure answers these
     if _COMPARISON.search(text):
         wants = "comparison"  # a difference or a ratio is worked out, not quoted: the articles state neither
     terms = {term: 1.0 for term in tokenize(text)}

@@ -259,7 +259,7 @@ class FigureAnswerer:
 
     def answer(self, question: Question, hits: list[Hit]) -> Answer:
         """The answer to `question` from the retrieved `hits`."""
-        if question.wants == "none":  # no figure answers "Who founded Nawei?": the closest passages, to judge
+        if question.wants == "none":  # no figure answers "Who founded the company?": the closest passages, to judge
             return replace(not_found(question.text, question.lang), nearest=self.nearest(question, hits, []))
         evidence = self.evidence(question, hits)
         chosen = self._choose(evidence)

@@ -143,7 +143,7 @@ def clause_of(text: str, start: int, end: int) -> str:
     left = max(b for b in breaks if b <= start)
     right = min(b for b in breaks if b >= end)
     if right - left < (20 if chinese else 60):
-        left = max((b for b in breaks if b < left), default=left)  # "在全国首推“融医贷”，已服务区内30余家…"
+        left = max((b for b in breaks if b < left), default=left)  # "在省内首创“惠农卡”，已覆盖全县20余个…"
     clause = text[left:right].strip().rstrip("，,；;：:")
     return clause if len(clause) >= 8 else text
 
@@ -170,7 +170,7 @@ def closeness(text: str, figure: Figure, terms: AbstractSet[str]) -> float:
         before = tokenize(text[max(0, figure.start - 30) : figure.start])
     else:
         cut = _CLAUSE_BREAK.search(following)
-        if cut and figure.kind not in ("date", "year"):  # "In June 2021, Nawei was listed": the date's event
+        if cut and figure.kind not in ("date", "year"):  # "In May 2019, the firm was listed": the date's event
             following = following[: cut.start()]
         preceding = text[max(0, figure.start - 120) : figure.start]
         tail = max(0, len(preceding) - 40)  # the verb stands right before the figure
