@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from rag.engine import Engine
 
 HOLDS, BROKEN, LISTED = "holds", "broken", "listed"
+# Where verdicts come from, for a reader who has given none yet.
+HOW_TO_RATE = "rate answers with 👍 / 👎 on the chat page (`rag chat`) or through its /feedback API"
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def run(engine: Engine, path: Path) -> int:
     checked = evaluate(engine, feedback.verdicts)
     print(report(checked, feedback, path))
     if not any(c.status != LISTED for c in checked):
-        print(f"no verdict to score in {path}", file=sys.stderr)
+        print(f"no verdict to score in {path}: {HOW_TO_RATE}", file=sys.stderr)
         return 2
     return 1 if any(c.status == BROKEN for c in checked) else 0
 
@@ -212,6 +214,8 @@ def export(path: Path, out: Path | None) -> int:
         except ValueError as error:  # e.g. a corrected figure the named source does not state word for word
             print(f"{row['id']} needs review before `rag eval` reads it: {error}", file=sys.stderr)
     text = "".join(f"{row}\n" for row in rows)
+    if not feedback.verdicts:
+        print(f"no verdicts in {path}: {HOW_TO_RATE}", file=sys.stderr)
     if out is None:
         sys.stdout.write(text)
     else:

@@ -94,3 +94,13 @@ def test_the_export_writes_evaluation_questions(
     assert approved.figures == ("about 3.43 million",) and approved.document == "suzhou-organizational-work-en"
     assert json.loads(rows[1])["figures"] == ["about 3.43 million"]
     assert len(read(feedback_path(tmp_path)).verdicts) == 3
+
+
+def test_no_verdicts_yet_says_where_they_come_from(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path))
+    assert main(["feedback", "export"]) == 0
+    assert "no verdicts in" in capsys.readouterr().err
+    assert eval_main(["--feedback", str(feedback_path(tmp_path))], engine=engine) == 2
+    assert "rate answers with 👍 / 👎" in capsys.readouterr().err
