@@ -115,6 +115,11 @@ class Question:
     asks: str = "fact"
 
 
+# "How tall", "how deep" … in Chinese (有多高, 多深): the dimension is a search term (the sentence says 高177米),
+# the question word is not (jieba cuts 有多深, 多重 or 塔有 and 多 out of them, which no sentence holds).
+_ZH_HOW = re.compile(r"有?多([高深宽重长远快])(?![" + HAN + r"])")
+
+
 def analyse(text: str) -> Question:
     """Language, the kind of figure wanted, the thing counted, and the question's own search terms."""
     wants = next((name for name, pattern in _PATTERNS if pattern.search(text)), "any")
@@ -122,7 +127,7 @@ def analyse(text: str) -> Question:
         wants = "none"  # "Who founded the firm?", 河西为什么吸引游客？: no figure answers these
     if _COMPARISON.search(text):
         wants = "comparison"  # a difference or a ratio is worked out, not quoted: the articles state neither
-    terms = {term: 1.0 for term in tokenize(text)}
+    terms = {term: 1.0 for term in tokenize(_ZH_HOW.sub(r" \1", text))}
     return Question(
         asks=asks(text, wants),
         text=text,

@@ -254,3 +254,63 @@ def test_boosted_trees_score_in_the_package_as_lightgbm_scores_them() -> None:
     for a in asked[:20]:
         shipped = [model.score(dict(zip(FEATURES, map(float, row), strict=True))) for row in a.rows]
         assert np.allclose(shipped, ranker.scores(a.rows), atol=1e-4)
+
+
+# A size or a weight is asked: only a figure with a unit of length or weight answers, and the answer gives the unit.
+TOWER = """---
+title: A tower by the lake
+lang: en
+---
+The new observation tower by the lake is 120 metres tall and cost 30 million euros to build.
+
+About 5,000 visitors climbed the tower in its first week, and its steel frame weighs 2,400 tonnes.
+"""
+
+BRIDGE = """---
+title: 新桥通车
+lang: zh
+---
+河西大桥昨日通车，总投资45亿元，双向六车道，每天约有8万辆车通过。
+
+大桥主塔高180米，桥面宽32米。
+"""
+
+MARKET = """---
+title: Eastbury opens its market hall
+lang: en
+---
+The new market hall in Eastbury cost 12 million pounds and has 140 stalls.
+
+It drew 9,000 shoppers on its opening day, the council said.
+"""
+
+
+@pytest.fixture(scope="module")
+def sizes(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    articles = tmp_path_factory.mktemp("sizes")
+    (articles / "tower.md").write_text(TOWER, encoding="utf-8")
+    (articles / "bridge.md").write_text(BRIDGE, encoding="utf-8")
+    (articles / "market.md").write_text(MARKET, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), seeds_dir=articles, _env_file=None)  # type: ignore[call-arg]
+    engine = Engine(settings, embedder=CountingE5())
+    engine.ingest()
+    return engine
+
+
+@pytest.mark.parametrize(
+    ("question", "headline"),
+    [
+        ("How tall is the observation tower?", "120 metres"),
+        ("How heavy is the tower's steel frame?", "2,400 tonnes"),
+        ("河西大桥的桥面有多宽？", "32米"),
+    ],
+)
+def test_a_size_is_answered_with_its_unit(sizes: Engine, question: str, headline: str) -> None:
+    answer = sizes.ask(question)
+    assert answer.found, answer.text
+    assert answer.text.split(" — ")[0] == headline
+
+
+def test_money_or_a_count_does_not_answer_a_size(sizes: Engine) -> None:
+    answer = sizes.ask("How tall is the market hall in Eastbury?")  # 12 million pounds, 140 stalls: no height
+    assert not answer.found, answer.text

@@ -28,6 +28,12 @@ def test_a_question_has_its_language_and_its_own_search_terms() -> None:
     assert english.expansions == {} and english.strangers == ()  # translations come from cross_lingual
 
 
+def test_a_chinese_how_tall_keeps_the_dimension_not_the_question_word() -> None:
+    assert analyse("观光塔有多高？").terms == {"观光": 1.0, "塔": 1.0, "高": 1.0}  # not 塔有, 多
+    assert analyse("湖有多深？").terms == {"湖": 1.0, "深": 1.0}  # not 有多深
+    assert "多长时间" in analyse("用了多长时间？").terms  # "how long a time": no size asked
+
+
 @pytest.mark.parametrize(
     ("question", "wants"),
     [
