@@ -35,7 +35,14 @@ _PATTERNS = [
             re.I,
         ),
     ),
-    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|多少|几个|几家|几项|几名|几次|几条|几场|几", re.I)),
+    (
+        "count",
+        re.compile(
+            r"\bhow many\b|\bnumber of\b|\bcount\b|\bwhat(?:'s| is| was| were) (?:the )?(?:\w+ ){0,2}?population\b|"
+            r"多少|几个|几家|几项|几名|几次|几条|几场|几",
+            re.I,
+        ),
+    ),
 ]
 
 
@@ -160,7 +167,9 @@ def summary_subject(text: str) -> str:
 FIGURE_WANTS = ("count", "amount", "date", "percent", "comparison")
 # A size, a length, an age, a frequency: any kind of figure answers "How large is …?", "多远" (wants "any").
 _QUANTITY = re.compile(
-    r"\bhow (?:large|big|small|long|far|old|tall|high|deep|wide|heavy|fast|often)\b|多大|多长|多远|多高|多深|多宽|多重|多久|多快",
+    r"\bhow (?:large|big|small|long|far|old|tall|high|deep|wide|heavy|fast|often)\b|多大|多长|多远|多高|多深|多宽|多重|多久|多快|"
+    r"\bwhat(?:'s| is| was| were) (?:the )?(?:\w+ ){0,2}?(?:area|height|width|depth|length|weight|altitude|elevation)"
+    r" of\b",
     re.I,
 )
 

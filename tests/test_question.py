@@ -41,6 +41,8 @@ def test_a_chinese_how_tall_keeps_the_dimension_not_the_question_word() -> None:
         ("What was Suzhou High-tech Zone's GDP in 2020?", "amount"),
         ("纽迈公司去年的营业收入是多少？", "amount"),
         ("How many projects have taken root?", "count"),
+        ("What is the population of the port city?", "count"),
+        ("What happened to the Greek population?", "any"),  # a fact question: no figure named
         ("What share of the province's applicants came from Suzhou?", "percent"),
         ("纳微科技是什么时候上市的？", "date"),
         ("Who founded Nawei Technology?", "none"),
@@ -51,6 +53,11 @@ def test_a_chinese_how_tall_keeps_the_dimension_not_the_question_word() -> None:
 )
 def test_the_kind_of_figure_a_question_asks_for(question: str, wants: str) -> None:
     assert analyse(question).wants == wants
+
+
+def test_an_area_or_a_height_asks_for_a_figure() -> None:
+    for question in ("What is the land area of the province?", "What was the height of the old tower?"):
+        assert analyse(question).asks == "figure", question
 
 
 def test_who_inside_a_figure_question_is_no_who_question() -> None:

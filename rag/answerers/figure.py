@@ -145,7 +145,7 @@ _MEASURE_ASKED = re.compile(
 # of that dimension (or storeys, for a height) answers it, not "80,000 drivers" or "12 million pounds" for "how tall".
 # "How high" and "how long" are left out: they ask for grades, shares and durations too. Every such question of the
 # public suite is answered with such a unit.
-_SIZE_ASKED = re.compile(r"\bhow (?:tall|deep|wide|heavy)\b|多深|多宽|有多重", re.I)
+_SIZE_ASKED = re.compile(r"\bhow (?:tall|deep|wide|heavy)\b|\b(?:height|width|depth|weight) of\b|多深|多宽|有多重", re.I)
 _LENGTH_UNITS = (
     r"(?i:m|metres?|meters?|km|kilomet(?:re|er)s?|cm|centimet(?:re|er)s?|mm|millimet(?:re|er)s?|mi|miles?|ft|foot|feet|"
     r"in|inch(?:es)?|yards?|yd|light[- ]years?|stor(?:e)?ys?|stories|floors?)\b|['′″\"]|"
@@ -164,7 +164,7 @@ def _size_asked(text: str) -> str:
     found = _SIZE_ASKED.search(text)
     if not found:
         return ""
-    return "weight" if found.group().lower() in ("how heavy", "有多重") else "length"
+    return "weight" if found.group().lower() in ("how heavy", "weight of", "有多重") else "length"
 
 
 def _asks_time(text: str) -> bool:
