@@ -159,8 +159,13 @@ def asks(text: str, wants: str) -> str:
 def summary_subject(text: str) -> str:
     """What a summary question names as its subject: "talent policy" in "Summarize the report on talent policy",
     "" in "What is the English article about?"."""
-    kept = _SUMMARY.sub(lambda match: f" {match.group('subject') or ''} ", text)  # "the report on X say": X
+    about = _ZH_ABOUT.search(text)  # 这篇关于X的文章讲了什么: X, which the request around it would swallow
+    kept = about.group(1) if about else _SUMMARY.sub(lambda match: f" {match.group('subject') or ''} ", text)
     return " ".join(_NOT_SUBJECT.sub(" ", kept).split())
+
+
+# "About X" before a document noun, in Chinese: 关于X的文章, 有关X的报道.
+_ZH_ABOUT = re.compile(r"(?:关于|有关)([^，。？?！!、]{1,30}?)的(?:文章|报道|新闻|稿子|材料|内容)")
 
 
 # The figures `Question.wants` that make a figure question; "any" (no figure named) and "none" are fact questions.

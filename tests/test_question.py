@@ -198,6 +198,8 @@ def test_questions_on_one_thing_ask_for_no_summary(question: str, asks: str) -> 
         ("Summarize the report on talent policy", "talent policy"),
         ("Give me a summary of the Chinese report on the High-tech Zone", "High-tech Zone"),
         ("What does the story about the flood in Texas say?", "flood Texas"),
+        ("这篇关于莱茵河大桥的文章讲了什么？", "莱茵河大桥"),
+        ("概括一下有关港口扩建的报道", "港口扩建"),
     ],
 )
 def test_the_subject_of_a_summary_question_is_what_it_names_besides_the_article(question: str, subject: str) -> None:
