@@ -564,12 +564,21 @@ def _met(groups: Sequence[_Group], places: Mapping[str, frozenset[str]], sides: 
     met = dict.fromkeys(places, 0.0)
     weight = dict.fromkeys(places, 0.0)
     for group, forms, rarity in groups:
+        every = _every_form(tuple(forms.values()))
         for place, found in places.items():
             if place in ("before", "after") and sides.get(group[0]) != place:
                 continue  # only the words the question puts on that side of its question word
             weight[place] += rarity
+            if every.isdisjoint(found) and roots_of(every).isdisjoint(roots_of(found)):
+                continue  # no piece of the word is met there, neither as written nor by its root: no credit
             met[place] += rarity * spread_credit(group[0], {t: _credit(t, forms[t], found) for t in group})
     return {place: met[place] / weight[place] if weight[place] else 0.0 for place in places}
+
+
+@lru_cache(maxsize=4096)
+def _every_form(forms: tuple[frozenset[str], ...]) -> frozenset[str]:
+    """Every form of every piece of a question word: where none is met, no piece is."""
+    return frozenset().union(*forms)
 
 
 def _wanted(figure: Figure, wants: str) -> bool:
