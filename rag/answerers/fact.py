@@ -353,7 +353,10 @@ def met(groups: Sequence[Group], places: Mapping[str, frozenset[str]]) -> dict[s
     if not total:
         return out
     for group, forms, rarity in groups:
+        every = frozenset().union(*forms.values())
         for place, found in places.items():
+            if every.isdisjoint(found) and roots_of(every).isdisjoint(roots_of(found)):
+                continue  # no piece of the word is met there, neither as written nor by its root: no credit
             out[place] += rarity * spread_credit(group[0], {t: credit(t, forms[t], found) for t in group})
     return {place: value / total for place, value in out.items()}
 

@@ -54,6 +54,7 @@ def spread_credit(word: str, credits: Mapping[str, float]) -> float:
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=16384)  # names are checked against the same retrieved paragraphs question after question
 def bare_text(text: str) -> str:
     """Lower case, without spaces and punctuation: how names are compared ("Gusu Talent Fund" = "gusutalentfund")."""
     return _NOT_WORD.sub("", text.lower())
