@@ -335,7 +335,10 @@ def _near(groups: Sequence[Group], spans: Sequence[Forms], terms: Sequence[str])
         return 0.0
     where: list[tuple[int, int]] = []  # (position in the sentence, group)
     for g, (mine, pieces) in enumerate(spans):
-        where += [(i, g) for i, term in enumerate(terms) if term in mine or any(p in term for p in pieces)]
+        if pieces:  # a Chinese word is also met inside a longer one
+            where += [(i, g) for i, term in enumerate(terms) if term in mine or any(p in term for p in pieces)]
+        elif not mine.isdisjoint(terms):
+            where += [(i, g) for i, term in enumerate(terms) if term in mine]
     where.sort()
     best = 0.0
     for i, (start, _) in enumerate(where):
