@@ -554,6 +554,16 @@ def test_a_follow_up_is_read_with_the_earlier_question(visit: Visit, tmp_path: P
     second = ask(page, "And how many of them are high-level?", turn=2)
     expect(second.locator(".rag-answer")).to_contain_text("3.6万")  # the zone's, not the city's 340,000
     expect(second.locator(".rag-read-as")).to_contain_text("Suzhou High-tech Zone")
+
+
+@pytest.mark.browser
+def test_a_follow_up_on_the_city_is_read_with_the_earlier_question(visit: Visit, tmp_path: Path) -> None:
+    page = visit.page
+    first = ask(page, "How many talents does the city have?", turn=1)
+    expect(first.locator(".rag-answer")).to_contain_text("3.43 million")
+    second = ask(page, "And how many of them are high-level?", turn=2)
+    expect(second.locator(".rag-answer")).to_contain_text("340,000")
+    expect(second.locator(".rag-read-as")).to_contain_text("high-level")
     screenshot(page, tmp_path, "ui-conversation.png")
 
 
