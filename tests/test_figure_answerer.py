@@ -273,6 +273,8 @@ lang: zh
 河西大桥昨日通车，总投资45亿元，双向六车道，每天约有8万辆车通过。
 
 大桥主塔高180米，桥面宽32米。
+
+大桥建设历时4年，高峰时有1200名工人同时施工。
 """
 
 MARKET = """---
@@ -303,6 +305,7 @@ def sizes(tmp_path_factory: pytest.TempPathFactory) -> Engine:
         ("How tall is the observation tower?", "120 metres"),
         ("How heavy is the tower's steel frame?", "2,400 tonnes"),
         ("河西大桥的桥面有多宽？", "32米"),
+        ("河西大桥建设历时多久？", "4年"),  # a length of time, with its unit too
     ],
 )
 def test_a_size_is_answered_with_its_unit(sizes: Engine, question: str, headline: str) -> None:

@@ -153,6 +153,10 @@ _LENGTH_UNITS = (
 )
 _WEIGHT_UNITS = r"(?i:kg|kilograms?|g|grams?|t|tonnes?|tons?|lbs?|pounds?|oz|ounces?)\b|吨|公斤|千克|克|斤|磅"
 _SIZE_UNIT = re.compile(rf"\s*-?\s*(?:{_LENGTH_UNITS}|{_WEIGHT_UNITS})")
+# A unit of time right after a figure, for the answer's headline ("约45分钟", "4 years").
+_TIME_UNIT = re.compile(
+    r"\s*-?\s*(?:(?i:minutes?|hours?|days?|weeks?|months?|years?|decades?)\b|个小时|小时|分钟|天|周|个月|年)"
+)
 _UNIT_OF = {
     "weight": re.compile(rf"\s*-?\s*(?:{_WEIGHT_UNITS})"),
     "length": re.compile(rf"\s*-?\s*(?:{_LENGTH_UNITS})"),
@@ -473,10 +477,19 @@ class FigureAnswerer:
         measure = {form for term in question.measure for form in self._forms(term, question)}
         if question.counted and self._closeness(record.text, evidence.figure, measure) >= 0.5:
             figure = f"{figure}{question.counted}" if question.lang == "zh" else f"{figure} {question.counted}"
-        elif same and _MEASURE_ASKED.search(question.text) and (unit := _SIZE_UNIT.match(record.text, evidence.figure.end)):
-            written = unit.group()  # the unit as the sentence writes it: "120 metres", "52-foot", "120米"
-            figure += (" " if written[0].isspace() else "") + " ".join(written.split())
+        elif same and (unit := self._unit_after(question, record.text, evidence.figure)):
+            figure += (" " if unit[0].isspace() else "") + " ".join(unit.split())  # "120 metres", "约45分钟"
         return f"{figure} — {sentence}"
+
+    @staticmethod
+    def _unit_after(question: Question, text: str, figure: Figure) -> str:
+        """The unit right after the figure, as the sentence writes it, when the question asks a measure or a length
+        of time ("120 metres" for "how tall", "45分钟" for 多久); "" otherwise."""
+        if _MEASURE_ASKED.search(question.text) and (unit := _SIZE_UNIT.match(text, figure.end)):
+            return unit.group()
+        if _asks_time(question.text) and (unit := _TIME_UNIT.match(text, figure.end)):
+            return unit.group()
+        return ""
 
     def _states_conditions(self, question: Question, record: Record) -> bool:
         """Whether the sentence's paragraph or its article's title states every figure the question states."""
