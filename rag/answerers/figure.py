@@ -146,13 +146,17 @@ _MEASURE_ASKED = re.compile(
 # "How high" and "how long" are left out: they ask for grades, shares and durations too. Every such question of the
 # public suite is answered with such a unit.
 _SIZE_ASKED = re.compile(r"\bhow (?:tall|deep|wide|heavy)\b|\b(?:height|width|depth|weight) of\b|多深|多宽|有多重", re.I)
-_LENGTH_UNITS = (
+_LENGTH_WORDS = (
     r"(?i:m|metres?|meters?|km|kilomet(?:re|er)s?|cm|centimet(?:re|er)s?|mm|millimet(?:re|er)s?|mi|miles?|ft|foot|feet|"
-    r"in|inch(?:es)?|yards?|yd|light[- ]years?|stor(?:e)?ys?|stories|floors?)\b|['′″\"]|"
+    r"inch(?:es)?|yards?|yd|light[- ]years?|stor(?:e)?ys?|stories|floors?)\b|"
     r"米|公里|千米|厘米|公分|毫米|英里|英尺|英寸|公尺|码|海里|光年|层"
 )
-_WEIGHT_UNITS = r"(?i:kg|kilograms?|g|grams?|t|tonnes?|tons?|lbs?|pounds?|oz|ounces?)\b|吨|公斤|千克|克|斤|磅"
-_SIZE_UNIT = re.compile(rf"\s*-?\s*(?:{_LENGTH_UNITS}|{_WEIGHT_UNITS})")
+_WEIGHT_WORDS = r"(?i:kg|kilograms?|grams?|tonnes?|tons?|lbs?|pounds?|oz|ounces?)\b|吨|公斤|千克|克|斤|磅"
+# A size also takes units too short or too common to name in an answer ("in", "t", "g", 5'4").
+_LENGTH_UNITS = rf"{_LENGTH_WORDS}|(?i:in)\b|['′″\"]"
+_WEIGHT_UNITS = rf"{_WEIGHT_WORDS}|(?i:g|t)\b"
+# The unit an answer names after its figure ("120 metres"): "in" after a number is more often "in 2019".
+_SIZE_UNIT = re.compile(rf"\s*-?\s*(?:{_LENGTH_WORDS}|{_WEIGHT_WORDS})")
 # A unit of time right after a figure, for the answer's headline ("约45分钟", "4 years").
 _TIME_UNIT = re.compile(
     r"\s*-?\s*(?:(?i:minutes?|hours?|days?|weeks?|months?|years?|decades?)\b|个小时|小时|分钟|天|周|个月|年)"
