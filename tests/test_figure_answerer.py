@@ -283,7 +283,7 @@ lang: en
 ---
 The new market hall in Eastbury cost 12 million pounds and has 140 stalls.
 
-It drew 9,000 shoppers on its opening day, the council said.
+It drew 9,000 "early bird" shoppers on its opening day, the council said.
 """
 
 
@@ -315,5 +315,6 @@ def test_a_size_is_answered_with_its_unit(sizes: Engine, question: str, headline
 
 
 def test_money_or_a_count_does_not_answer_a_size(sizes: Engine) -> None:
-    answer = sizes.ask("How tall is the market hall in Eastbury?")  # 12 million pounds, 140 stalls: no height
+    # 12 million pounds, 140 stalls, 9,000 "early bird" shoppers (a quotation mark, not inches): no height
+    answer = sizes.ask("How tall is the market hall in Eastbury?")
     assert not answer.found, answer.text

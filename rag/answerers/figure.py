@@ -152,8 +152,9 @@ _LENGTH_WORDS = (
     r"米|公里|千米|厘米|公分|毫米|英里|英尺|英寸|公尺|码|海里|光年|层"
 )
 _WEIGHT_WORDS = r"(?i:kg|kilograms?|grams?|tonnes?|tons?|lbs?|pounds?|oz|ounces?)\b|吨|公斤|千克|克|斤|磅"
-# A size also takes units too short or too common to name in an answer ("in", "t", "g", 5'4").
-_LENGTH_UNITS = rf"{_LENGTH_WORDS}|(?i:in)\b|['′″\"]"
+# A size also takes units too short or too common to name in an answer ("in", "t", "g"), and feet and inches marked
+# right after the digits (5'4", 6″), not a quotation mark after a space (5,000 "action branches").
+_LENGTH_UNITS = rf"{_LENGTH_WORDS}|(?i:in)\b"
 _WEIGHT_UNITS = rf"{_WEIGHT_WORDS}|(?i:g|t)\b"
 # The unit an answer names after its figure ("120 metres"): "in" after a number is more often "in 2019".
 _SIZE_UNIT = re.compile(rf"\s*-?\s*(?:{_LENGTH_WORDS}|{_WEIGHT_WORDS})")
@@ -163,7 +164,7 @@ _TIME_UNIT = re.compile(
 )
 _UNIT_OF = {
     "weight": re.compile(rf"\s*-?\s*(?:{_WEIGHT_UNITS})"),
-    "length": re.compile(rf"\s*-?\s*(?:{_LENGTH_UNITS})"),
+    "length": re.compile(rf"\s*-?\s*(?:{_LENGTH_UNITS})|['′″\"]"),
 }
 
 
